@@ -1,0 +1,178 @@
+using System.Runtime.CompilerServices;
+
+namespace AttentionSpectra.Numerics;
+
+/// <summary>Dense row-major matrix of doubles. Element (i, j) lives at <c>Data[i * Cols + j]</c>.</summary>
+public sealed class Matrix
+{
+    public int Rows { get; }
+    public int Cols { get; }
+    public double[] Data { get; }
+
+    public Matrix(int rows, int cols)
+    {
+        if (rows < 0 || cols < 0) throw new ArgumentOutOfRangeException(nameof(rows), $"Matrix dimensions must be non-negative, got {rows}x{cols}.");
+        Rows = rows; Cols = cols;
+        Data = new double[checked(rows * cols)];
+    }
+
+    public Matrix(int rows, int cols, double[] data)
+    {
+        if (rows < 0 || cols < 0) throw new ArgumentOutOfRangeException(nameof(rows), $"Matrix dimensions must be non-negative, got {rows}x{cols}.");
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.Length != checked(rows * cols)) throw new ArgumentException($"Data length {data.Length} does not match {rows}x{cols}.", nameof(data));
+        Rows = rows; Cols = cols; Data = data;
+    }
+
+    public bool IsSquare => Rows == Cols;
+
+    public ref double this[int i, int j]
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => ref Data[i * Cols + j];
+    }
+
+    public Span<double> Row(int i) => Data.AsSpan(i * Cols, Cols);
+    public ReadOnlySpan<double> RowReadOnly(int i) => new(Data, i * Cols, Cols);
+
+    public double[] Column(int j)
+    {
+        var c = new double[Rows];
+        for (int i = 0; i < Rows; i++) c[i] = Data[i * Cols + j];
+        return c;
+    }
+
+    public void SetColumn(int j, ReadOnlySpan<double> values)
+    {
+        if (values.Length != Rows) throw new ArgumentException("Column length mismatch.", nameof(values));
+        for (int i = 0; i < Rows; i++) Data[i * Cols + j] = values[i];
+    }
+
+    public static Matrix Identity(int n)
+    {
+        var m = new Matrix(n, n);
+        for (int i = 0; i < n; i++) m.Data[i * n + i] = 1.0;
+        return m;
+    }
+
+    public static Matrix FromArray(double[,] a)
+    {
+        int r = a.GetLength(0), c = a.GetLength(1);
+        var m = new Matrix(r, c);
+        for (int i = 0; i < r; i++)
+            for (int j = 0; j < c; j++) m.Data[i * c + j] = a[i, j];
+        return m;
+    }
+
+    public static Matrix FromRows(IReadOnlyList<double[]> rows)
+    {
+        if (rows.Count == 0) return new Matrix(0, 0);
+        int c = rows[0].Length;
+        var m = new Matrix(rows.Count, c);
+        for (int i = 0; i < rows.Count; i++)
+        {
+            if (rows[i].Length != c) throw new ArgumentException("Ragged rows.", nameof(rows));
+            rows[i].CopyTo(m.Data, i * c);
+        }
+        return m;
+    }
+
+    public static Matrix Diagonal(ReadOnlySpan<double> d)
+    {
+        var m = new Matrix(d.Length, d.Length);
+        for (int i = 0; i < d.Length; i++) m.Data[i * d.Length + i] = d[i];
+        return m;
+    }
+
+    public double[,] ToArray()
+    {
+        var a = new double[Rows, Cols];
+        for (int i = 0; i < Rows; i++)
+            for (int j = 0; j < Cols; j++) a[i, j] = Data[i * Cols + j];
+        return a;
+    }
+
+    public Matrix Clone() => new(Rows, Cols, (double[])Data.Clone());
+
+    public Matrix Transpose()
+    {
+        var t = new Matrix(Cols, Rows);
+        const int B = 32;
+        for (int ii = 0; ii < Rows; ii += B)
+            for (int jj = 0; jj < Cols; jj += B)
+            {
+                int iMax = Math.Min(ii + B, Rows), jMax = Math.Min(jj + B, Cols);
+                for (int i = ii; i < iMax; i++)
+                    for (int j = jj; j < jMax; j++)
+                        t.Data[j * Rows + i] = Data[i * Cols + j];
+            }
+        return t;
+    }
+
+    public double Trace()
+    {
+        if (!IsSquare) throw new InvalidOperationException("Trace of a non-square matrix.");
+        double s = 0;
+        for (int i = 0; i < Rows; i++) s += Data[i * Cols + i];
+        return s;
+    }
+
+    public double FrobeniusNorm() => System.Numerics.Tensors.TensorPrimitives.Norm<double>(Data);
+
+    /// <summary>Largest absolute deviation from symmetry, relative check helper.</summary>
+    public double AsymmetryNorm()
+    {
+        if (!IsSquare) return double.PositiveInfinity;
+        double m = 0;
+        for (int i = 0; i < Rows; i++)
+            for (int j = i + 1; j < Cols; j++) m = Math.Max(m, Math.Abs(Data[i * Cols + j] - Data[j * Cols + i]));
+        return m;
+    }
+
+    public bool AllFinite()
+    {
+        foreach (var v in Data) if (!double.IsFinite(v)) return false;
+        return true;
+    }
+
+    public static Matrix operator *(Matrix a, Matrix b) => Blas.Multiply(a, b);
+
+    public static Matrix operator +(Matrix a, Matrix b)
+    {
+        CheckSameShape(a, b);
+        var r = new Matrix(a.Rows, a.Cols);
+        System.Numerics.Tensors.TensorPrimitives.Add<double>(a.Data, b.Data, r.Data);
+        return r;
+    }
+
+    public static Matrix operator -(Matrix a, Matrix b)
+    {
+        CheckSameShape(a, b);
+        var r = new Matrix(a.Rows, a.Cols);
+        System.Numerics.Tensors.TensorPrimitives.Subtract<double>(a.Data, b.Data, r.Data);
+        return r;
+    }
+
+    public static Matrix operator *(double s, Matrix a)
+    {
+        var r = new Matrix(a.Rows, a.Cols);
+        System.Numerics.Tensors.TensorPrimitives.Multiply<double>(a.Data, s, r.Data);
+        return r;
+    }
+
+    /// <summary>y = A x.</summary>
+    public double[] Multiply(ReadOnlySpan<double> x)
+    {
+        if (x.Length != Cols) throw new ArgumentException($"Vector length {x.Length} does not match {Cols} columns.", nameof(x));
+        var y = new double[Rows];
+        for (int i = 0; i < Rows; i++) y[i] = System.Numerics.Tensors.TensorPrimitives.Dot<double>(RowReadOnly(i), x);
+        return y;
+    }
+
+    private static void CheckSameShape(Matrix a, Matrix b)
+    {
+        if (a.Rows != b.Rows || a.Cols != b.Cols) throw new ArgumentException($"Shape mismatch: {a.Rows}x{a.Cols} vs {b.Rows}x{b.Cols}.");
+    }
+
+    public override string ToString() => $"Matrix({Rows}x{Cols})";
+}

@@ -1,0 +1,16 @@
+namespace AttentionSpectra.Numerics;
+
+/// <summary>Raised for invalid numerical input (NaN/Inf entries, non-symmetric or non-SPD matrices, shape errors).
+/// The CLI turns it into a one-line error message, never a stack trace.</summary>
+public class NumericsException(string message) : ArgumentException(message)
+{
+    public static void ThrowIfNotFinite(Matrix a, string what)
+    {
+        if (!a.AllFinite()) throw new NumericsException($"{what} contains NaN or infinite entries.");
+    }
+
+    public static void ThrowIfNotSquare(Matrix a, string what)
+    {
+        if (!a.IsSquare) throw new NumericsException($"{what} must be square, got {a.Rows}x{a.Cols}.");
+    }
+}
