@@ -1,0 +1,109 @@
+using AttentionSpectra.Numerics;
+using AttentionSpectra.Reporting;
+using AttentionSpectra.Studies.KernelPcaAudit.Models;
+
+namespace AttentionSpectra.Studies.KernelPcaAudit;
+
+/// <summary>Summary statistics of one metric over all audited heads.</summary>
+public sealed record MetricSummary(double Max, double Min, double Mean, double Median);
+
+/// <summary>Published bound and whether this model stays under it (max over heads).</summary>
+public sealed record BoundComparison(string Metric, double PublishedMax, double ObservedMax, bool WithinPublished);
+
+/// <summary>Summary of an audit (the JSON written next to the per-head table).</summary>
+public sealed record AuditSummary(
+    string Model, string Kind, int Heads, int Layers, int Inputs,
+    Dictionary<string, MetricSummary> Metrics,
+    List<BoundComparison> PublishedComparison,
+    double[] GramEigenMeanPerRank, MetricSummary GramEigenAll,
+    List<string> Notes);
+
+/// <summary>Audit of many heads (all layers/heads/inputs of a model) plus the summary, tables and figures.</summary>
+public static class ModelAudit
+{
+    /// <summary>Published finding (10 ViT/DeiT models): upper bounds of the per-head metrics.</summary>
+    public static readonly (string Metric, double Bound)[] PublishedBounds = [("optimal_cosine", 0.32), ("linear_cka", 0.11), ("rbf_cka", 0.32)];
+
+    /// <summary>Audit every head; parallel over heads, deterministic (head i uses rng.Split(i)).</summary>
+    public static List<HeadMetrics> AuditHeads(IReadOnlyList<AttentionHead> heads, Rng rng, AuditOptions? options = null, IProgress<ProgressUpdate>? progress = null)
+    {
+        var res = new HeadMetrics[heads.Count];
+        int done = 0;
+        Parallel.For(0, heads.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+        {
+            res[i] = HeadAudit.Audit(heads[i], rng.Split((ulong)i), options);
+            progress.Report("kpca audit", Interlocked.Increment(ref done), heads.Count);
+        });
+        return [.. res];
+    }
+
+    public static MetricSummary Summarise(IEnumerable<double> values)
+    {
+        var v = values.Where(double.IsFinite).ToList();
+        if (v.Count == 0) throw new ArgumentException("No finite values to summarise.");
+        return new MetricSummary(v.Max(), v.Min(), v.Average(), HeadAudit.Median(v));
+    }
+
+    public static AuditSummary Summarise(string model, string kind, IReadOnlyList<HeadMetrics> m, IEnumerable<string> notes)
+    {
+        if (m.Count == 0) throw new ArgumentException("No heads were audited.");
+        var metrics = new Dictionary<string, MetricSummary>
+        {
+            ["mean_cosine"] = Summarise(m.Select(x => x.MeanCosine)),
+            ["optimal_cosine"] = Summarise(m.Select(x => x.OptimalCosine)),
+            ["linear_cka"] = Summarise(m.Select(x => x.LinearCka)),
+            ["rbf_cka"] = Summarise(m.Select(x => x.RbfCka)),
+            ["jproj_log10_phi_term"] = Summarise(m.Select(x => x.JProj.Log10PhiTerm)),
+            ["jproj_log10_h_term"] = Summarise(m.Select(x => x.JProj.Log10HTerm)),
+            ["jproj_log10_ratio"] = Summarise(m.Select(x => x.JProj.Log10Ratio)),
+            ["gamma_residual_true"] = Summarise(m.Select(x => x.GammaTrue.Residual)),
+            ["gamma_residual_learned"] = Summarise(m.Select(x => x.GammaLearned.Residual)),
+            ["gamma_residual_control"] = Summarise(m.Select(x => x.GammaControl.Residual)),
+            ["gamma_spread_true"] = Summarise(m.Select(x => x.GammaTrue.Spread)),
+            ["gamma_spread_learned"] = Summarise(m.Select(x => x.GammaLearned.Spread)),
+            ["gamma_spread_control"] = Summarise(m.Select(x => x.GammaControl.Spread)),
+        };
+        var errs = m.Where(x => x.ModelAttentionError.HasValue).Select(x => x.ModelAttentionError!.Value).ToList();
+        if (errs.Count > 0) metrics["model_attention_max_abs_error"] = Summarise(errs);
+        var cmp = PublishedBounds.Select(b => new BoundComparison(b.Metric, b.Bound, metrics[b.Metric].Max, metrics[b.Metric].Max <= b.Bound)).ToList();
+        int ranks = m.Max(x => x.GramTopEigenvalues.Length);
+        var perRank = new double[ranks];
+        for (int r = 0; r < ranks; r++)
+        {
+            var vals = m.Where(x => x.GramTopEigenvalues.Length > r).Select(x => x.GramTopEigenvalues[r]).ToList();
+            perRank[r] = vals.Average();
+        }
+        var all = Summarise(m.SelectMany(x => x.GramTopEigenvalues));
+        return new AuditSummary(model, kind, m.Count, m.Select(x => x.Layer).Distinct().Count(), m.Select(x => x.Input).Distinct().Count(),
+            metrics, cmp, perRank, all, [.. notes]);
+    }
+
+    /// <summary>Per-head table.</summary>
+    public static ResultTable Table(string name, IEnumerable<HeadMetrics> m)
+    {
+        var t = new ResultTable(name, "input", "layer", "head", "tokens", "head_dim", "mean_cos", "optimal_cos", "linear_cka", "rbf_cka",
+            "jproj_log10_phi", "jproj_log10_h", "jproj_log10_ratio", "jproj", "gamma_res_true", "gamma_res_learned", "gamma_res_control",
+            "gamma_spread_learned", "gamma_spread_control", "gram_top_eig", "attn_check_err");
+        foreach (var x in m)
+            t.Add(x.Input, x.Layer, x.Head, x.Tokens, x.HeadDim, x.MeanCosine, x.OptimalCosine, x.LinearCka, x.RbfCka,
+                x.JProj.Log10PhiTerm, x.JProj.Log10HTerm, x.JProj.Log10Ratio, x.JProj.JProj, x.GammaTrue.Residual, x.GammaLearned.Residual,
+                x.GammaControl.Residual, x.GammaLearned.Spread, x.GammaControl.Spread, x.GramTopEigenvalues.Length > 0 ? x.GramTopEigenvalues[0] : 0.0,
+                x.ModelAttentionError);
+        return t;
+    }
+
+    /// <summary>Write table, summary JSON and figures into <paramref name="sink"/>; returns the summary.</summary>
+    public static AuditSummary Write(OutputSink sink, string prefix, string model, string kind, IReadOnlyList<HeadMetrics> m, IEnumerable<string> notes)
+    {
+        var summary = Summarise(model, kind, m, notes);
+        sink.WriteTable(Table(prefix + "-heads", m));
+        sink.WriteJson(prefix + "-summary", summary);
+        var eig = new ResultTable(prefix + "-gram-eigen", "rank", "mean_abs_eigenvalue");
+        for (int r = 0; r < summary.GramEigenMeanPerRank.Length; r++) eig.Add(r + 1, summary.GramEigenMeanPerRank[r]);
+        sink.WriteTable(eig);
+        AuditPlots.MetricsPerHead(sink, prefix + "-metrics", model, m);
+        AuditPlots.GramSpectrum(sink, prefix + "-gram-spectrum", model, summary.GramEigenMeanPerRank);
+        AuditPlots.JProj(sink, prefix + "-jproj", model, m);
+        return summary;
+    }
+}
