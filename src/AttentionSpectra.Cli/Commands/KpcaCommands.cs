@@ -35,14 +35,17 @@ public static class KpcaCommands
         var heads = new Option<string?>("--heads") { Description = "Heads to audit, e.g. 0-3 (default all)." };
         var numHeads = new Option<int?>("--num-heads") { Description = "Heads per layer for safetensors models (default: config.json next to the model, else hidden/64)." };
         var noise = new Option<double>("--control-noise") { Description = "Relative noise of the random control in the gamma-consistency check.", DefaultValueFactory = _ => 0.5 };
+        var perms = new Option<int>("--null-perms") { Description = "Row permutations of V per head for the permutation null of each metric (0 = off).", DefaultValueFactory = _ => 8 };
         var cmd = new Command("audit", "Audit every attention head of a model: mean/optimal cosine, linear/RBF CKA between V and V_KPCA, J_proj terms, Gram eigen-statistics, gamma-consistency.");
-        foreach (var o in new Option[] { model, fmt, inputs, text, randomInputs, inputShape, norm, tokens, layers, heads, numHeads, noise }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { model, fmt, inputs, text, randomInputs, inputShape, norm, tokens, layers, heads, numHeads, noise, perms }) cmd.Options.Add(o);
         cmd.SetAction(pr =>
         {
             var ctx = RunContext.From(pr);
             if (pr.GetValue(tokens) < 2) throw new ArgumentException("--tokens must be at least 2.");
             if (pr.GetValue(randomInputs) < 0) throw new ArgumentException("--random-inputs must be >= 0.");
             double cn = pr.GetValue(noise);
+            int np = pr.GetValue(perms);
+            if (np < 0) throw new ArgumentException("--null-perms must be >= 0.");
             if (!(cn > 0) || !double.IsFinite(cn)) throw new ArgumentException("--control-noise must be a positive number.");
             var req = new AuditRequest(
                 pr.GetValue(model)!,
@@ -55,7 +58,7 @@ public static class KpcaCommands
                 pr.GetValue(inputShape) is { } sh ? OnnxInputs.ParseShape(sh) : null,
                 ImageNormalisation.Parse(pr.GetValue(norm) ?? "half"), pr.GetValue(tokens),
                 ParseSet(pr.GetValue(layers), "--layers"), ParseSet(pr.GetValue(heads), "--heads"), pr.GetValue(numHeads),
-                new AuditOptions(ControlNoise: cn));
+                new AuditOptions(ControlNoise: cn, NullPermutations: np));
             var sink = ctx.Sink("kpca");
             var result = Ui.WithProgress(ctx, p => AuditRunner.Run(req, new Rng(ctx.Seed), p));
             var summary = WriteAudit(ctx, sink, "audit", result);
@@ -73,7 +76,7 @@ public static class KpcaCommands
         var headDim = new Option<int>("--head-dim") { Description = "Head dimension D.", DefaultValueFactory = _ => 8 };
         var trials = new Option<int>("--trials") { Description = "Heads of each kind.", DefaultValueFactory = _ => 8 };
         var scale = new Option<double>("--qk-scale") { Description = "Scale of the query/key weights (larger = sharper attention).", DefaultValueFactory = _ => 1.0 };
-        var cmd = new Command("synthetic", "Control heads bracketing the metrics' range: random-weights heads (null) and heads with V = V_KPCA (every metric 1).");
+        var cmd = new Command("synthetic", "Control heads bracketing the metrics' range: independent random V (null), random-weights heads (V = X Wv) and heads with V = V_KPCA (every metric 1).");
         foreach (var o in new Option[] { tokens, dim, headDim, trials, scale }) cmd.Options.Add(o);
         cmd.SetAction(pr =>
         {
@@ -96,16 +99,18 @@ public static class KpcaCommands
     private static void RunSynthetic(RunContext ctx, OutputSink sink, int n, int c, int d, int trials, double scale)
     {
         var rng = new Rng(ctx.Seed);
-        var (rand, kpca) = Ui.WithProgress(ctx, p =>
+        var (indep, rand, kpca) = Ui.WithProgress(ctx, p =>
         {
+            var ih = Enumerable.Range(0, trials).Select(i => SyntheticHeads.IndependentHead(rng.Split(2000 + (ulong)i), n, c, d, scale, i)).ToList();
             var rh = Enumerable.Range(0, trials).Select(i => SyntheticHeads.RandomHead(rng.Split((ulong)i), n, c, d, scale, i)).ToList();
             var kh = Enumerable.Range(0, trials).Select(i => SyntheticHeads.KpcaHead(rng.Split(1000 + (ulong)i), n, c, d, scale, i)).ToList();
-            return (ModelAudit.AuditHeads(rh, rng.Split(7), null, p), ModelAudit.AuditHeads(kh, rng.Split(8), null, p));
+            return (ModelAudit.AuditHeads(ih, rng.Split(6), null, p), ModelAudit.AuditHeads(rh, rng.Split(7), null, p), ModelAudit.AuditHeads(kh, rng.Split(8), null, p));
         });
+        var s0 = ModelAudit.Write(sink, "synthetic-independent", "independent random V (null)", "synthetic", indep, [$"N={n}, C={c}, D={d}, qk-scale={scale}"]);
         var s1 = ModelAudit.Write(sink, "synthetic-random", "random-weights heads", "synthetic", rand, [$"N={n}, C={c}, D={d}, qk-scale={scale}"]);
         var s2 = ModelAudit.Write(sink, "synthetic-kpca", "V = V_KPCA heads", "synthetic", kpca, [$"N={n}, C={c}, D={d}, qk-scale={scale}"]);
         var t = new ResultTable("synthetic-range", "head_kind", "mean_cos", "optimal_cos", "linear_cka", "rbf_cka", "gamma_res_learned", "gamma_res_control", "jproj_log10_ratio");
-        foreach (var (name, s) in new[] { ("random weights", s1), ("V = V_KPCA", s2) })
+        foreach (var (name, s) in new[] { ("independent V (null)", s0), ("random weights V = X Wv", s1), ("V = V_KPCA", s2) })
             t.Add(name, s.Metrics["mean_cosine"].Mean, s.Metrics["optimal_cosine"].Mean, s.Metrics["linear_cka"].Mean, s.Metrics["rbf_cka"].Mean,
                 s.Metrics["gamma_residual_learned"].Mean, s.Metrics["gamma_residual_control"].Mean, s.Metrics["jproj_log10_ratio"].Mean);
         sink.WriteTable(t);
@@ -120,7 +125,7 @@ public static class KpcaCommands
             "cosine metrics use V_KPCA with column signs aligned to V (eigenvector signs are arbitrary); CKA metrics need no alignment",
         };
         var summary = ModelAudit.Write(sink, prefix, r.Model, r.Kind, r.Heads, notes);
-        Ui.Table(ctx, ModelAudit.Table(prefix + "-heads", r.Heads), 24);
+        Ui.Table(ctx, ModelAudit.CompactTable(prefix + "-heads", r.Heads), 24);
         return summary;
     }
 

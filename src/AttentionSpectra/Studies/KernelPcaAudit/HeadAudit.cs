@@ -17,15 +17,22 @@ public sealed record JProjTerms(double Log10PhiTerm, double Log10HTerm, double J
 /// Both are averaged over the columns.</summary>
 public sealed record GammaConsistency(double Residual, double Spread);
 
+/// <summary>Permutation null of the four similarity metrics: their means over random shuffles of V's rows (keeps
+/// V's marginal statistics, destroys the token correspondence with V_KPCA).</summary>
+public sealed record NullBaseline(int Permutations, double MeanCosine, double OptimalCosine, double LinearCka, double RbfCka);
+
 /// <summary>All audit numbers for one head.</summary>
 public sealed record HeadMetrics(
     int Layer, int Head, string Input, int Tokens, int HeadDim,
     double MeanCosine, double OptimalCosine, double LinearCka, double RbfCka,
     JProjTerms JProj,
     GammaConsistency GammaTrue, GammaConsistency GammaLearned, GammaConsistency GammaControl,
-    double[] GramTopEigenvalues, double? ModelAttentionError);
+    double[] GramTopEigenvalues, double? ModelAttentionError, NullBaseline? Null);
 
-public sealed record AuditOptions(double ControlNoise = 0.5, bool AlignSigns = true);
+/// <param name="ControlNoise">Relative size of the perturbation of A in the gamma-consistency control.</param>
+/// <param name="AlignSigns">Align V_KPCA's column signs to V before the cosine metrics.</param>
+/// <param name="NullPermutations">Row permutations of V for the permutation null (0 = none).</param>
+public sealed record AuditOptions(double ControlNoise = 0.5, bool AlignSigns = true, int NullPermutations = 8);
 
 /// <summary>Per-head kernel-PCA audit (THEORY.md C).</summary>
 public static class HeadAudit
@@ -35,6 +42,8 @@ public static class HeadAudit
     {
         ArgumentNullException.ThrowIfNull(head);
         options ??= new AuditOptions();
+        if (options.NullPermutations < 0) throw new ArgumentException("Number of null permutations must be >= 0.");
+        if (!(options.ControlNoise > 0) || !double.IsFinite(options.ControlNoise)) throw new ArgumentException("Control noise must be a positive number.");
         var (q, k, v) = (head.Q, head.K, head.V);
         KernelPca.CheckHead(q, k, $"layer {head.Layer} head {head.Head}");
         if (v.Rows != q.Rows) throw new ArgumentException($"layer {head.Layer} head {head.Head}: V has {v.Rows} rows but there are {q.Rows} tokens.");
@@ -64,7 +73,7 @@ public static class HeadAudit
         }
         aLearned = Orthonormalise(Similarity.CentreColumns(aLearned));
         var aCtrl = aTrue.Clone();
-        var noise = Samplers.Gaussian(rng, n, comps);
+        var noise = Samplers.Gaussian(rng.Split(0), n, comps);
         TensorPrimitives.Multiply(noise.Data, options.ControlNoise / Math.Sqrt(n), noise.Data);
         TensorPrimitives.Add(aCtrl.Data, noise.Data, aCtrl.Data);
         aCtrl = Orthonormalise(aCtrl);
@@ -74,8 +83,27 @@ public static class HeadAudit
         var kcStd = KernelPca.CentredGram(ks, out _);
         var top = SymmetricEigen.TopK(kcStd, Math.Min(q.Cols, n)).Values.Select(Math.Abs).OrderByDescending(x => x).ToArray();
 
+        NullBaseline? nb = null;
+        if (options.NullPermutations > 0)
+        {
+            var pr = rng.Split(1);
+            double mc = 0, oc = 0, lc = 0, rc = 0;
+            var perm = new int[n];
+            var vp = new Matrix(n, dv);
+            for (int t = 0; t < options.NullPermutations; t++)
+            {
+                for (int i = 0; i < n; i++) perm[i] = i;
+                for (int i = n - 1; i > 0; i--) { int r = pr.NextInt(i + 1); (perm[i], perm[r]) = (perm[r], perm[i]); }
+                for (int i = 0; i < n; i++) v.RowReadOnly(perm[i]).CopyTo(vp.Row(i));
+                var va = options.AlignSigns ? AlignSigns(vk, vp) : vk;
+                mc += Similarity.MeanRowCosine(va, vp); oc += Similarity.OptimalCosine(va, vp);
+                lc += Similarity.LinearCka(vk, vp); rc += Similarity.RbfCka(vk, vp);
+            }
+            int np = options.NullPermutations;
+            nb = new NullBaseline(np, mc / np, oc / np, lc / np, rc / np);
+        }
         return new HeadMetrics(head.Layer, head.Head, head.Input, n, q.Cols, meanCos, optCos, lin, rbf, j,
-            Gamma(kp.Kc, aTrue), Gamma(kp.Kc, aLearned), Gamma(kp.Kc, aCtrl), top, head.ModelAttentionError);
+            Gamma(kp.Kc, aTrue), Gamma(kp.Kc, aLearned), Gamma(kp.Kc, aCtrl), top, head.ModelAttentionError, nb);
     }
 
     /// <summary>Flip each column of <paramref name="vk"/> so that it has a non-negative inner product with the same

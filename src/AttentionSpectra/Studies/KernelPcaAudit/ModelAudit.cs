@@ -63,6 +63,13 @@ public static class ModelAudit
             ["gamma_spread_learned"] = Summarise(m.Select(x => x.GammaLearned.Spread)),
             ["gamma_spread_control"] = Summarise(m.Select(x => x.GammaControl.Spread)),
         };
+        if (m.All(x => x.Null != null))
+        {
+            metrics["null_mean_cosine"] = Summarise(m.Select(x => x.Null!.MeanCosine));
+            metrics["null_optimal_cosine"] = Summarise(m.Select(x => x.Null!.OptimalCosine));
+            metrics["null_linear_cka"] = Summarise(m.Select(x => x.Null!.LinearCka));
+            metrics["null_rbf_cka"] = Summarise(m.Select(x => x.Null!.RbfCka));
+        }
         var errs = m.Where(x => x.ModelAttentionError.HasValue).Select(x => x.ModelAttentionError!.Value).ToList();
         if (errs.Count > 0) metrics["model_attention_max_abs_error"] = Summarise(errs);
         var cmp = PublishedBounds.Select(b => new BoundComparison(b.Metric, b.Bound, metrics[b.Metric].Max, metrics[b.Metric].Max <= b.Bound)).ToList();
@@ -83,14 +90,28 @@ public static class ModelAudit
     {
         var t = new ResultTable(name, "input", "layer", "head", "tokens", "head_dim", "mean_cos", "optimal_cos", "linear_cka", "rbf_cka",
             "jproj_log10_phi", "jproj_log10_h", "jproj_log10_ratio", "jproj", "gamma_res_true", "gamma_res_learned", "gamma_res_control",
-            "gamma_spread_learned", "gamma_spread_control", "gram_top_eig", "attn_check_err");
+            "gamma_spread_learned", "gamma_spread_control", "gram_top_eig", "attn_check_err",
+            "null_mean_cos", "null_optimal_cos", "null_linear_cka", "null_rbf_cka");
         foreach (var x in m)
             t.Add(x.Input, x.Layer, x.Head, x.Tokens, x.HeadDim, x.MeanCosine, x.OptimalCosine, x.LinearCka, x.RbfCka,
                 x.JProj.Log10PhiTerm, x.JProj.Log10HTerm, x.JProj.Log10Ratio, x.JProj.JProj, x.GammaTrue.Residual, x.GammaLearned.Residual,
                 x.GammaControl.Residual, x.GammaLearned.Spread, x.GammaControl.Spread, x.GramTopEigenvalues.Length > 0 ? x.GramTopEigenvalues[0] : 0.0,
-                x.ModelAttentionError);
+                x.ModelAttentionError, x.Null?.MeanCosine, x.Null?.OptimalCosine, x.Null?.LinearCka, x.Null?.RbfCka);
         return t;
     }
+
+    /// <summary>Narrow per-head table for the console.</summary>
+    public static ResultTable CompactTable(string name, IEnumerable<HeadMetrics> m)
+    {
+        var t = new ResultTable(name, "input", "L", "H", "N", "D", "mean cos", "opt cos", "lin CKA", "RBF CKA", "null lin/RBF", "log10 phi/h", "gamma res L/C");
+        foreach (var x in m)
+            t.Add(x.Input, x.Layer, x.Head, x.Tokens, x.HeadDim, R(x.MeanCosine), R(x.OptimalCosine), R(x.LinearCka), R(x.RbfCka),
+                x.Null is { } nb ? $"{R(nb.LinearCka)}/{R(nb.RbfCka)}" : "-", $"{x.JProj.Log10PhiTerm:F2}/{x.JProj.Log10HTerm:F2}",
+                $"{R(x.GammaLearned.Residual)}/{R(x.GammaControl.Residual)}");
+        return t;
+    }
+
+    private static string R(double v) => v.ToString("F3", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Write table, summary JSON and figures into <paramref name="sink"/>; returns the summary.</summary>
     public static AuditSummary Write(OutputSink sink, string prefix, string model, string kind, IReadOnlyList<HeadMetrics> m, IEnumerable<string> notes)

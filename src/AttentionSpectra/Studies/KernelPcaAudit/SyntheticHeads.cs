@@ -4,8 +4,8 @@ using AttentionSpectra.Studies.KernelPcaAudit.Models;
 namespace AttentionSpectra.Studies.KernelPcaAudit;
 
 /// <summary>Synthetic control heads that bracket the metrics' range: tokens X ~ N(0, I_C); Q = X Wq, K = X Wk with
-/// Gaussian weights of variance 1/C (scaled by <c>qkScale</c>); V either X Wv (random-weights head: the null) or
-/// V_KPCA of the same Q, K (the kernel-PCA head: every similarity metric equals 1).</summary>
+/// Gaussian weights of variance 1/C (scaled by <c>qkScale</c>); V either independent noise (the null), X Wv
+/// (random-weights head) or V_KPCA of the same Q, K (the kernel-PCA head: every similarity metric equals 1).</summary>
 public static class SyntheticHeads
 {
     public static (Matrix Q, Matrix K, Matrix X) QueriesKeys(Rng rng, int tokens, int modelDim, int headDim, double qkScale = 1.0)
@@ -20,7 +20,15 @@ public static class SyntheticHeads
         return (s * (x * wq), s * (x * wk), x);
     }
 
-    /// <summary>Random-weights head: V = X Wv (independent of the kernel-PCA prediction).</summary>
+    /// <summary>Null head: V has i.i.d. N(0, 1) entries, independent of the tokens and hence of V_KPCA.</summary>
+    public static AttentionHead IndependentHead(Rng rng, int tokens, int modelDim, int headDim, double qkScale = 1.0, int index = 0)
+    {
+        var (q, k, _) = QueriesKeys(rng, tokens, modelDim, headDim, qkScale);
+        return new AttentionHead(0, index, "synthetic-independent", q, k, Samplers.Gaussian(rng.Split(5), tokens, headDim));
+    }
+
+    /// <summary>Random-weights head: V = X Wv. Not a null: V and V_KPCA (a function of K = X Wk) are both functions
+    /// of the same tokens X, so CKA sits above the independent-V null.</summary>
     public static AttentionHead RandomHead(Rng rng, int tokens, int modelDim, int headDim, double qkScale = 1.0, int index = 0)
     {
         var (q, k, x) = QueriesKeys(rng, tokens, modelDim, headDim, qkScale);
