@@ -16,6 +16,17 @@ public static class AuditPlots
         fig.Line(xs, Avg(x => x.OptimalCosine), "optimal cosine", markers: true);
         fig.Line(xs, Avg(x => x.LinearCka), "linear CKA", markers: true);
         fig.Line(xs, Avg(x => x.RbfCka), "RBF CKA", markers: true);
+        if (groups.All(g => g.All(x => x.Null != null)))
+        {
+            foreach (var (label, f, col) in new (string, Func<HeadMetrics, double>, ScottPlot.Color)[]
+                     { ("permutation null: optimal cosine", x => x.Null!.OptimalCosine, ScottPlot.Colors.C1),
+                       ("permutation null: linear CKA", x => x.Null!.LinearCka, ScottPlot.Colors.C2),
+                       ("permutation null: RBF CKA", x => x.Null!.RbfCka, ScottPlot.Colors.C3) })
+            {
+                var sc = fig.Plot.Add.Scatter(xs, groups.Select(g => g.Average(f)).ToArray(), col.WithAlpha(0.6));
+                sc.LinePattern = ScottPlot.LinePattern.Dotted; sc.MarkerSize = 0; sc.LineWidth = 1.5f; sc.LegendText = label;
+            }
+        }
         fig.HorizontalLine(0.32, "published max (opt. cos, RBF CKA) 0.32");
         fig.HorizontalLine(0.11, "published max (linear CKA) 0.11");
         // layer boundaries
@@ -25,8 +36,9 @@ public static class AuditPlots
                 var v = fig.Plot.Add.VerticalLine(i - 0.5);
                 v.Color = ScottPlot.Colors.Gray; v.LineWidth = 1;
             }
-        fig.Plot.Axes.SetLimitsY(Math.Min(-0.05, groups.Min(g => g.Average(x => x.MeanCosine)) - 0.05), 1.05);
-        return fig.Save(sink, name);
+        fig.Plot.Axes.SetLimitsY(Math.Min(-0.05, groups.Min(g => g.Average(x => x.MeanCosine)) - 0.05), 1.45);
+        fig.Plot.Legend.Alignment = ScottPlot.Alignment.UpperRight;
+        return fig.Save(sink, name, 1000, 650);
     }
 
     /// <summary>Mean |eigenvalue| of K_c per rank (log scale on y).</summary>
