@@ -12,7 +12,7 @@ public sealed record BoundComparison(string Metric, double PublishedMax, double 
 
 /// <summary>Summary of an audit (the JSON written next to the per-head table).</summary>
 public sealed record AuditSummary(
-    string Model, string Kind, int Heads, int Layers, int Inputs,
+    string Model, string Kind, int HeadInputs, int Layers, int Inputs,
     Dictionary<string, MetricSummary> Metrics,
     List<BoundComparison> PublishedComparison,
     double[] GramEigenMeanPerRank, MetricSummary GramEigenAll,
