@@ -46,9 +46,11 @@ public static class Similarity
     {
         CheckSameShape(x, y, "optimal cosine");
         int n = x.Rows;
+        // cosine matrix = (row-normalised X)(row-normalised Y)' in one GEMM; zero rows give cosine 0
+        var cm = Blas.Multiply(NormaliseRows(x), NormaliseRows(y), false, true);
         var c = new double[n, n];
         for (int i = 0; i < n; i++)
-            for (int j = 0; j < n; j++) c[i, j] = Cos(x.RowReadOnly(i), y.RowReadOnly(j));
+            for (int j = 0; j < n; j++) c[i, j] = cm[i, j];
         matching = Hungarian.Maximize(c);
         double s = 0;
         for (int i = 0; i < n; i++) s += c[i, matching[i]];
@@ -100,6 +102,18 @@ public static class Similarity
         double med = m % 2 == 1 ? nonzero[m / 2] : 0.5 * (nonzero[m / 2 - 1] + nonzero[m / 2]);
         for (int k = 0; k < d2.Data.Length; k++) d2.Data[k] = Math.Exp(-d2.Data[k] / (2 * med));
         return d2;
+    }
+
+    internal static Matrix NormaliseRows(Matrix x)
+    {
+        var r = x.Clone();
+        for (int i = 0; i < r.Rows; i++)
+        {
+            var row = r.Row(i);
+            double nrm = TensorPrimitives.Norm<double>(row);
+            if (nrm > 0) TensorPrimitives.Multiply<double>(row, 1 / nrm, row);
+        }
+        return r;
     }
 
     internal static Matrix CentreColumns(Matrix x)
