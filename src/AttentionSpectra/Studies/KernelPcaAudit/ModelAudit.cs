@@ -29,11 +29,19 @@ public static class ModelAudit
     {
         var res = new HeadMetrics[heads.Count];
         int done = 0;
-        Parallel.For(0, heads.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+        try
         {
-            res[i] = HeadAudit.Audit(heads[i], rng.Split((ulong)i), options);
-            progress.Report("kpca audit", Interlocked.Increment(ref done), heads.Count);
-        });
+            Parallel.For(0, heads.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+            {
+                res[i] = HeadAudit.Audit(heads[i], rng.Split((ulong)i), options);
+                progress.Report("kpca audit", Interlocked.Increment(ref done), heads.Count);
+            });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            // surface the first failure itself (e.g. an ArgumentException naming the head), not the wrapper
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.Flatten().InnerExceptions[0]).Throw();
+        }
         return [.. res];
     }
 

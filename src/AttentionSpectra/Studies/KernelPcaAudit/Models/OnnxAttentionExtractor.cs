@@ -193,6 +193,7 @@ public sealed class OnnxAttentionExtractor : IDisposable
     {
         var dims = t.Dimensions;
         if (dims.Length < 2) throw new InvalidDataException($"{what} has rank {dims.Length}; expected [batch, heads, N, D] or [batch*heads, N, D].");
+        if (dims.Length >= 4 && dims[0] != 1) throw new InvalidDataException($"{what} has batch size {dims[0]}; the audit runs one input at a time (batch 1). Give --input-shape with batch 1.");
         int rows = dims[^2], cols = dims[^1];
         long lead = 1;
         for (int k = 0; k < dims.Length - 2; k++) lead *= dims[k];
