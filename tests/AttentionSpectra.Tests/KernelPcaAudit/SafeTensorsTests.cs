@@ -194,6 +194,59 @@ public class SafeTensorsTests : IDisposable
         }
     }
 
+    /// <summary>The same weights under Hugging Face ViTModel names (separate query/key/value) give the same heads as
+    /// under timm names (fused qkv), which the previous test checks against the naive forward.</summary>
+    [Fact]
+    public void HfVitNames_GiveTheSameHeadsAsTimmNames()
+    {
+        var t = TinyVit(new Rng(22));
+        var hf = new List<(string, long[], double[])>();
+        string Map(string n)
+        {
+            var parts = n.Split('.');
+            if (n == "cls_token") return "vit.embeddings.cls_token";
+            if (n == "pos_embed") return "vit.embeddings.position_embeddings";
+            if (n.StartsWith("patch_embed.proj")) return "vit.embeddings.patch_embeddings.projection." + parts[^1];
+            string l = parts[1], rest = string.Join('.', parts[2..]);
+            string b = $"vit.encoder.layer.{l}.";
+            return rest switch
+            {
+                var r when r.StartsWith("norm1") => b + "layernorm_before." + parts[^1],
+                var r when r.StartsWith("norm2") => b + "layernorm_after." + parts[^1],
+                var r when r.StartsWith("attn.proj") => b + "attention.output.dense." + parts[^1],
+                var r when r.StartsWith("mlp.fc1") => b + "intermediate.dense." + parts[^1],
+                var r when r.StartsWith("mlp.fc2") => b + "output.dense." + parts[^1],
+                _ => throw new InvalidOperationException(n),
+            };
+        }
+        foreach (var (name, shape, data) in t)
+        {
+            if (!name.Contains("attn.qkv")) { hf.Add((Map(name), shape, data)); continue; }
+            string l = name.Split('.')[1], kind = name.Split('.')[^1];
+            string[] qkv = ["query", "key", "value"];
+            for (int s = 0; s < 3; s++)
+            {
+                var part = kind == "weight" ? data.Skip(s * C * C).Take(C * C).ToArray() : data.Skip(s * C).Take(C).ToArray();
+                hf.Add(($"vit.encoder.layer.{l}.attention.attention.{qkv[s]}.{kind}", kind == "weight" ? [C, C] : [C], part));
+            }
+        }
+        string p1 = Path.Combine(_dir, "timm.safetensors"), p2 = Path.Combine(_dir, "hf.safetensors");
+        SafeTensorsFile.Write(p1, t); SafeTensorsFile.Write(p2, hf);
+        var img = new double[3 * 8 * 8];
+        new Rng(23).FillGaussian(img, 0, 1);
+        var a = new SafeTensorsEncoder(SafeTensorsFile.Open(p1), Heads, eps: 1e-6).Extract("i", null, img).Heads;
+        var encHf = new SafeTensorsEncoder(SafeTensorsFile.Open(p2), Heads, eps: 1e-6);
+        Assert.True(encHf.HuggingFaceVit);
+        var b2 = encHf.Extract("i", null, img).Heads;
+        Assert.Equal(a.Count, b2.Count);
+        for (int i = 0; i < a.Count; i++)
+        {
+            Assert.Equal(a[i].Q.Data, b2[i].Q.Data);
+            Assert.Equal(a[i].K.Data, b2[i].K.Data);
+            Assert.Equal(a[i].V.Data, b2[i].V.Data);
+        }
+    }
+
     [Fact]
     public void Reader_RoundTripsAndHalfPrecision()
     {

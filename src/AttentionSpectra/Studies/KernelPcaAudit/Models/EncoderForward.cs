@@ -9,8 +9,8 @@ namespace AttentionSpectra.Studies.KernelPcaAudit.Models;
 public enum EncoderKind { Bert, Vit }
 
 /// <summary>Small, exact encoder forward pass over safetensors weights, returning per-layer, per-head Q, K, V.
-/// BERT-style (HF BertModel names, post-LN, GELU-erf, LayerNorm eps 1e-12) and ViT-style (timm names, pre-LN,
-/// GELU-erf, LayerNorm eps 1e-6, optional layer-scale). Heads: --num-heads, else config.json next to the file
+/// BERT-style (HF BertModel names, post-LN, GELU-erf, LayerNorm eps 1e-12) and ViT-style: timm names (pre-LN,
+/// GELU-erf, LayerNorm eps 1e-6, optional layer-scale) or HF ViTModel/DeiTModel names (same block, eps 1e-12). Heads: --num-heads, else config.json next to the file
 /// (num_attention_heads / num_heads), else hidden/64.</summary>
 public sealed class SafeTensorsEncoder
 {
@@ -33,6 +33,12 @@ public sealed class SafeTensorsEncoder
         File = file;
         string? bertEmb = file.Tensors.Keys.FirstOrDefault(k => k.EndsWith("embeddings.word_embeddings.weight", StringComparison.Ordinal));
         string? vitPatch = file.Tensors.Keys.FirstOrDefault(k => k.EndsWith("patch_embed.proj.weight", StringComparison.Ordinal));
+        string? hfPatch = file.Tensors.Keys.FirstOrDefault(k => k.EndsWith("embeddings.patch_embeddings.projection.weight", StringComparison.Ordinal));
+        if (vitPatch == null && hfPatch != null)
+        {
+            _hf = true;
+            vitPatch = hfPatch;
+        }
         if (bertEmb != null)
         {
             Kind = EncoderKind.Bert;
@@ -46,24 +52,46 @@ public sealed class SafeTensorsEncoder
         else if (vitPatch != null)
         {
             Kind = EncoderKind.Vit;
-            Prefix = vitPatch[..^"patch_embed.proj.weight".Length];
+            Prefix = _hf ? vitPatch[..^"embeddings.patch_embeddings.projection.weight".Length] : vitPatch[..^"patch_embed.proj.weight".Length];
             var pw = file.Info(vitPatch);
             if (pw.Shape.Length != 4 || pw.Shape[2] != pw.Shape[3]) throw new InvalidDataException($"{file.Path}: '{vitPatch}' must be [hidden, channels, p, p].");
             Hidden = (int)pw.Shape[0]; Channels = (int)pw.Shape[1]; PatchSize = (int)pw.Shape[2];
-            var pos = file.Info(Prefix + "pos_embed");
-            int extra = (file.Has(Prefix + "cls_token") ? 1 : 0) + (file.Has(Prefix + "dist_token") ? 1 : 0);
+            var pos = file.Info(Prefix + VitName("pos"));
+            int extra = (file.Has(Prefix + VitName("cls")) ? 1 : 0) + (file.Has(Prefix + VitName("dist")) ? 1 : 0);
             long patches = pos.Count / Hidden - extra;
             int side = (int)Math.Round(Math.Sqrt(patches));
             if (side * side != patches) throw new InvalidDataException($"{file.Path}: pos_embed has {patches} patch positions, not a square grid.");
             ImageSize = side * PatchSize;
-            Layers = CountLayers(Prefix + "blocks.", ".attn.qkv.weight");
-            LayerNormEps = eps ?? 1e-6;
+            Layers = _hf ? CountLayers(Prefix + "encoder.layer.", ".attention.attention.query.weight") : CountLayers(Prefix + "blocks.", ".attn.qkv.weight");
+            LayerNormEps = eps ?? (_hf ? 1e-12 : 1e-6);
         }
-        else throw new InvalidDataException($"{file.Path}: not a recognised encoder: missing expected weight '*embeddings.word_embeddings.weight' (BERT-style) or '*patch_embed.proj.weight' (ViT/timm-style).");
-        if (Layers == 0) throw new InvalidDataException($"{file.Path}: no encoder layers found (expected '{Prefix}{(Kind == EncoderKind.Bert ? "encoder.layer.0.attention.self.query.weight" : "blocks.0.attn.qkv.weight")}').");
+        else throw new InvalidDataException($"{file.Path}: not a recognised encoder: missing expected weight '*embeddings.word_embeddings.weight' (BERT-style), '*patch_embed.proj.weight' (ViT/timm-style) or '*embeddings.patch_embeddings.projection.weight' (HF ViT).");
+        if (Layers == 0) throw new InvalidDataException($"{file.Path}: no encoder layers found (expected '{Prefix}{(Kind == EncoderKind.Bert ? "encoder.layer.0.attention.self.query.weight" : _hf ? "encoder.layer.0.attention.attention.query.weight" : "blocks.0.attn.qkv.weight")}').");
         Heads = heads ?? HeadsFromConfig(file.Path) ?? Math.Max(1, Hidden / 64);
         if (Heads <= 0 || Hidden % Heads != 0) throw new ArgumentException($"Number of heads ({Heads}) must divide the hidden size ({Hidden}); pass --num-heads.");
     }
+
+    private readonly bool _hf;
+
+    /// <summary>True for Hugging Face ViTModel/DeiTModel names (separate query/key/value), false for timm names.</summary>
+    public bool HuggingFaceVit => _hf;
+
+    /// <summary>ViT weight names (without prefix / .weight suffix) in timm or HF convention.</summary>
+    private string VitName(string key, int l = 0) => (_hf, key) switch
+    {
+        (false, "pos") => "pos_embed", (true, "pos") => "embeddings.position_embeddings",
+        (false, "cls") => "cls_token", (true, "cls") => "embeddings.cls_token",
+        (false, "dist") => "dist_token", (true, "dist") => "embeddings.distillation_token",
+        (false, "patch") => "patch_embed.proj", (true, "patch") => "embeddings.patch_embeddings.projection",
+        (false, "norm1") => $"blocks.{l}.norm1", (true, "norm1") => $"encoder.layer.{l}.layernorm_before",
+        (false, "norm2") => $"blocks.{l}.norm2", (true, "norm2") => $"encoder.layer.{l}.layernorm_after",
+        (false, "proj") => $"blocks.{l}.attn.proj", (true, "proj") => $"encoder.layer.{l}.attention.output.dense",
+        (false, "fc1") => $"blocks.{l}.mlp.fc1", (true, "fc1") => $"encoder.layer.{l}.intermediate.dense",
+        (false, "fc2") => $"blocks.{l}.mlp.fc2", (true, "fc2") => $"encoder.layer.{l}.output.dense",
+        (false, "ls1") => $"blocks.{l}.ls1", (true, "ls1") => $"encoder.layer.{l}.layer_scale1",
+        (false, "ls2") => $"blocks.{l}.ls2", (true, "ls2") => $"encoder.layer.{l}.layer_scale2",
+        _ => throw new ArgumentException(key),
+    };
 
     private int CountLayers(string pre, string post)
     {
@@ -100,10 +128,15 @@ public sealed class SafeTensorsEncoder
         for (int l = 0; l <= last; l++)
         {
             Matrix q, k, v;
-            Matrix attnIn = Kind == EncoderKind.Bert ? x : LayerNorm(x, $"blocks.{l}.norm1");
+            Matrix attnIn = Kind == EncoderKind.Bert ? x : LayerNorm(x, VitName("norm1", l));
             if (Kind == EncoderKind.Bert)
             {
                 string p = $"encoder.layer.{l}.attention.self.";
+                q = Linear(attnIn, p + "query"); k = Linear(attnIn, p + "key"); v = Linear(attnIn, p + "value");
+            }
+            else if (_hf)
+            {
+                string p = $"encoder.layer.{l}.attention.attention.";
                 q = Linear(attnIn, p + "query"); k = Linear(attnIn, p + "key"); v = Linear(attnIn, p + "value");
             }
             else
@@ -133,14 +166,13 @@ public sealed class SafeTensorsEncoder
             }
             else
             {
-                string p = $"blocks.{l}.";
-                var a = Linear(ctx, p + "attn.proj");
-                LayerScale(a, p + "ls1");
+                var a = Linear(ctx, VitName("proj", l));
+                LayerScale(a, VitName("ls1", l));
                 x = x + a;
-                var hdn = Linear(LayerNorm(x, p + "norm2"), p + "mlp.fc1");
+                var hdn = Linear(LayerNorm(x, VitName("norm2", l)), VitName("fc1", l));
                 Gelu(hdn);
-                var m = Linear(hdn, p + "mlp.fc2");
-                LayerScale(m, p + "ls2");
+                var m = Linear(hdn, VitName("fc2", l));
+                LayerScale(m, VitName("ls2", l));
                 x = x + m;
             }
             progress.Report("forward " + label, l + 1, last + 1);
@@ -171,8 +203,8 @@ public sealed class SafeTensorsEncoder
     {
         int p = PatchSize, s = ImageSize, g = s / p;
         if (image.Length != Channels * s * s) throw new ArgumentException($"Image has {image.Length} values; the model expects {Channels} x {s} x {s}.");
-        var w = File.Matrix(Prefix + "patch_embed.proj.weight"); // hidden x (C p p)
-        var b = File.Vector(Prefix + "patch_embed.proj.bias", Hidden);
+        var w = File.Matrix(Prefix + VitName("patch") + ".weight"); // hidden x (C p p)
+        var b = File.Vector(Prefix + VitName("patch") + ".bias", Hidden);
         int pd = Channels * p * p;
         var patches = new Matrix(g * g, pd);
         for (int py = 0; py < g; py++)
@@ -187,9 +219,9 @@ public sealed class SafeTensorsEncoder
         var emb = Blas.Multiply(patches, w, false, true);
         for (int i = 0; i < emb.Rows; i++) TensorPrimitives.Add(emb.RowReadOnly(i), b, emb.Row(i));
         var prefixTokens = new List<double[]>();
-        if (File.Has(Prefix + "cls_token")) prefixTokens.Add(File.Vector(Prefix + "cls_token", Hidden));
-        if (File.Has(Prefix + "dist_token")) prefixTokens.Add(File.Vector(Prefix + "dist_token", Hidden));
-        var pos = File.Vector(Prefix + "pos_embed", (prefixTokens.Count + g * g) * Hidden);
+        if (File.Has(Prefix + VitName("cls"))) prefixTokens.Add(File.Vector(Prefix + VitName("cls"), Hidden));
+        if (File.Has(Prefix + VitName("dist"))) prefixTokens.Add(File.Vector(Prefix + VitName("dist"), Hidden));
+        var pos = File.Vector(Prefix + VitName("pos"), (prefixTokens.Count + g * g) * Hidden);
         var x = new Matrix(prefixTokens.Count + g * g, Hidden);
         for (int i = 0; i < prefixTokens.Count; i++) prefixTokens[i].CopyTo(x.Row(i));
         for (int i = 0; i < g * g; i++) emb.RowReadOnly(i).CopyTo(x.Row(prefixTokens.Count + i));
@@ -230,7 +262,7 @@ public sealed class SafeTensorsEncoder
 
     private void LayerScale(Matrix m, string name)
     {
-        string key = Prefix + name + ".gamma";
+        string key = Prefix + name + (_hf ? ".lambda1" : ".gamma");
         if (!File.Has(key)) return;
         var g = File.Vector(key, Hidden);
         for (int i = 0; i < m.Rows; i++) TensorPrimitives.Multiply(m.RowReadOnly(i), g, m.Row(i));
