@@ -192,8 +192,14 @@ public static class KpcaCommands
         else
         {
             Ui.Info(ctx, $"auditing the PaddleOCR recogniser {ocr}");
-            var req = new AuditRequest(ocr, ModelFormat.Onnx, Text: "Attention is kernel PCA", RandomInputs: 1, Normalisation: ImageNormalisation.Half);
+            const string text = "Attention is kernel PCA";
+            var req = new AuditRequest(ocr, ModelFormat.Onnx, Text: text, RandomInputs: 1, Normalisation: ImageNormalisation.Half);
             var r = Ui.WithProgress(ctx, p => AuditRunner.Run(req, new Rng(ctx.Seed), p));
+            if (PaddleOcr.FindKeys(ocr) is { } keys)
+            {
+                string read = PaddleOcr.Recognise(ocr, OnnxInputs.FromText(text, [1, 3, 48, 320], ImageNormalisation.Half), keys);
+                r.Notes.Add($"in-distribution check: the recogniser reads the rendered input \"{text}\" as \"{read.Trim()}\"");
+            }
             var s = WriteAudit(ctx, sink, "ocr-audit", r);
             Report(ctx, s);
         }

@@ -171,6 +171,28 @@ public class OnnxTests : IDisposable
     }
 
     [Fact]
+    public void ImageFile_IsResizedAndNormalised()
+    {
+        string png = Path.Combine(_dir, "img.png");
+        using (var bmp = new SkiaSharp.SKBitmap(20, 10))
+        {
+            for (int y = 0; y < 10; y++) for (int x = 0; x < 20; x++) bmp.SetPixel(x, y, x < 10 ? SkiaSharp.SKColors.White : new SkiaSharp.SKColor(255, 0, 51));
+            using var f = File.Create(png);
+            bmp.Encode(f, SkiaSharp.SKEncodedImageFormat.Png, 100);
+        }
+        var t = OnnxInputs.FromImageFile(png, [1, 3, 4, 8], ImageNormalisation.Half);
+        Assert.Equal(new[] { 1, 3, 4, 8 }, t.Dimensions.ToArray());
+        // left half white -> (1 - 0.5)/0.5 = 1 in every channel; right half (255, 0, 51) -> (1, -1, -0.6)
+        Assert.Equal(1f, t[0, 0, 1, 1], 3); Assert.Equal(1f, t[0, 2, 2, 0], 3);
+        Assert.Equal(1f, t[0, 0, 1, 7], 3); Assert.Equal(-1f, t[0, 1, 1, 7], 3); Assert.Equal(-0.6f, t[0, 2, 3, 6], 2);
+        var tn = OnnxInputs.FromImageFile(png, [1, 3, 4, 8], ImageNormalisation.ImageNet);
+        Assert.Equal((1 - 0.485) / 0.229, tn[0, 0, 0, 0], 3);
+        string notImage = Path.Combine(_dir, "x.png");
+        File.WriteAllText(notImage, "not an image");
+        Assert.Contains("not a decodable image", Assert.Throws<InvalidDataException>(() => OnnxInputs.FromImageFile(notImage, [1, 3, 4, 8], ImageNormalisation.Half)).Message);
+    }
+
+    [Fact]
     public void ProtoReader_RoundTripsVarintsAndRejectsOverlongLengths()
     {
         var w = new ProtoWriter().Varint(1, 300).Varint(2, long.MaxValue).String(3, "abc").PackedVarints(4, [1, 128, 16384]);
@@ -189,6 +211,10 @@ public class OnnxTests : IDisposable
     public void RealOcrModel_TwoTrainedBlocksAreFoundAndAudited()
     {
         string path = KpcaCommands.FindOcrModel()!;
+        // the rendered text is in distribution: the recogniser reads it back (validates resize/normalisation)
+        var keys = PaddleOcr.FindKeys(path);
+        Assert.NotNull(keys);
+        Assert.Equal("kernel PCA", PaddleOcr.Recognise(path, OnnxInputs.FromText("kernel PCA", [1, 3, 48, 320], ImageNormalisation.Half), keys!).Trim());
         var r = AuditRunner.Run(new AuditRequest(path, ModelFormat.Onnx, Text: "kernel PCA", Normalisation: ImageNormalisation.Half,
             Options: new AuditOptions(NullPermutations: 4)), new Rng(1));
         Assert.Equal(2, r.LayerCount);
