@@ -41,7 +41,7 @@ public sealed class KpcaBench : IBenchSuite
         ocr ??= FindOcr();
         if (ocr != null && File.Exists(ocr))
         {
-            var req = new AuditRequest(ocr, ModelFormat.Onnx, Text: "kernel PCA audit", Normalisation: ImageNormalisation.Half);
+            var req = new AuditRequest(ocr, ModelFormat.Onnx, Texts: ["kernel PCA audit"], Normalisation: ImageNormalisation.Half);
             AuditRunner.Run(req, new Rng(1));
             Emit(new { suite = "kpca", task = "ocr-model-audit", heads = 16, ms = Time(reps, () => AuditRunner.Run(req, new Rng(1))) });
         }

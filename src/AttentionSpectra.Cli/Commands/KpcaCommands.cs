@@ -26,7 +26,7 @@ public static class KpcaCommands
         var model = new Option<string>("--model") { Description = "Model file: ONNX (.onnx) or safetensors (BERT-style or ViT/timm-style encoder).", Required = true };
         var fmt = new Option<string>("--model-format") { Description = "auto | onnx | safetensors (default: detected from the file's bytes).", DefaultValueFactory = _ => "auto" };
         var inputs = new Option<string[]>("--inputs") { Description = "Input files: images (PNG/JPEG) for image models, text files of token ids for text models.", AllowMultipleArgumentsPerToken = true };
-        var text = new Option<string?>("--text") { Description = "Text rendered to an image (OCR-style image models)." };
+        var text = new Option<string[]>("--text") { Description = "Text rendered to an image (OCR-style image models); repeat for several inputs." };
         var randomInputs = new Option<int>("--random-inputs") { Description = "Number of seeded random inputs (default 1 when no other input is given).", DefaultValueFactory = _ => 0 };
         var inputShape = new Option<string?>("--input-shape") { Description = "Concrete ONNX image input shape, e.g. 1,3,48,320 (default: model's fixed dims, else H=48, W=320)." };
         var norm = new Option<string>("--normalize") { Description = "Image normalisation: half (mean=std=0.5; PaddleOCR, HF ViT), imagenet (timm/DeiT), unit.", DefaultValueFactory = _ => "half" };
@@ -192,14 +192,15 @@ public static class KpcaCommands
         else
         {
             Ui.Info(ctx, $"auditing the PaddleOCR recogniser {ocr}");
-            const string text = "Attention is kernel PCA";
-            var req = new AuditRequest(ocr, ModelFormat.Onnx, Text: text, RandomInputs: 1, Normalisation: ImageNormalisation.Half);
+            string[] texts = ["Attention is kernel PCA", "Spectral analysis 2026", "The quick brown fox"];
+            var req = new AuditRequest(ocr, ModelFormat.Onnx, Texts: texts, Normalisation: ImageNormalisation.Half);
             var r = Ui.WithProgress(ctx, p => AuditRunner.Run(req, new Rng(ctx.Seed), p));
             if (PaddleOcr.FindKeys(ocr) is { } keys)
-            {
-                string read = PaddleOcr.Recognise(ocr, OnnxInputs.FromText(text, [1, 3, 48, 320], ImageNormalisation.Half), keys);
-                r.Notes.Add($"in-distribution check: the recogniser reads the rendered input \"{text}\" as \"{read.Trim()}\"");
-            }
+                for (int i = 0; i < texts.Length; i++)
+                {
+                    string read = PaddleOcr.Recognise(ocr, OnnxInputs.FromText(texts[i], [1, 3, 48, 320], ImageNormalisation.Half), keys);
+                    r.Notes.Add($"in-distribution check: the recogniser reads input text-{i} \"{texts[i]}\" as \"{read.Trim()}\"");
+                }
             var s = WriteAudit(ctx, sink, "ocr-audit", r);
             Report(ctx, s);
         }

@@ -215,7 +215,7 @@ public class OnnxTests : IDisposable
         var keys = PaddleOcr.FindKeys(path);
         Assert.NotNull(keys);
         Assert.Equal("kernel PCA", PaddleOcr.Recognise(path, OnnxInputs.FromText("kernel PCA", [1, 3, 48, 320], ImageNormalisation.Half), keys!).Trim());
-        var r = AuditRunner.Run(new AuditRequest(path, ModelFormat.Onnx, Text: "kernel PCA", Normalisation: ImageNormalisation.Half,
+        var r = AuditRunner.Run(new AuditRequest(path, ModelFormat.Onnx, Texts: ["kernel PCA"], Normalisation: ImageNormalisation.Half,
             Options: new AuditOptions(NullPermutations: 4)), new Rng(1));
         Assert.Equal(2, r.LayerCount);
         Assert.Equal(8, r.HeadsPerLayer);

@@ -11,13 +11,13 @@ public enum ModelFormat { Auto, Onnx, Safetensors }
 /// <param name="ModelPath">ONNX or safetensors file.</param>
 /// <param name="Format">Auto-detected from the file's bytes unless given.</param>
 /// <param name="InputFiles">Images (PNG/JPEG; image models) or text files of whitespace/comma separated token ids (text models).</param>
-/// <param name="Text">Text rendered to an image (OCR-style image models).</param>
+/// <param name="Texts">Texts, each rendered to an image (OCR-style image models).</param>
 /// <param name="RandomInputs">Number of seeded random inputs (Gaussian images or uniform token ids).</param>
 /// <param name="InputShape">Concrete input shape for ONNX image inputs (e.g. 1,3,48,320); default from the model.</param>
 /// <param name="Tokens">Sequence length of random token-id inputs.</param>
 public sealed record AuditRequest(
     string ModelPath, ModelFormat Format = ModelFormat.Auto,
-    IReadOnlyList<string>? InputFiles = null, string? Text = null, int RandomInputs = 0,
+    IReadOnlyList<string>? InputFiles = null, IReadOnlyList<string>? Texts = null, int RandomInputs = 0,
     int[]? InputShape = null, ImageNormalisation? Normalisation = null, int Tokens = 32,
     ISet<int>? Layers = null, ISet<int>? Heads = null, int? NumHeads = null, AuditOptions? Options = null);
 
@@ -55,7 +55,7 @@ public static class AuditRunner
         var heads = new List<AttentionHead>();
         var notes = new List<string>();
         string kind; int layers, hpl;
-        int nInputs = (req.InputFiles?.Count ?? 0) + (req.Text != null ? 1 : 0) + req.RandomInputs;
+        int nInputs = (req.InputFiles?.Count ?? 0) + (req.Texts?.Count ?? 0) + req.RandomInputs;
         var random = req.RandomInputs == 0 && nInputs == 0 ? 1 : req.RandomInputs;
         if (nInputs == 0) notes.Add("no inputs given: audited on 1 seeded random input");
         var inputRng = rng.Split(1);
@@ -82,11 +82,10 @@ public static class AuditRunner
                 if (enc.Kind == EncoderKind.Bert) inputs.Add((Path.GetFileName(f), ReadTokenIds(f), null));
                 else inputs.Add((Path.GetFileName(f), null, ToChw(OnnxInputs.FromImageFile(f, [1, enc.Channels, enc.ImageSize, enc.ImageSize], norm))));
             }
-            if (req.Text != null)
-            {
-                if (enc.Kind == EncoderKind.Bert) throw new ArgumentException("--text needs a tokenizer, which attnspec does not ship; pass token ids with --inputs ids.txt.");
-                inputs.Add(("text", null, ToChw(OnnxInputs.FromText(req.Text, [1, enc.Channels, enc.ImageSize, enc.ImageSize], norm))));
-            }
+            var texts = req.Texts ?? [];
+            if (texts.Count > 0 && enc.Kind == EncoderKind.Bert) throw new ArgumentException("--text needs a tokenizer, which attnspec does not ship; pass token ids with --inputs ids.txt.");
+            for (int i = 0; i < texts.Count; i++)
+                inputs.Add(($"text-{i}", null, ToChw(OnnxInputs.FromText(texts[i], [1, enc.Channels, enc.ImageSize, enc.ImageSize], norm))));
             for (int r = 0; r < random; r++)
             {
                 var rr = inputRng.Split((ulong)r);
@@ -161,11 +160,10 @@ public static class AuditRunner
             }
             else throw new ArgumentException($"Model has no image or token-id input to feed '{f}' into.");
         }
-        if (req.Text != null)
-        {
-            if (image.Name == null) throw new ArgumentException("--text renders an image, but the model has no 4-D float image input.");
-            yield return ("text", Complete(new() { [image.Name] = OnnxInputs.FromText(req.Text, ImgShape(), norm) }, 0));
-        }
+        var texts = req.Texts ?? [];
+        if (texts.Count > 0 && image.Name == null) throw new ArgumentException("--text renders an image, but the model has no 4-D float image input.");
+        for (int i = 0; i < texts.Count; i++)
+            yield return ($"text-{i}", Complete(new() { [image.Name!] = OnnxInputs.FromText(texts[i], ImgShape(), norm) }, 0));
         for (int r = 0; r < random; r++)
         {
             var rr = rng.Split((ulong)r);
