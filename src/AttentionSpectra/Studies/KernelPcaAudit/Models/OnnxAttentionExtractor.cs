@@ -39,7 +39,7 @@ public sealed class OnnxAttentionExtractor : IDisposable
             throw new InvalidDataException($"{path}: no self-attention found in the ONNX graph (looked for Softmax(MatMul(Q, K^T) [* scale] [+ mask]) followed by MatMul(attention, V)).");
         var names = Blocks.SelectMany(b => new[] { b.QName, b.KtName, b.VName, b.AttnName });
         byte[] bytes = _model.WithExtraOutputs(names);
-        var so = new SessionOptions { IntraOpNumThreads = Math.Max(1, Environment.ProcessorCount), GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL };
+        using var so = new SessionOptions { IntraOpNumThreads = Math.Max(1, Environment.ProcessorCount), GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL };
         try { _session = new InferenceSession(bytes, so); }
         catch (OnnxRuntimeException e) { throw new InvalidDataException($"{path}: OnnxRuntime could not load the model: {e.Message}", e); }
     }
