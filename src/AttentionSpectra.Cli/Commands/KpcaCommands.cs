@@ -138,6 +138,8 @@ public static class KpcaCommands
             t.Add(name, m.Max, m.Mean, m.Median, b?.PublishedMax, b?.WithinPublished);
         }
         Ui.Table(ctx, t, 50);
+        if (s.MeanExcessOverNull is { } ex)
+            Ui.Info(ctx, "mean excess over the permutation null: " + string.Join(", ", ex.Select(kv => $"{kv.Key} {kv.Value:+0.000;-0.000}")));
         foreach (var n in s.Notes) Ui.Info(ctx, "note: " + n);
     }
 

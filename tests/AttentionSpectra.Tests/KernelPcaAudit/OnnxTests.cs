@@ -63,7 +63,7 @@ internal static class OnnxBuilder
 
     /// <summary>One SVTR/timm-style attention block: qkv = x W + b; reshape [1,N,3,H,D]; transpose [3,1,H,N,D];
     /// gather q,k,v; scores = (q k^T) * scale; softmax; out = attn v.</summary>
-    public static byte[] AttentionBlock(int n, int c, int h, double[] w, double[] b, double scale, bool div = false, bool mask = false)
+    public static byte[] AttentionBlock(int n, int c, int h, double[] w, double[] b, double scale, bool div = false, bool mask = false, bool where = false)
     {
         int d = c / h;
         var nodes = new List<ProtoWriter>
@@ -78,7 +78,7 @@ internal static class OnnxBuilder
             Node("Transpose", ["k"], ["kt"], ("perm", null, [0, 1, 3, 2])),
             Node("MatMul", ["q", "kt"], ["s"]),
             Node(div ? "Div" : "Mul", ["s", "scale"], ["ss0"]),
-            mask ? Node("Add", ["ss0", "mask"], ["ss"]) : Node("Identity", ["ss0"], ["ss"]),
+            mask ? Node("Add", ["ss0", "mask"], ["ss"]) : where ? Node("Where", ["cond", "ss0", "fill"], ["ss"]) : Node("Identity", ["ss0"], ["ss"]),
             Node("Softmax", ["ss"], ["a"], ("axis", -1, null)),
             Node("MatMul", ["a", "v"], ["o"]),
         };
@@ -89,6 +89,8 @@ internal static class OnnxBuilder
             Int64Tensor("i0", [], [0]), Int64Tensor("i1", [], [1]), Int64Tensor("i2", [], [2]),
             FloatTensor("scale", [], [div ? 1 / scale : scale]),
             FloatTensor("mask", [1, 1, 1, n], new double[n]),
+            new ProtoWriter().PackedVarints(1, [1, 1, 1, n]).Varint(2, 9).String(8, "cond").Bytes(9, Enumerable.Repeat((byte)1, n).ToArray()),
+            FloatTensor("fill", [], [-1e9]),
         };
         return Model(nodes, inits, [ValueInfo("x", 1, [1, n, c])], [ValueInfo("o", 1, [1, h, n, d])]);
     }
@@ -113,22 +115,23 @@ public class OnnxTests : IDisposable
     [InlineData(false, false)]
     [InlineData(true, false)]
     [InlineData(false, true)]
-    public void TinyAttentionBlock_ExtractedQkvMatchIndependentComputation(bool div, bool mask)
+    [InlineData(false, false, true)]
+    public void TinyAttentionBlock_ExtractedQkvMatchIndependentComputation(bool div, bool mask, bool where = false)
     {
         int n = 7, c = 8, h = 2, d = 4;
         double scale = 0.3; // deliberately not 1/sqrt(d): the loader must fold it into Q
         var rng = new Rng(12);
         var w = new double[c * 3 * c]; rng.FillGaussian(w, 0, 0.5);
         var b = new double[3 * c]; rng.FillGaussian(b, 0, 0.1);
-        string path = Path.Combine(_dir, $"attn{div}{mask}.onnx");
-        File.WriteAllBytes(path, OnnxBuilder.AttentionBlock(n, c, h, w, b, scale, div, mask));
+        string path = Path.Combine(_dir, $"attn{div}{mask}{where}.onnx");
+        File.WriteAllBytes(path, OnnxBuilder.AttentionBlock(n, c, h, w, b, scale, div, mask, where));
         using var ex = new OnnxAttentionExtractor(path);
         Assert.Equal(1, ex.LayerCount);
         var x = new double[n * c]; rng.FillGaussian(x, 0, 1);
         var xt = new DenseTensor<float>(x.Select(z => (float)z).ToArray(), [1, n, c]);
         var extracted = ex.Extract(new Dictionary<string, Tensor<float>> { ["x"] = xt }, "x");
         var heads = extracted.Heads;
-        Assert.Equal(mask, extracted.Notes.Any(s => s.Contains("additive term")));
+        Assert.Equal(mask || where, extracted.Notes.Any(s => s.Contains("additive term")));
         Assert.Equal(h, heads.Count);
         // independent: qkv[i, s*c + hh*d + j] = sum_m x[i,m] W[m, s*c + hh*d + j] + b (float32 inputs)
         double Qkv(int i, int s, int hh, int j)

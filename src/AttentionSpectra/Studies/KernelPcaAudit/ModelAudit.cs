@@ -16,6 +16,7 @@ public sealed record AuditSummary(
     Dictionary<string, MetricSummary> Metrics,
     List<BoundComparison> PublishedComparison,
     double[] GramEigenMeanPerRank, MetricSummary GramEigenAll,
+    Dictionary<string, double>? MeanExcessOverNull,
     List<string> Notes);
 
 /// <summary>Audit of many heads (all layers/heads/inputs of a model) plus the summary, tables and figures.</summary>
@@ -89,8 +90,17 @@ public static class ModelAudit
             perRank[r] = vals.Average();
         }
         var all = Summarise(m.SelectMany(x => x.GramTopEigenvalues));
+        Dictionary<string, double>? excess = null;
+        if (m.All(x => x.Null != null))
+            excess = new Dictionary<string, double>
+            {
+                ["mean_cosine"] = m.Average(x => x.MeanCosine - x.Null!.MeanCosine),
+                ["optimal_cosine"] = m.Average(x => x.OptimalCosine - x.Null!.OptimalCosine),
+                ["linear_cka"] = m.Average(x => x.LinearCka - x.Null!.LinearCka),
+                ["rbf_cka"] = m.Average(x => x.RbfCka - x.Null!.RbfCka),
+            };
         return new AuditSummary(model, kind, m.Count, m.Select(x => x.Layer).Distinct().Count(), m.Select(x => x.Input).Distinct().Count(),
-            metrics, cmp, perRank, all, [.. notes]);
+            metrics, cmp, perRank, all, excess, [.. notes]);
     }
 
     /// <summary>Per-head table.</summary>

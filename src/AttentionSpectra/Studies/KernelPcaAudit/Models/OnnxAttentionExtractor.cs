@@ -75,6 +75,14 @@ public sealed class OnnxAttentionExtractor : IDisposable
                     if (p.OpType == "Mul" && c0 is { } d) { scale *= d; cur = p.Inputs[1]; continue; }
                     break;
                 }
+                if (p.OpType == "Where" && p.Inputs.Length == 3)
+                {
+                    // masking as Where(cond, scores, fill): follow the branch produced by the score chain
+                    additive = true;
+                    bool xIsScore = producer.TryGetValue(p.Inputs[1], out var px) && px.OpType is "MatMul" or "Mul" or "Div" or "Add";
+                    cur = xIsScore ? p.Inputs[1] : p.Inputs[2];
+                    continue;
+                }
                 if (p.OpType == "Add" && p.Inputs.Length == 2)
                 {
                     // one side leads to the MatMul, the other is a mask/bias: follow the side produced by MatMul/Mul/Div
@@ -150,7 +158,7 @@ public sealed class OnnxAttentionExtractor : IDisposable
             if (d2 != d || n2 != n || n3 != n || kth != qh || vh != qh)
                 throw new InvalidDataException($"Block {b.Index}: unexpected shapes Q [{string.Join(",", q.Dimensions.ToArray())}], K^T [{string.Join(",", kt.Dimensions.ToArray())}], V [{string.Join(",", v.Dimensions.ToArray())}] (batch size must be 1).");
             headsPerLayer = Math.Max(headsPerLayer, qh);
-            if (b.HasAdditiveTerm) notes.Add($"block {b.Index}: an additive term (mask/bias) sits between the scores and the softmax; it is ignored by the kernel view (see model-attention error).");
+            if (b.HasAdditiveTerm) notes.Add($"block {b.Index}: an additive term or mask (Add/Where) sits between the scores and the softmax; the kernel view ignores it (attn_check_err shows its effect).");
             double qScale = b.ScoreScale * Math.Sqrt(d);
             var qs = q.Buffer.Span; var ks = kt.Buffer.Span; var vs = v.Buffer.Span; var ats = at.Buffer.Span;
             for (int h = 0; h < qh; h++)
