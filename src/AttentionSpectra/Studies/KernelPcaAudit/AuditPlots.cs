@@ -36,8 +36,9 @@ public static class AuditPlots
                 var v = fig.Plot.Add.VerticalLine(i - 0.5);
                 v.Color = ScottPlot.Colors.Gray; v.LineWidth = 1;
             }
-        fig.Plot.Axes.SetLimitsY(Math.Min(-0.05, groups.Min(g => g.Average(x => x.MeanCosine)) - 0.05), 1.45);
+        fig.Plot.Axes.SetLimitsY(Math.Min(-0.05, groups.Min(g => g.Average(x => x.MeanCosine)) - 0.05), 1.9);
         fig.Plot.Legend.Alignment = ScottPlot.Alignment.UpperRight;
+        IntegerTicks(fig);
         return fig.Save(sink, name, 1000, 650);
     }
 
@@ -48,6 +49,7 @@ public static class AuditPlots
         var ys = perRank.Select(v => Math.Log10(Math.Max(v, 1e-300))).ToArray();
         var fig = new Figure($"Gram eigen-spectrum (standardised keys): {model}", "rank", "log10 mean |eigenvalue of K_c|");
         fig.Line(xs, ys, "mean over heads/layers", markers: true);
+        IntegerTicks(fig);
         return fig.Save(sink, name);
     }
 
@@ -59,6 +61,10 @@ public static class AuditPlots
         var fig = new Figure($"J_proj terms: {model}", "head (layer-major index)", "log10 of mean term");
         fig.Line(xs, groups.Select(g => g.Average(x => x.JProj.Log10PhiTerm)).ToArray(), "mean |phi(q)|^2", markers: true);
         fig.Line(xs, groups.Select(g => g.Average(x => x.JProj.Log10HTerm)).ToArray(), "mean |h|^2", markers: true);
+        IntegerTicks(fig);
         return fig.Save(sink, name);
     }
+
+    private static void IntegerTicks(Figure fig) =>
+        fig.Plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
 }
