@@ -23,7 +23,7 @@ public static class KpcaCommands
 
     private static Command AuditCommand()
     {
-        var model = new Option<string>("--model") { Description = "Model file: ONNX (.onnx) or safetensors (BERT-style or ViT/timm-style encoder).", Required = true };
+        var model = new Option<string>("--model") { Description = "Model file: ONNX (.onnx) or safetensors (BERT-style, timm ViT-style or HF ViT/DeiT-style encoder).", Required = true };
         var fmt = new Option<string>("--model-format") { Description = "auto | onnx | safetensors (default: detected from the file's bytes).", DefaultValueFactory = _ => "auto" };
         var inputs = new Option<string[]>("--inputs") { Description = "Input files: images (PNG/JPEG) for image models, text files of token ids for text models.", AllowMultipleArgumentsPerToken = true };
         var text = new Option<string[]>("--text") { Description = "Text rendered to an image (OCR-style image models); repeat for several inputs." };
