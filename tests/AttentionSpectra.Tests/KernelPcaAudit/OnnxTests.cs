@@ -1,0 +1,242 @@
+using AttentionSpectra.Cli.Commands;
+using AttentionSpectra.Numerics;
+using AttentionSpectra.Studies.KernelPcaAudit;
+using AttentionSpectra.Studies.KernelPcaAudit.Models;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace AttentionSpectra.Tests.KernelPcaAudit;
+
+/// <summary>Writes tiny ONNX models with the library's protobuf writer (no onnx package needed).</summary>
+internal static class OnnxBuilder
+{
+    public static ProtoWriter ValueInfo(string name, int elem, long[] shape)
+    {
+        var sh = new ProtoWriter();
+        foreach (var d in shape) sh.Message(1, new ProtoWriter().Varint(1, d));
+        var tt = new ProtoWriter().Varint(1, elem).Message(2, sh);
+        return new ProtoWriter().String(1, name).Message(2, new ProtoWriter().Message(1, tt));
+    }
+
+    public static ProtoWriter FloatTensor(string name, long[] dims, double[] data)
+    {
+        var raw = new byte[data.Length * 4];
+        for (int i = 0; i < data.Length; i++) BitConverter.TryWriteBytes(raw.AsSpan(4 * i), (float)data[i]);
+        return new ProtoWriter().PackedVarints(1, dims).Varint(2, 1).String(8, name).Bytes(9, raw);
+    }
+
+    public static ProtoWriter Int64Tensor(string name, long[] dims, long[] data)
+    {
+        var raw = new byte[data.Length * 8];
+        for (int i = 0; i < data.Length; i++) BitConverter.TryWriteBytes(raw.AsSpan(8 * i), data[i]);
+        var t = new ProtoWriter();
+        if (dims.Length > 0) t.PackedVarints(1, dims);
+        return t.Varint(2, 7).String(8, name).Bytes(9, raw);
+    }
+
+    public static ProtoWriter Node(string op, string[] ins, string[] outs, params (string Name, long? I, long[]? Ints)[] attrs)
+    {
+        var n = new ProtoWriter();
+        foreach (var i in ins) n.String(1, i);
+        foreach (var o in outs) n.String(2, o);
+        n.String(3, op + "_" + outs[0]).String(4, op);
+        foreach (var (name, i, ints) in attrs)
+        {
+            var a = new ProtoWriter().String(1, name);
+            if (i is { } iv) a.Varint(3, iv).Varint(20, 2);
+            if (ints != null) { foreach (var x in ints) a.Varint(8, x); a.Varint(20, 7); }
+            n.Message(5, a);
+        }
+        return n;
+    }
+
+    public static byte[] Model(IEnumerable<ProtoWriter> nodes, IEnumerable<ProtoWriter> inits, ProtoWriter[] inputs, ProtoWriter[] outputs)
+    {
+        var g = new ProtoWriter();
+        foreach (var n in nodes) g.Message(1, n);
+        g.String(2, "g");
+        foreach (var t in inits) g.Message(5, t);
+        foreach (var i in inputs) g.Message(11, i);
+        foreach (var o in outputs) g.Message(12, o);
+        return new ProtoWriter().Varint(1, 8).String(2, "attnspec-tests").Message(7, g)
+            .Message(8, new ProtoWriter().String(1, "").Varint(2, 17)).ToArray();
+    }
+
+    /// <summary>One SVTR/timm-style attention block: qkv = x W + b; reshape [1,N,3,H,D]; transpose [3,1,H,N,D];
+    /// gather q,k,v; scores = (q k^T) * scale; softmax; out = attn v.</summary>
+    public static byte[] AttentionBlock(int n, int c, int h, double[] w, double[] b, double scale, bool div = false, bool mask = false, bool where = false)
+    {
+        int d = c / h;
+        var nodes = new List<ProtoWriter>
+        {
+            Node("MatMul", ["x", "Wqkv"], ["qkv0"]),
+            Node("Add", ["qkv0", "bqkv"], ["qkv"]),
+            Node("Reshape", ["qkv", "shape5"], ["r"]),
+            Node("Transpose", ["r"], ["t"], ("perm", null, [2, 0, 3, 1, 4])),
+            Node("Gather", ["t", "i0"], ["q"], ("axis", 0, null)),
+            Node("Gather", ["t", "i1"], ["k"], ("axis", 0, null)),
+            Node("Gather", ["t", "i2"], ["v"], ("axis", 0, null)),
+            Node("Transpose", ["k"], ["kt"], ("perm", null, [0, 1, 3, 2])),
+            Node("MatMul", ["q", "kt"], ["s"]),
+            Node(div ? "Div" : "Mul", ["s", "scale"], ["ss0"]),
+            mask ? Node("Add", ["ss0", "mask"], ["ss"]) : where ? Node("Where", ["cond", "ss0", "fill"], ["ss"]) : Node("Identity", ["ss0"], ["ss"]),
+            Node("Softmax", ["ss"], ["a"], ("axis", -1, null)),
+            Node("MatMul", ["a", "v"], ["o"]),
+        };
+        var inits = new List<ProtoWriter>
+        {
+            FloatTensor("Wqkv", [c, 3 * c], w), FloatTensor("bqkv", [3 * c], b),
+            Int64Tensor("shape5", [5], [1, n, 3, h, d]),
+            Int64Tensor("i0", [], [0]), Int64Tensor("i1", [], [1]), Int64Tensor("i2", [], [2]),
+            FloatTensor("scale", [], [div ? 1 / scale : scale]),
+            FloatTensor("mask", [1, 1, 1, n], new double[n]),
+            new ProtoWriter().PackedVarints(1, [1, 1, 1, n]).Varint(2, 9).String(8, "cond").Bytes(9, Enumerable.Repeat((byte)1, n).ToArray()),
+            FloatTensor("fill", [], [-1e9]),
+        };
+        return Model(nodes, inits, [ValueInfo("x", 1, [1, n, c])], [ValueInfo("o", 1, [1, h, n, d])]);
+    }
+}
+
+/// <summary>Fact that is skipped (with the reason) only when the real OCR model is absent.</summary>
+public sealed class OcrModelFactAttribute : FactAttribute
+{
+    public OcrModelFactAttribute()
+    {
+        if (KpcaCommands.FindOcrModel() == null)
+            Skip = "PaddleOCR recogniser not installed: run scripts/get-ocr-model.sh (or set ATTNSPEC_OCR_MODEL) to enable this test.";
+    }
+}
+
+public class OnnxTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("attnspec-onnx-").FullName;
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(false, false, true)]
+    public void TinyAttentionBlock_ExtractedQkvMatchIndependentComputation(bool div, bool mask, bool where = false)
+    {
+        int n = 7, c = 8, h = 2, d = 4;
+        double scale = 0.3; // deliberately not 1/sqrt(d): the loader must fold it into Q
+        var rng = new Rng(12);
+        var w = new double[c * 3 * c]; rng.FillGaussian(w, 0, 0.5);
+        var b = new double[3 * c]; rng.FillGaussian(b, 0, 0.1);
+        string path = Path.Combine(_dir, $"attn{div}{mask}{where}.onnx");
+        File.WriteAllBytes(path, OnnxBuilder.AttentionBlock(n, c, h, w, b, scale, div, mask, where));
+        using var ex = new OnnxAttentionExtractor(path);
+        Assert.Equal(1, ex.LayerCount);
+        var x = new double[n * c]; rng.FillGaussian(x, 0, 1);
+        var xt = new DenseTensor<float>(x.Select(z => (float)z).ToArray(), [1, n, c]);
+        var extracted = ex.Extract(new Dictionary<string, Tensor<float>> { ["x"] = xt }, "x");
+        var heads = extracted.Heads;
+        Assert.Equal(mask || where, extracted.Notes.Any(s => s.Contains("additive term")));
+        Assert.Equal(h, heads.Count);
+        // independent: qkv[i, s*c + hh*d + j] = sum_m x[i,m] W[m, s*c + hh*d + j] + b (float32 inputs)
+        double Qkv(int i, int s, int hh, int j)
+        {
+            int col = s * c + hh * d + j;
+            double acc = (float)b[col];
+            for (int m = 0; m < c; m++) acc += (float)x[i * c + m] * (double)(float)w[m * 3 * c + col];
+            return acc;
+        }
+        foreach (var head in heads)
+        {
+            Assert.True(head.ModelAttentionError < 1e-5, $"attention check {head.ModelAttentionError}");
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < d; j++)
+                {
+                    Assert.Equal(Qkv(i, 0, head.Head, j) * scale * Math.Sqrt(d), head.Q[i, j], 1e-4);
+                    Assert.Equal(Qkv(i, 1, head.Head, j), head.K[i, j], 1e-4);
+                    Assert.Equal(Qkv(i, 2, head.Head, j), head.V[i, j], 1e-4);
+                }
+        }
+    }
+
+    [Fact]
+    public void BadOnnxFiles_GiveSpecificErrors()
+    {
+        var rng = new Rng(13);
+        var w = new double[8 * 24]; rng.FillGaussian(w, 0, 0.5);
+        var bytes = OnnxBuilder.AttentionBlock(5, 8, 2, w, new double[24], 0.5);
+        string cut = Path.Combine(_dir, "cut.onnx");
+        File.WriteAllBytes(cut, bytes[..(bytes.Length / 2)]);
+        var e = Assert.Throws<InvalidDataException>(() => new OnnxAttentionExtractor(cut));
+        Assert.Contains("truncated", e.Message);
+
+        Assert.Throws<FileNotFoundException>(() => new OnnxAttentionExtractor(Path.Combine(_dir, "missing.onnx")));
+
+        string text = Path.Combine(_dir, "text.onnx");
+        File.WriteAllText(text, "this is not a model at all, just some text");
+        Assert.Contains("not", Assert.Throws<InvalidDataException>(() => new OnnxAttentionExtractor(text)).Message);
+
+        // valid ONNX without attention
+        var relu = OnnxBuilder.Model([OnnxBuilder.Node("Relu", ["x"], ["y"])], [], [OnnxBuilder.ValueInfo("x", 1, [1, 4])], [OnnxBuilder.ValueInfo("y", 1, [1, 4])]);
+        string noAttn = Path.Combine(_dir, "relu.onnx");
+        File.WriteAllBytes(noAttn, relu);
+        Assert.Contains("no self-attention found", Assert.Throws<InvalidDataException>(() => new OnnxAttentionExtractor(noAttn)).Message);
+    }
+
+    [Fact]
+    public void ImageFile_IsResizedAndNormalised()
+    {
+        string png = Path.Combine(_dir, "img.png");
+        using (var bmp = new SkiaSharp.SKBitmap(20, 10))
+        {
+            for (int y = 0; y < 10; y++) for (int x = 0; x < 20; x++) bmp.SetPixel(x, y, x < 10 ? SkiaSharp.SKColors.White : new SkiaSharp.SKColor(255, 0, 51));
+            using var f = File.Create(png);
+            bmp.Encode(f, SkiaSharp.SKEncodedImageFormat.Png, 100);
+        }
+        var t = OnnxInputs.FromImageFile(png, [1, 3, 4, 8], ImageNormalisation.Half);
+        Assert.Equal(new[] { 1, 3, 4, 8 }, t.Dimensions.ToArray());
+        // left half white -> (1 - 0.5)/0.5 = 1 in every channel; right half (255, 0, 51) -> (1, -1, -0.6)
+        Assert.Equal(1f, t[0, 0, 1, 1], 3); Assert.Equal(1f, t[0, 2, 2, 0], 3);
+        Assert.Equal(1f, t[0, 0, 1, 7], 3); Assert.Equal(-1f, t[0, 1, 1, 7], 3); Assert.Equal(-0.6f, t[0, 2, 3, 6], 2);
+        var tn = OnnxInputs.FromImageFile(png, [1, 3, 4, 8], ImageNormalisation.ImageNet);
+        Assert.Equal((1 - 0.485) / 0.229, tn[0, 0, 0, 0], 3);
+        string notImage = Path.Combine(_dir, "x.png");
+        File.WriteAllText(notImage, "not an image");
+        Assert.Contains("not a decodable image", Assert.Throws<InvalidDataException>(() => OnnxInputs.FromImageFile(notImage, [1, 3, 4, 8], ImageNormalisation.Half)).Message);
+    }
+
+    [Fact]
+    public void ProtoReader_RoundTripsVarintsAndRejectsOverlongLengths()
+    {
+        var w = new ProtoWriter().Varint(1, 300).Varint(2, long.MaxValue).String(3, "abc").PackedVarints(4, [1, 128, 16384]);
+        var bytes = w.ToArray();
+        var f = ProtoReader.ReadFields(bytes, 0, bytes.Length, "test");
+        Assert.Equal(300UL, f[0].Scalar);
+        Assert.Equal((ulong)long.MaxValue, f[1].Scalar);
+        Assert.Equal("abc", ProtoReader.String(bytes, f[2]));
+        var l = new List<long>(); ProtoReader.AppendVarints(bytes, f[3], l, "test");
+        Assert.Equal([1L, 128, 16384], l);
+        byte[] bad = [0x1A, 0x7F, 0x61]; // field 3, LEN 127, one byte present
+        Assert.Contains("remain", Assert.Throws<InvalidDataException>(() => ProtoReader.ReadFields(bad, 0, bad.Length, "test")).Message);
+    }
+
+    [OcrModelFact]
+    public void RealOcrModel_TwoTrainedBlocksAreFoundAndAudited()
+    {
+        string path = KpcaCommands.FindOcrModel()!;
+        // the rendered text is in distribution: the recogniser reads it back (validates resize/normalisation)
+        var keys = PaddleOcr.FindKeys(path);
+        Assert.NotNull(keys);
+        Assert.Equal("kernel PCA", PaddleOcr.Recognise(path, OnnxInputs.FromText("kernel PCA", [1, 3, 48, 320], ImageNormalisation.Half), keys!).Trim());
+        var r = AuditRunner.Run(new AuditRequest(path, ModelFormat.Onnx, Texts: ["kernel PCA"], Normalisation: ImageNormalisation.Half,
+            Options: new AuditOptions(NullPermutations: 4)), new Rng(1));
+        Assert.Equal(2, r.LayerCount);
+        Assert.Equal(8, r.HeadsPerLayer);
+        Assert.Equal(16, r.Heads.Count);
+        foreach (var m in r.Heads)
+        {
+            // the kernel view reproduces the model's own softmax up to float32 rounding
+            Assert.NotNull(m.ModelAttentionError);
+            Assert.True(m.ModelAttentionError < 1e-4, $"L{m.Layer}H{m.Head}: {m.ModelAttentionError}");
+            Assert.True(m.GammaTrue.Residual < 1e-8);
+            Assert.InRange(m.LinearCka, 0, 1);
+            Assert.InRange(m.OptimalCosine, -1, 1);
+            Assert.True(m.Tokens >= 2 && m.HeadDim >= 1);
+        }
+    }
+}
