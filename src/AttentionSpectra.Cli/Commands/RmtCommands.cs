@@ -129,7 +129,9 @@ public static class RmtCommands
             }
             var sink = ctx.Sink("rmt");
             var table = Ui.WithProgress(ctx, p => PooledReports.Pooling(spec, s, spec.Tau, pr.GetValue(trials), new Rng(ctx.Seed), sink, p));
-            Ui.Table(ctx, table);
+            var brief = new ResultTable($"pooling schemes at |mu|^2 = {s:G4}", "scheme", "alpha/kappa", "rho", "threshold |mu|^2", "overlap theory", "overlap sim", "se");
+            foreach (var r in table.Rows) brief.Add(r[0], r[4], r[5], r[6], r[8], r[11], r[12]);
+            Ui.Table(ctx, brief);
             Ui.Files(ctx, sink);
             return 0;
         });

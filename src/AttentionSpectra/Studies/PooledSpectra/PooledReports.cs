@@ -224,11 +224,20 @@ public static class PooledReports
         var fig = new Figure($"Pooling schemes: overlap vs |μ|² (d={spec.D}, V={spec.V}, N={spec.N}, {spec.Corr})", "|μ|²", "(v₁·μ/|μ|)²");
         int ng = 300;
         var gx = Enumerable.Range(0, ng).Select(i => snrMax * i / (ng - 1)).ToArray();
+        ScottPlot.Color[] palette = [ScottPlot.Colors.C0, ScottPlot.Colors.C1, ScottPlot.Colors.C2, ScottPlot.Colors.C3, ScottPlot.Colors.C4, ScottPlot.Colors.C5];
         for (int i = 0; i < schemes.Count; i++)
         {
             var th = models[i].Theory();
-            fig.Line(gx, gx.Select(s => th.Predict(models[i].Rho(s)).SampleOverlap).ToArray(), $"{schemes[i].WeightLabel}: theory (α/κ = {models[i].Alpha / models[i].Kappa:G3})");
-            fig.Points([snr], [sims[i].OverlapMean], [sims[i].OverlapSe], $"{schemes[i].WeightLabel}: simulation");
+            var color = palette[i % palette.Length];
+            var line = fig.Plot.Add.Scatter(gx, gx.Select(s => th.Predict(models[i].Rho(s)).SampleOverlap).ToArray(), color);
+            line.LineWidth = 2; line.MarkerSize = 0;
+            line.LegendText = $"{schemes[i].WeightLabel}: theory (α/κ = {models[i].Alpha / models[i].Kappa:G3}), simulation ●";
+            // simulated point in the same colour, slightly offset in x so overlapping error bars stay readable
+            double x = snr * (1 + 0.01 * (i - (schemes.Count - 1) / 2.0));
+            var eb = fig.Plot.Add.ErrorBar(new[] { x }, new[] { sims[i].OverlapMean }, new[] { sims[i].OverlapSe });
+            eb.Color = color;
+            var pt = fig.Plot.Add.Scatter(new[] { x }, new[] { sims[i].OverlapMean }, color);
+            pt.LineWidth = 0; pt.MarkerSize = 8;
         }
         fig.VerticalLine(snr, $"|μ|² = {snr:G4}");
         fig.Save(sink, "pooling-overlap", 1000, 650);
