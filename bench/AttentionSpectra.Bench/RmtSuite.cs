@@ -18,6 +18,8 @@ public sealed class RmtSuite : IBenchSuite
     {
         int d = 1000, v = 2000, n = 2000, t = 16, points = 40, trials = 10;
         ulong seed = 1;
+        bool profile = false;
+        for (int i = 0; i < args.Length; i++) if (args[i] == "--profile") { profile = true; args = args.Where((_, k) => k != i).ToArray(); break; }
         for (int i = 0; i + 1 < args.Length; i += 2)
         {
             string val = args[i + 1];
@@ -39,6 +41,26 @@ public sealed class RmtSuite : IBenchSuite
         // SNR grid in effective-SNR units from 0 to 3x the sample threshold
         double rhoMax = 3 * th.SampleThreshold;
         var snrs = Enumerable.Range(0, points).Select(i => model.SnrForRho(rhoMax * i / (points - 1))).ToArray();
+        if (profile)
+        {
+            // single-threaded breakdown of one trial: table + rows vs Lanczos
+            var ws = new PooledSimulator.Workspace(model);
+            for (int rep = 0; rep < 4; rep++)
+            {
+                var r = new Rng(seed).Split((ulong)rep);
+                var s1 = Stopwatch.StartNew();
+                r.Split(0).FillGaussian(ws.Table.Data);
+                double gauss = s1.Elapsed.TotalMilliseconds;
+                s1.Restart();
+                PooledSimulator.BuildPooled(model, snrs[points / 2], r, ws);
+                double build = s1.Elapsed.TotalMilliseconds;
+                s1.Restart();
+                var (vals, _, it) = TopEigen.OfGram(ws.Pooled, 2, r.Split(3));
+                double lz = s1.Elapsed.TotalMilliseconds;
+                Console.WriteLine(JsonSerializer.Serialize(new { rep, gaussian_table_ms = gauss, build_ms = build, lanczos_ms = lz, lanczos_iterations = it }));
+            }
+            return 0;
+        }
         // warm-up (JIT) on a tiny model
         var tiny = new PooledModel(50, 100, 100, w, Correlations.Independent(t));
         PooledSimulator.Phase(tiny, [0.0, 1.0], 2, new Rng(seed));
