@@ -8,7 +8,7 @@ namespace AttentionSpectra.Bench;
 
 /// <summary>Study B benchmark: wall time of the phase diagram (default 40 SNR values x 10 trials at d = 1000,
 /// V = N = 2000, T = 16, mean pooling, iid positions). Args: [--d D] [--V V] [--N N] [--T T] [--points P]
-/// [--trials K] [--seed S]. Prints one JSON line.</summary>
+/// [--trials K] [--seed S] [--solver operator|gram] [--profile]. Prints one JSON line.</summary>
 public sealed class RmtSuite : IBenchSuite
 {
     public string Name => "rmt";
@@ -19,6 +19,7 @@ public sealed class RmtSuite : IBenchSuite
         int d = 1000, v = 2000, n = 2000, t = 16, points = 40, trials = 10;
         ulong seed = 1;
         bool profile = false;
+        var path = EigenPath.Operator;
         for (int i = 0; i < args.Length; i++) if (args[i] == "--profile") { profile = true; args = args.Where((_, k) => k != i).ToArray(); break; }
         for (int i = 0; i + 1 < args.Length; i += 2)
         {
@@ -32,6 +33,7 @@ public sealed class RmtSuite : IBenchSuite
                 case "--points": points = int.Parse(val, CultureInfo.InvariantCulture); break;
                 case "--trials": trials = int.Parse(val, CultureInfo.InvariantCulture); break;
                 case "--seed": seed = ulong.Parse(val, CultureInfo.InvariantCulture); break;
+                case "--solver": path = val switch { "operator" => EigenPath.Operator, "gram" => EigenPath.GramLanczos, _ => throw new ArgumentException("--solver operator|gram") }; break;
                 default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
             }
         }
@@ -65,12 +67,12 @@ public sealed class RmtSuite : IBenchSuite
         var tiny = new PooledModel(50, 100, 100, w, Correlations.Independent(t));
         PooledSimulator.Phase(tiny, [0.0, 1.0], 2, new Rng(seed));
         var sw = Stopwatch.StartNew();
-        var pts = PooledSimulator.Phase(model, snrs, trials, new Rng(seed));
+        var pts = PooledSimulator.Phase(model, snrs, trials, new Rng(seed), path: path);
         double secs = sw.Elapsed.TotalSeconds;
         double maxDevTop = pts.Where(p => p.Theory.SampleOutlier).Select(p => Math.Abs(p.TopMean / p.Theory.SampleTop - 1)).DefaultIfEmpty(0).Max();
         Console.WriteLine(JsonSerializer.Serialize(new
         {
-            suite = Name, impl = "csharp", d, V = v, N = n, T = t, points, trials, cores = Environment.ProcessorCount,
+            suite = Name, impl = "csharp", solver = path == EigenPath.Operator ? "lanczos-operator" : "syrk-then-Lanczos.TopK", d, V = v, N = n, T = t, points, trials, cores = Environment.ProcessorCount,
             seconds = Math.Round(secs, 3), per_trial_ms = Math.Round(1000 * secs / (points * trials), 2),
             max_rel_dev_outlier = Math.Round(maxDevTop, 4),
         }));

@@ -48,6 +48,10 @@ public sealed class PooledModel
     public SpikeTheory Theory() => new(Delta, Gamma, Kappa);
 }
 
+/// <summary>How the simulator finds the top eigenpairs: Lanczos on C'C/N as an operator (default, never forms S), or
+/// S formed with <see cref="Blas.Syrk"/> followed by the library's <see cref="Lanczos.TopK(Matrix, int, Rng?, double)"/>.</summary>
+public enum EigenPath { Operator, GramLanczos }
+
 /// <summary>One simulated draw: top two eigenvalues of S, squared overlap (v̂₁·μ/|μ|)², Lanczos steps.</summary>
 public readonly record struct TrialResult(double Top, double Second, double Overlap, int Iterations);
 
@@ -107,10 +111,18 @@ public static class PooledSimulator
     }
 
     /// <summary>One trial: top two eigenvalues of S and the squared overlap of the top eigenvector with μ.</summary>
-    public static TrialResult Trial(PooledModel m, double snr, Rng rng, Workspace? ws = null, bool parallelRows = false)
+    public static TrialResult Trial(PooledModel m, double snr, Rng rng, Workspace? ws = null, bool parallelRows = false, EigenPath path = EigenPath.Operator)
     {
         ws ??= new Workspace(m);
         var u = BuildPooled(m, snr, rng, ws, parallelRows);
+        if (path == EigenPath.GramLanczos)
+        {
+            var s = new Matrix(m.D, m.D);
+            Blas.Syrk(ws.Pooled, s, 1.0 / m.N, 0.0, trans: true);
+            var e = Lanczos.TopK(s, 2, rng.Split(3), 1e-8);
+            double o = TensorPrimitives.Dot<double>(e.Vector(0), u);
+            return new TrialResult(e.Values[0], e.Values[1], o * o, 0);
+        }
         var (vals, vecs, it) = TopEigen.OfGram(ws.Pooled, 2, rng.Split(3));
         double ov = TensorPrimitives.Dot<double>(vecs[0], u);
         return new TrialResult(vals[0], vals[1], ov * ov, it);
@@ -131,7 +143,8 @@ public static class PooledSimulator
 
     /// <summary>Phase diagram: for each |μ|² in <paramref name="snrs"/>, <paramref name="trials"/> independent draws
     /// (task index i = point·trials + trial uses rng.Split(i), so results do not depend on scheduling).</summary>
-    public static PhasePoint[] Phase(PooledModel m, IReadOnlyList<double> snrs, int trials, Rng rng, IProgress<ProgressUpdate>? progress = null, string task = "rmt phase")
+    public static PhasePoint[] Phase(PooledModel m, IReadOnlyList<double> snrs, int trials, Rng rng, IProgress<ProgressUpdate>? progress = null, string task = "rmt phase",
+        EigenPath path = EigenPath.Operator)
     {
         if (trials < 2) throw new ArgumentException($"Need at least 2 trials per point for error bars, got {trials}.");
         if (snrs.Count == 0) throw new ArgumentException("No SNR values given.");
@@ -143,7 +156,7 @@ public static class PooledSimulator
             () => new Workspace(m),
             (i, _, ws) =>
             {
-                results[i] = Trial(m, snrs[i / trials], rng.Split((ulong)i), ws);
+                results[i] = Trial(m, snrs[i / trials], rng.Split((ulong)i), ws, false, path);
                 progress.Report(task, Interlocked.Increment(ref done), total);
                 return ws;
             },
