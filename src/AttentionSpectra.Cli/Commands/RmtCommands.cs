@@ -30,7 +30,7 @@ public static class RmtCommands
             if (d < 2) throw new ArgumentException($"--d must be >= 2, got {d}.");
             if (v < 2) throw new ArgumentException($"--V must be >= 2, got {v}.");
             if (n < 2) throw new ArgumentException($"--N must be >= 2, got {n}.");
-            if (t < 1 || t > 4096) throw new ArgumentException($"--T must lie in [1, 4096], got {t}.");
+            if (t < 1 || t > 1024) throw new ArgumentException($"--T must lie in [1, 1024], got {t}.");
             if (d > 4000) throw new ArgumentException($"--d must be <= 4000 (dense eigensolver / memory), got {d}.");
             string wname = (pr.GetValue(Weights) ?? "mean").Trim().ToLowerInvariant();
             var fam = wname switch

@@ -40,7 +40,25 @@ public static class PolyRoots
         // deflate: z^3 + b z^2 + cc z + d = (z - r)(z^2 + e z + f)
         double e = b + r, f = cc + r * e;
         var q = Quadratic(1, e, f);
-        return [new Complex(r, 0), q[0], q[1]];
+        // deflation can lose accuracy when the real root is huge (tiny leading coefficient): polish the quadratic's
+        // roots with Newton on the original cubic (kept only when the residual decreases)
+        return [new Complex(r, 0), Polish(q[0], b, cc, d), Polish(q[1], b, cc, d)];
+    }
+
+    private static Complex Polish(Complex z, double b, double c, double d)
+    {
+        static Complex P(Complex z, double b, double c, double d) => ((z + b) * z + c) * z + d;
+        var pz = P(z, b, c, d);
+        for (int it = 0; it < 4; it++)
+        {
+            var dp = (3 * z + 2 * b) * z + c;
+            if (dp == Complex.Zero) break;
+            var nz = z - pz / dp;
+            var pn = P(nz, b, c, d);
+            if (!(pn.Magnitude < pz.Magnitude)) break;
+            z = nz; pz = pn;
+        }
+        return z;
     }
 
     /// <summary>Roots of a z^2 + b z + c (a != 0), stable form.</summary>
