@@ -83,7 +83,7 @@ public static class PooledReports
         for (int i = 0; i < ev.Length; i++) evTable.Add(i, ev[i]);
         sink.WriteTable(evTable);
 
-        var fig = new Figure($"Pooled-model spectrum: d={m.D}, V={m.V}, N={m.N}, {spec.WeightLabel}", "eigenvalue of S", "density");
+        var fig = new Figure($"Pooled-model spectrum: d={m.D}, V={m.V}, N={m.N}, T={m.T}, {spec.WeightLabel}, {spec.Corr}, |μ|²={snr:G3}", "eigenvalue of S", "density");
         fig.Histogram(ev.Where(e => e > 1e-9 * hi).ToArray(), bins, lo, hi, "sample eigenvalues (nonzero)");
         int ng = 600;
         var xs = new double[ng]; var ys = new double[ng];
