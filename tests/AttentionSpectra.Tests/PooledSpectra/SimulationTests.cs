@@ -174,4 +174,33 @@ public class SimulationTests(ITestOutputHelper output)
         var sv = s.Multiply(vecs[0]);
         for (int i = 0; i < 120; i++) Assert.Equal(vals[0] * vecs[0][i], sv[i], 6);
     }
+
+    [Fact]
+    public void RepeatedTokensWithACentredTableKeepTheNoiseScaleKappa()
+    {
+        // T comparable to V: tokens repeat inside a sequence. With the centred table E[tr S / d] = κ(1 - 1/V) exactly
+        // (an uncentred table would give κ + ((Σw)² - κ)/V, here ~1.5x larger), and the bulk still follows
+        // κ(1 - 1/V)·(MP_δ' ⊠ MP_γ) with δ' = d/(V - 1).
+        int t = 64, v = 128, d = 128, n = 512;
+        var model = new PooledModel(d, v, n, PoolingWeights.Mean(t), Correlations.Independent(t));
+        var means = new List<double>();
+        double worstKs = 0;
+        var bulk = new FreeProductMP((double)d / (v - 1), model.Gamma, model.Kappa * (1 - 1.0 / v));
+        for (int trial = 0; trial < 6; trial++)
+        {
+            var (ev, _) = PooledSimulator.Spectrum(model, 0, new Rng(900).Split((ulong)trial));
+            means.Add(ev.Average());
+            foreach (var q in new[] { 0.25, 0.5, 0.75 })
+            {
+                double x = bulk.LowerEdge + q * (bulk.UpperEdge - bulk.LowerEdge);
+                double cdf = bulk.AtomAtZero + bulk.IntegrateDensity(y => y <= x ? 1 : 0, 4000);
+                worstKs = Math.Max(worstKs, Math.Abs(cdf - ev.Count(e => e <= x) / (double)ev.Length));
+            }
+        }
+        var (m, se) = PooledSimulator.MeanSe(means);
+        double expected = model.Kappa * (1 - 1.0 / v);
+        output.WriteLine($"mean eigenvalue {m} ± {se} vs κ(1-1/V) = {expected}; worst CDF gap {worstKs}");
+        Assert.InRange(m, expected - 3 * se - 1e-12, expected + 3 * se + 1e-12);
+        Assert.InRange(worstKs, 0, 0.04);
+    }
 }
