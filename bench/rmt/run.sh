@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ARGS=("$@")
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 dotnet build bench/AttentionSpectra.Bench -c Release -nologo -v q >/dev/null
 CS=$(dotnet run -c Release --no-build --project bench/AttentionSpectra.Bench -- rmt "${ARGS[@]}")
 echo "$CS"
@@ -16,10 +17,11 @@ PY2=$(/usr/bin/python3 bench/rmt/pooled_phase.py --method eigsh "${ARGS[@]}")
 echo "$PY2"
 BRANCH=$(git rev-parse --abbrev-ref HEAD 2>/dev/null || echo "?")
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo "?")
-/usr/bin/python3 - "$CS" "$PY" "$PY2" "$BRANCH" "$COMMIT" "${ARGS[*]:-}" > bench/RESULTS-rmt.md <<'PYEOF'
+LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
+/usr/bin/python3 - "$CS" "$PY" "$PY2" "$BRANCH" "$COMMIT" "${ARGS[*]:-}" "$LOAD0" "$LOAD1" > bench/RESULTS-rmt.md <<'PYEOF'
 import json, sys, datetime
 cs, py, py2 = json.loads(sys.argv[1]), json.loads(sys.argv[2]), json.loads(sys.argv[3])
-branch, commit, args = sys.argv[4], sys.argv[5], sys.argv[6]
+branch, commit, args, load0, load1 = sys.argv[4], sys.argv[5], sys.argv[6], sys.argv[7], sys.argv[8]
 ratio = min(py["seconds"], py2["seconds"]) / cs["seconds"]
 print("# Study B benchmark: pooled-model phase diagram\n")
 print(f"Command: `bench/rmt/run.sh{(' ' + args) if args else ''}` (branch `{branch}` @ `{commit}`, "
@@ -33,6 +35,7 @@ print(f"| numpy {py['numpy']} + scipy ({py['blas']}, threads: {py['threads']}) |
 print(f"| numpy {py2['numpy']} + scipy ({py2['blas']}, threads: {py2['threads']}) | ARPACK eigsh on C'C/N operator | {py2['seconds']:.1f} | {py2['per_trial_ms']:.0f} | {py2['max_rel_dev_outlier']:.4f} |")
 print(f"\nfastest numpy / C# wall-time ratio: {ratio:.2f}. Target (40 x 10 at d = 1000 in < 120 s on 2 cores): "
       f"{'met' if cs['seconds'] < 120 else 'NOT met'} ({cs['seconds']:.1f} s).\n")
+print(f"Load average (1/5/15 min) at start: {load0}; at end: {load1}.\n")
 print("Raw JSON lines:\n")
 print("```\n" + json.dumps(cs) + "\n" + json.dumps(py) + "\n" + json.dumps(py2) + "\n```")
 PYEOF
