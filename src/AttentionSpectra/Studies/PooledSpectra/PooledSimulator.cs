@@ -1,0 +1,188 @@
+using System.Numerics.Tensors;
+using AttentionSpectra.Numerics;
+using AttentionSpectra.Reporting;
+
+namespace AttentionSpectra.Studies.PooledSpectra;
+
+/// <summary>The pooled-sequence model of THEORY.md B: dimension d, vocabulary size V (table z_1..z_V iid N(0, I_d),
+/// centred), N sequences of length T = |w|, positional correlation R of the signal variables, pooling weights w.
+/// Pooled row c_n = (Σ_t w_t ξ_{n,t}) μ + Σ_t w_t z_{x_{n,t}}; S = C'C/N.</summary>
+public sealed class PooledModel
+{
+    public int D { get; }
+    public int V { get; }
+    public int N { get; }
+    public double[] Weights { get; }
+    public Matrix R { get; }
+    public int T => Weights.Length;
+    /// <summary>α = w'Rw (variance of the pooled signal coefficient).</summary>
+    public double Alpha { get; }
+    /// <summary>κ = |w|² (scale of the pooled noise).</summary>
+    public double Kappa { get; }
+    public double Delta => (double)D / V;
+    public double Gamma => (double)D / N;
+
+    public PooledModel(int d, int v, int n, double[] weights, Matrix r)
+    {
+        if (d < 2) throw new ArgumentException($"Dimension d must be >= 2, got {d}.");
+        if (v < 2) throw new ArgumentException($"Vocabulary size V must be >= 2, got {v}.");
+        if (n < 2) throw new ArgumentException($"Number of sequences N must be >= 2, got {n}.");
+        ArgumentNullException.ThrowIfNull(weights);
+        if (weights.Length == 0) throw new ArgumentException("Pooling weights are empty.");
+        if (weights.Any(x => !double.IsFinite(x))) throw new ArgumentException("Pooling weights contain non-finite values.");
+        Correlations.Validate(r);
+        if (r.Rows != weights.Length) throw new ArgumentException($"R is {r.Rows}x{r.Rows} but there are {weights.Length} pooling weights (T must agree).");
+        if ((long)n * d > 200_000_000L || (long)v * d > 200_000_000L) throw new ArgumentException($"Problem too large (N·d = {(long)n * d}, V·d = {(long)v * d}); keep each below 2e8.");
+        D = d; V = v; N = n; Weights = (double[])weights.Clone(); R = r;
+        Alpha = PoolingWeights.Alpha(Weights, r);
+        Kappa = PoolingWeights.Kappa(Weights);
+        if (!(Kappa > 0)) throw new ArgumentException("Pooling weights are all zero (kappa = 0).");
+        if (!(Alpha > 0)) throw new ArgumentException($"w'Rw = {Alpha:G4}: the pooled signal vanishes for these weights.");
+    }
+
+    /// <summary>Effective SNR ρ = α|μ|²/κ for a raw signal strength |μ|² = snr.</summary>
+    public double Rho(double snr) => Alpha * snr / Kappa;
+    /// <summary>Raw |μ|² giving effective SNR ρ.</summary>
+    public double SnrForRho(double rho) => rho * Kappa / Alpha;
+    /// <summary>Theory for this model (δ = d/V, γ = d/N, scale κ).</summary>
+    public SpikeTheory Theory() => new(Delta, Gamma, Kappa);
+}
+
+/// <summary>How the simulator finds the top eigenpairs: Lanczos on C'C/N as an operator (default, never forms S), or
+/// S formed with <see cref="Blas.Syrk"/> followed by the library's <see cref="Lanczos.TopK(Matrix, int, Rng?, double)"/>.</summary>
+public enum EigenPath { Operator, GramLanczos }
+
+/// <summary>One simulated draw: top two eigenvalues of S, squared overlap (v̂₁·μ/|μ|)², Lanczos steps.</summary>
+public readonly record struct TrialResult(double Top, double Second, double Overlap, int Iterations);
+
+/// <summary>Mean ± standard error over trials at one signal strength, with the theory prediction.</summary>
+public sealed record PhasePoint(double Snr, double Rho, int Trials, double TopMean, double TopSe, double SecondMean, double SecondSe,
+    double OverlapMean, double OverlapSe, SpikePrediction Theory);
+
+/// <summary>Simulator of the pooled-sequence model: builds C directly, top eigenpairs by Lanczos on C'C/N as an
+/// operator, full spectrum by the dense symmetric eigensolver; trials in parallel with rng.Split(trial).</summary>
+public static class PooledSimulator
+{
+    /// <summary>Reusable per-thread buffers (table, pooled rows, signal factor).</summary>
+    public sealed class Workspace(PooledModel m)
+    {
+        public readonly Matrix Table = new(m.V, m.D);
+        public readonly Matrix Pooled = new(m.N, m.D);
+        /// <summary>B'w for a factor B B' = R (Cholesky, or eigen square root if R is singular).</summary>
+        public readonly double[] SignalLoading = Correlations.Factor(m.R).Transpose().Multiply(m.Weights);
+    }
+
+    /// <summary>Fill ws.Pooled with the N pooled rows for signal strength |μ|² = snr; returns the unit direction of μ.
+    /// The table is centred (column means removed) so that repeated tokens / the table mean add no spurious spike.</summary>
+    public static double[] BuildPooled(PooledModel m, double snr, Rng rng, Workspace ws, bool parallelRows = false)
+    {
+        if (!(snr >= 0) || !double.IsFinite(snr)) throw new ArgumentException($"Signal strength |mu|^2 must be finite and >= 0, got {snr}.");
+        int d = m.D, v = m.V, t = m.T;
+        var tableRng = rng.Split(0);
+        var dirRng = rng.Split(1);
+        var rowsRng = rng.Split(2);
+        var z = ws.Table;
+        tableRng.FillGaussian(z.Data);
+        var mean = new double[d];
+        for (int i = 0; i < v; i++) TensorPrimitives.Add<double>(mean, z.RowReadOnly(i), mean);
+        TensorPrimitives.Multiply<double>(mean, 1.0 / v, mean);
+        for (int i = 0; i < v; i++) TensorPrimitives.Subtract<double>(z.RowReadOnly(i), mean, z.Row(i));
+        var u = dirRng.UnitVector(d);
+        double muNorm = Math.Sqrt(snr);
+        var w = m.Weights;
+        var bw = ws.SignalLoading;
+        void Row(int n)
+        {
+            var r = rowsRng.Split((ulong)n);
+            Span<double> g = t <= 256 ? stackalloc double[t] : new double[t];
+            r.FillGaussian(g);
+            double a = TensorPrimitives.Dot<double>(bw, g); // a = w' B g with B B' = R, so Var a = w'Rw
+            var row = ws.Pooled.Row(n);
+            TensorPrimitives.Multiply<double>(u, a * muNorm, row);
+            for (int i = 0; i < t; i++)
+            {
+                int tok = r.NextInt(v);
+                TensorPrimitives.MultiplyAdd<double>(z.RowReadOnly(tok), w[i], row, row);
+            }
+        }
+        if (parallelRows) Parallel.For(0, m.N, Row);
+        else for (int n = 0; n < m.N; n++) Row(n);
+        return u;
+    }
+
+    /// <summary>One trial: top two eigenvalues of S and the squared overlap of the top eigenvector with μ.</summary>
+    public static TrialResult Trial(PooledModel m, double snr, Rng rng, Workspace? ws = null, bool parallelRows = false, EigenPath path = EigenPath.Operator)
+    {
+        ws ??= new Workspace(m);
+        var u = BuildPooled(m, snr, rng, ws, parallelRows);
+        if (path == EigenPath.GramLanczos)
+        {
+            var s = new Matrix(m.D, m.D);
+            Blas.Syrk(ws.Pooled, s, 1.0 / m.N, 0.0, trans: true);
+            var e = Lanczos.TopK(s, 2, rng.Split(3), 1e-8);
+            double o = TensorPrimitives.Dot<double>(e.Vector(0), u);
+            return new TrialResult(e.Values[0], e.Values[1], o * o, 0);
+        }
+        var (vals, vecs, it) = TopEigen.OfGram(ws.Pooled, 2, rng.Split(3));
+        double ov = TensorPrimitives.Dot<double>(vecs[0], u);
+        return new TrialResult(vals[0], vals[1], ov * ov, it);
+    }
+
+    /// <summary>Full spectrum of S (ascending) for one draw, plus the squared overlap of the top eigenvector with μ.</summary>
+    public static (double[] Eigenvalues, double TopOverlap) Spectrum(PooledModel m, double snr, Rng rng)
+    {
+        var ws = new Workspace(m);
+        var u = BuildPooled(m, snr, rng, ws, parallelRows: true);
+        var s = new Matrix(m.D, m.D);
+        Blas.Syrk(ws.Pooled, s, 1.0 / m.N, 0.0, trans: true);
+        var e = SymmetricEigen.Decompose(s);
+        var top = e.Vector(m.D - 1);
+        double ov = TensorPrimitives.Dot<double>(top, u);
+        return (e.Values, ov * ov);
+    }
+
+    /// <summary>Phase diagram: for each |μ|² in <paramref name="snrs"/>, <paramref name="trials"/> independent draws
+    /// (task index i = point·trials + trial uses rng.Split(i), so results do not depend on scheduling).</summary>
+    public static PhasePoint[] Phase(PooledModel m, IReadOnlyList<double> snrs, int trials, Rng rng, IProgress<ProgressUpdate>? progress = null, string task = "rmt phase",
+        EigenPath path = EigenPath.Operator)
+    {
+        if (trials < 2) throw new ArgumentException($"Need at least 2 trials per point for error bars, got {trials}.");
+        if (snrs.Count == 0) throw new ArgumentException("No SNR values given.");
+        int total = snrs.Count * trials;
+        var results = new TrialResult[total];
+        int done = 0;
+        progress.Report(task, 0, total);
+        Parallel.For(0, total, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
+            () => new Workspace(m),
+            (i, _, ws) =>
+            {
+                results[i] = Trial(m, snrs[i / trials], rng.Split((ulong)i), ws, false, path);
+                progress.Report(task, Interlocked.Increment(ref done), total);
+                return ws;
+            },
+            _ => { });
+        var th = m.Theory();
+        var pts = new PhasePoint[snrs.Count];
+        for (int p = 0; p < snrs.Count; p++)
+        {
+            var seg = new ArraySegment<TrialResult>(results, p * trials, trials);
+            var (tm, ts) = MeanSe(seg.Select(r => r.Top));
+            var (sm, ss) = MeanSe(seg.Select(r => r.Second));
+            var (om, os) = MeanSe(seg.Select(r => r.Overlap));
+            double rho = m.Rho(snrs[p]);
+            pts[p] = new PhasePoint(snrs[p], rho, trials, tm, ts, sm, ss, om, os, th.Predict(rho));
+        }
+        return pts;
+    }
+
+    /// <summary>Sample mean and standard error of the mean.</summary>
+    public static (double Mean, double Se) MeanSe(IEnumerable<double> xs)
+    {
+        var a = xs.ToArray();
+        if (a.Length == 0) throw new ArgumentException("No samples.");
+        double mean = a.Average();
+        if (a.Length == 1) return (mean, 0);
+        double v = a.Sum(x => (x - mean) * (x - mean)) / (a.Length - 1);
+        return (mean, Math.Sqrt(v / a.Length));
+    }
+}

@@ -1,0 +1,206 @@
+using AttentionSpectra.Numerics;
+using AttentionSpectra.Studies.PooledSpectra;
+using Xunit.Abstractions;
+
+namespace AttentionSpectra.Tests.PooledSpectra;
+
+public class SimulationTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData(5000, 5000, 16)] // delta = gamma = 0.2; the lower edge is well away from 0 so a relative check is meaningful
+    [InlineData(5000, 5000, 4)]  // few tokens per sequence: the sparse pooled noise still follows the free-product law
+    public void BulkEdgesMatchTheoryAtD1000WithinTwoPercent(int v, int n, int t)
+    {
+        var model = new PooledModel(1000, v, n, PoolingWeights.Mean(t), Correlations.Independent(t));
+        var bulk = new FreeProductMP(model.Delta, model.Gamma, model.Kappa);
+        var rng = new Rng(11);
+        var ws = new PooledSimulator.Workspace(model);
+        var tops = new List<double>();
+        var bottoms = new List<double>();
+        for (int trial = 0; trial < 2; trial++)
+        {
+            var r = rng.Split((ulong)trial);
+            PooledSimulator.BuildPooled(model, 0, r, ws, parallelRows: true);
+            var top = TopEigen.OfGram(ws.Pooled, 1, r.Split(9));
+            tops.Add(top.Values[0]);
+            // smallest eigenvalue: top of (c I - S)
+            double shift = top.Values[0];
+            var c = ws.Pooled;
+            var tmp = new double[c.Rows];
+            var bottom = TopEigen.Run((x, y) =>
+            {
+                for (int i = 0; i < c.Rows; i++) tmp[i] = System.Numerics.Tensors.TensorPrimitives.Dot(c.RowReadOnly(i), x);
+                for (int j = 0; j < y.Length; j++) y[j] = shift * x[j];
+                for (int i = 0; i < c.Rows; i++) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(c.RowReadOnly(i), -tmp[i] / c.Rows, y, y);
+            }, c.Cols, 1, r.Split(10));
+            bottoms.Add(shift - bottom.Values[0]);
+        }
+        double upper = tops.Average(), lower = bottoms.Average();
+        output.WriteLine($"upper {upper} vs {bulk.UpperEdge}; lower {lower} vs {bulk.LowerEdge}");
+        Assert.InRange(upper / bulk.UpperEdge, 0.98, 1.02);
+        Assert.InRange(lower / bulk.LowerEdge, 0.98, 1.02);
+    }
+
+    [Fact]
+    public void EmpiricalSpectrumFollowsTheFreeProductLaw()
+    {
+        // Kolmogorov distance between the empirical spectral CDF and the theoretical CDF (d = 600)
+        int t = 8;
+        var model = new PooledModel(600, 400, 1200, PoolingWeights.Harmonic(t, 0), Correlations.Exponential(t, 0.5));
+        var (ev, _) = PooledSimulator.Spectrum(model, 0, new Rng(5));
+        var bulk = new FreeProductMP(model.Delta, model.Gamma, model.Kappa);
+        double maxDiff = 0;
+        foreach (var q in new[] { 0.2, 0.4, 0.6, 0.8, 1.0, 1.2 })
+        {
+            double x = bulk.LowerEdge + q / 1.2 * (bulk.UpperEdge - bulk.LowerEdge) * 0.999;
+            double cdf = bulk.AtomAtZero + bulk.IntegrateDensity(y => y <= x ? 1 : 0, 20000);
+            double emp = ev.Count(e => e <= x) / (double)ev.Length;
+            maxDiff = Math.Max(maxDiff, Math.Abs(cdf - emp));
+        }
+        output.WriteLine($"Kolmogorov distance {maxDiff}");
+        Assert.InRange(maxDiff, 0, 0.01);
+    }
+
+    public static TheoryData<string, double> Spikes => new()
+    {
+        { "mean-iid", 1.6 }, { "mean-iid", 3.0 }, { "harmonic-exp", 2.0 }, { "optimal-exp", 4.0 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Spikes))]
+    public void OutlierAndOverlapMatchTheoryWithinThreeStandardErrors(string family, double rhoOverThreshold)
+    {
+        int t = 12;
+        var r = family.EndsWith("exp") ? Correlations.Exponential(t, 0.7) : Correlations.Independent(t);
+        var w = family switch
+        {
+            "mean-iid" => PoolingWeights.Mean(t),
+            "harmonic-exp" => PoolingWeights.Harmonic(t, 0.5),
+            _ => PoolingWeights.Optimal(r),
+        };
+        var model = new PooledModel(400, 800, 1000, w, r);
+        var th = model.Theory();
+        double rho = rhoOverThreshold * th.SampleThreshold;
+        var pts = PooledSimulator.Phase(model, [model.SnrForRho(rho)], 24, new Rng(100 + (ulong)(rhoOverThreshold * 10)));
+        var p = pts[0];
+        output.WriteLine($"{family} rho {rho:F3}: top {p.TopMean:F4}±{p.TopSe:F4} vs {p.Theory.SampleTop:F4}; overlap {p.OverlapMean:F4}±{p.OverlapSe:F4} vs {p.Theory.SampleOverlap:F4}");
+        Assert.True(p.Theory.SampleOutlier);
+        Assert.InRange(p.TopMean, p.Theory.SampleTop - 3 * p.TopSe, p.Theory.SampleTop + 3 * p.TopSe);
+        Assert.InRange(p.OverlapMean, p.Theory.SampleOverlap - 3 * p.OverlapSe, p.Theory.SampleOverlap + 3 * p.OverlapSe);
+        // the second eigenvalue sits at the bulk edge (finite-size: within 3%)
+        Assert.InRange(p.SecondMean / th.BulkEdge, 0.97, 1.03);
+    }
+
+    [Theory]
+    [InlineData(0.5, 1.5)]
+    [InlineData(0.25, 3.0)]
+    public void PopulationOutlierAndOverlapMatchAdditiveSpikeOnWishart(double delta, double rhoOverThreshold)
+    {
+        // population level: W + ρ u u' with W = Z'Z/V (MP_delta), checked against l = (x+δ)(x+1)/x and η₁ = 1 - δ/x²
+        int d = 500, v = (int)(d / delta);
+        var th = new SpikeTheory(delta, 0.0);
+        double rho = rhoOverThreshold * th.PopulationThreshold;
+        var p = th.Predict(rho);
+        var rng = new Rng(77);
+        var tops = new List<double>();
+        var ovs = new List<double>();
+        for (int trial = 0; trial < 16; trial++)
+        {
+            var rr = rng.Split((ulong)trial);
+            var z = Samplers.Gaussian(rr, v, d);
+            var u = rr.UnitVector(d);
+            var tmp = new double[v];
+            var res = TopEigen.Run((x, y) =>
+            {
+                for (int i = 0; i < v; i++) tmp[i] = System.Numerics.Tensors.TensorPrimitives.Dot(z.RowReadOnly(i), x);
+                y.Clear();
+                for (int i = 0; i < v; i++) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(z.RowReadOnly(i), tmp[i] / v, y, y);
+                double ux = System.Numerics.Tensors.TensorPrimitives.Dot(u, x);
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(u, rho * ux, y, y);
+            }, d, 1, rr.Split(1));
+            tops.Add(res.Values[0]);
+            double o = System.Numerics.Tensors.TensorPrimitives.Dot(res.Vectors[0], u);
+            ovs.Add(o * o);
+        }
+        var (tm, ts) = PooledSimulator.MeanSe(tops);
+        var (om, os) = PooledSimulator.MeanSe(ovs);
+        output.WriteLine($"pop: top {tm:F4}±{ts:F4} vs {p.PopulationTop:F4}; overlap {om:F4}±{os:F4} vs {p.PopulationOverlap:F4}");
+        Assert.InRange(tm, p.PopulationTop - 3 * ts, p.PopulationTop + 3 * ts);
+        Assert.InRange(om, p.PopulationOverlap - 3 * os, p.PopulationOverlap + 3 * os);
+    }
+
+    [Fact]
+    public void BelowThresholdTheTopEigenvalueStaysAtTheEdgeAndOverlapIsSmall()
+    {
+        int t = 8;
+        var model = new PooledModel(400, 800, 1000, PoolingWeights.Mean(t), Correlations.Independent(t));
+        var th = model.Theory();
+        var pts = PooledSimulator.Phase(model, [model.SnrForRho(0.5 * th.SampleThreshold)], 8, new Rng(3));
+        output.WriteLine($"below: top {pts[0].TopMean} vs edge {th.BulkEdge}; overlap {pts[0].OverlapMean}");
+        Assert.InRange(pts[0].TopMean / th.BulkEdge, 0.97, 1.03);
+        Assert.InRange(pts[0].OverlapMean, 0, 0.05);
+    }
+
+    [Fact]
+    public void PhaseResultsAreDeterministicAndIndependentOfScheduling()
+    {
+        int t = 4;
+        var model = new PooledModel(60, 120, 150, PoolingWeights.Mean(t), Correlations.Independent(t));
+        var a = PooledSimulator.Phase(model, [0.0, 5.0, 10.0], 3, new Rng(42));
+        var b = PooledSimulator.Phase(model, [0.0, 5.0, 10.0], 3, new Rng(42));
+        for (int i = 0; i < a.Length; i++)
+        {
+            Assert.Equal(a[i].TopMean, b[i].TopMean);
+            Assert.Equal(a[i].OverlapMean, b[i].OverlapMean);
+        }
+        // trial i of a phase run is exactly Trial(rng.Split(i)), computed alone on one thread
+        var run = PooledSimulator.Phase(model, [5.0], 2, new Rng(42));
+        var t0 = PooledSimulator.Trial(model, 5.0, new Rng(42).Split(0));
+        var t1 = PooledSimulator.Trial(model, 5.0, new Rng(42).Split(1));
+        Assert.Equal((t0.Top + t1.Top) / 2, run[0].TopMean, 14);
+        Assert.Equal((t0.Overlap + t1.Overlap) / 2, run[0].OverlapMean, 14);
+    }
+
+    [Fact]
+    public void TopEigenAgreesWithDenseEigensolver()
+    {
+        var rng = new Rng(8);
+        var c = Samplers.Gaussian(rng, 300, 120);
+        var s = new Matrix(120, 120);
+        Blas.Syrk(c, s, 1.0 / 300, 0, trans: true);
+        var dense = SymmetricEigen.Eigenvalues(s);
+        var (vals, vecs, _) = TopEigen.OfGram(c, 3, rng, 1e-10);
+        for (int k = 0; k < 3; k++) Assert.Equal(dense[^(k + 1)], vals[k], 8);
+        var sv = s.Multiply(vecs[0]);
+        for (int i = 0; i < 120; i++) Assert.Equal(vals[0] * vecs[0][i], sv[i], 6);
+    }
+
+    [Fact]
+    public void RepeatedTokensWithACentredTableKeepTheNoiseScaleKappa()
+    {
+        // T comparable to V: tokens repeat inside a sequence. With the centred table E[tr S / d] = κ(1 - 1/V) exactly
+        // (an uncentred table would give κ + ((Σw)² - κ)/V, here ~1.5x larger), and the bulk still follows
+        // κ(1 - 1/V)·(MP_δ' ⊠ MP_γ) with δ' = d/(V - 1).
+        int t = 64, v = 128, d = 128, n = 512;
+        var model = new PooledModel(d, v, n, PoolingWeights.Mean(t), Correlations.Independent(t));
+        var means = new List<double>();
+        double worstKs = 0;
+        var bulk = new FreeProductMP((double)d / (v - 1), model.Gamma, model.Kappa * (1 - 1.0 / v));
+        for (int trial = 0; trial < 6; trial++)
+        {
+            var (ev, _) = PooledSimulator.Spectrum(model, 0, new Rng(900).Split((ulong)trial));
+            means.Add(ev.Average());
+            foreach (var q in new[] { 0.25, 0.5, 0.75 })
+            {
+                double x = bulk.LowerEdge + q * (bulk.UpperEdge - bulk.LowerEdge);
+                double cdf = bulk.AtomAtZero + bulk.IntegrateDensity(y => y <= x ? 1 : 0, 4000);
+                worstKs = Math.Max(worstKs, Math.Abs(cdf - ev.Count(e => e <= x) / (double)ev.Length));
+            }
+        }
+        var (m, se) = PooledSimulator.MeanSe(means);
+        double expected = model.Kappa * (1 - 1.0 / v);
+        output.WriteLine($"mean eigenvalue {m} ± {se} vs κ(1-1/V) = {expected}; worst CDF gap {worstKs}");
+        Assert.InRange(m, expected - 3 * se - 1e-12, expected + 3 * se + 1e-12);
+        Assert.InRange(worstKs, 0, 0.04);
+    }
+}
