@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Globalization;
+using AttentionSpectra.Numerics;
+
+namespace AttentionSpectra.Bench;
+
+/// <summary>Quick Stopwatch harness for the symmetric eigensolver: best-of-N wall time for eigenvalues only
+/// (eigvalsh), all pairs (eigh), top-10 pairs and Lanczos top-10, on a Wishart-like Gram matrix; also prints the
+/// residual and orthogonality of the computed pairs so a fast-but-wrong run is visible.
+/// Usage: eigen [--n 1000,2000] [--reps 3] [--what eigvalsh,eigh,topk,lanczos]</summary>
+public sealed class EigenSuite : IBenchSuite
+{
+    public string Name => "eigen";
+    public string Description => "symmetric eigensolver timings (eigvalsh / eigh / top-k / Lanczos), best of N";
+
+    public int Run(string[] args)
+    {
+        var sizes = new[] { 1000, 2000 };
+        int reps = 3;
+        var what = new HashSet<string> { "eigvalsh", "eigh", "topk", "lanczos" };
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--n": sizes = args[++i].Split(',').Select(int.Parse).ToArray(); break;
+                case "--reps": reps = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--what": what = args[++i].Split(',').ToHashSet(); break;
+                default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
+            }
+        }
+        foreach (int n in sizes)
+        {
+            var rng = new Rng(42);
+            var g = Samplers.Gaussian(rng, n, n);
+            var a = Blas.Gram(g);
+            double fro = a.FrobeniusNorm();
+            if (what.Contains("eigvalsh"))
+            {
+                double[] vals = [];
+                double best = Best(reps, () => vals = SymmetricEigen.Eigenvalues(a));
+                double traceErr = Math.Abs(vals.Sum() - a.Trace()) / fro;
+                Emit("eigvalsh", n, best, $"\"trace_rel_err\":{traceErr:E2}");
+            }
+            if (what.Contains("eigh"))
+            {
+                EigenDecomposition? ed = null;
+                double best = Best(reps, () => ed = SymmetricEigen.Decompose(a));
+                var (res, orth) = Check(a, ed!);
+                Emit("eigh", n, best, $"\"residual_rel\":{res / fro:E2},\"orth\":{orth:E2}");
+            }
+            if (what.Contains("topk"))
+            {
+                EigenDecomposition? ed = null;
+                double best = Best(reps, () => ed = SymmetricEigen.TopK(a, 10));
+                var (res, orth) = Check(a, ed!);
+                Emit("topk10", n, best, $"\"residual_rel\":{res / fro:E2},\"orth\":{orth:E2}");
+            }
+            if (what.Contains("lanczos"))
+            {
+                EigenDecomposition? ed = null;
+                double best = Best(reps, () => ed = Lanczos.TopK(a, 10, new Rng(7)));
+                var (res, orth) = Check(a, ed!);
+                Emit("lanczos10", n, best, $"\"residual_rel\":{res / fro:E2},\"orth\":{orth:E2}");
+            }
+        }
+        return 0;
+    }
+
+    private static double Best(int reps, Action f)
+    {
+        double best = double.MaxValue;
+        for (int r = 0; r < reps; r++)
+        {
+            var sw = Stopwatch.StartNew();
+            f();
+            best = Math.Min(best, sw.Elapsed.TotalSeconds);
+        }
+        return best;
+    }
+
+    private static (double Residual, double Orth) Check(Matrix a, EigenDecomposition ed)
+    {
+        var v = ed.Vectors;
+        var av = Blas.Multiply(a, v);
+        double res = 0;
+        for (int i = 0; i < v.Rows; i++)
+            for (int j = 0; j < v.Cols; j++) res = Math.Max(res, Math.Abs(av[i, j] - ed.Values[j] * v[i, j]));
+        var vtv = Blas.Multiply(v, v, transA: true);
+        double orth = 0;
+        for (int i = 0; i < vtv.Rows; i++)
+            for (int j = 0; j < vtv.Cols; j++) orth = Math.Max(orth, Math.Abs(vtv[i, j] - (i == j ? 1 : 0)));
+        return (res, orth);
+    }
+
+    private static void Emit(string op, int n, double seconds, string extra) =>
+        Console.WriteLine($"{{\"suite\":\"eigen\",\"op\":\"{op}\",\"n\":{n},\"best_s\":{seconds.ToString("F3", CultureInfo.InvariantCulture)},{extra}}}");
+}
