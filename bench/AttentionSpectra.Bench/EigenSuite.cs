@@ -34,6 +34,20 @@ public sealed class EigenSuite : IBenchSuite
             var g = Samplers.Gaussian(rng, n, n);
             var a = Blas.Gram(g);
             double fro = a.FrobeniusNorm();
+            if (what.Contains("stages"))
+            {
+                for (int r = 0; r < reps; r++)
+                {
+                    var sw = Stopwatch.StartNew();
+                    var tri = new HouseholderTridiagonal(a);
+                    double t1 = sw.Elapsed.TotalSeconds;
+                    var z = Matrix.Identity(n);
+                    sw.Restart();
+                    tri.BackTransform(z);
+                    double t2 = sw.Elapsed.TotalSeconds;
+                    Console.WriteLine($"{{\"suite\":\"eigen\",\"op\":\"stages\",\"n\":{n},\"tridiag_s\":{t1:F3},\"backtransform_s\":{t2:F3}}}");
+                }
+            }
             if (what.Contains("eigvalsh"))
             {
                 double[] vals = [];
