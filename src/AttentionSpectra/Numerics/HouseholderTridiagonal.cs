@@ -200,7 +200,7 @@ internal sealed unsafe class HouseholderTridiagonal
             // largest blocks first for load balance
             int blk = blocks - 1 - bi;
             int r0 = blk * rb, r1 = Math.Min(i0, r0 + rb);
-            int ncols = Math.Min(i0, (r1 + 7) & ~7);
+            int ncols = Math.Min(i0, (r1 + 15) & ~15);
             fixed (double* q1 = p1, q2 = p2)
                 EigenKernels.AtB(r1 - r0, ncols, k2, q1 + r0, i0, q2, i0, (double*)ppa + (long)r0 * n, n, -1.0);
         });
