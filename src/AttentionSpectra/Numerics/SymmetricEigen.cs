@@ -58,26 +58,54 @@ public static class SymmetricEigen
     }
 
     /// <summary>The <paramref name="k"/> largest (ascending=false, returned descending) or, for k = n with
-    /// ascending=true, all eigenpairs returned ascending.</summary>
+    /// ascending=true, all eigenpairs returned ascending.
+    /// Tridiagonal eigenvectors come from inverse iteration, except for blocks whose eigenvalues are all wanted and
+    /// form large clusters (where the cluster Gram-Schmidt of inverse iteration would cost O(n^3) level-1 work):
+    /// those use implicit QL with the rotations applied to a transposed vector matrix.</summary>
     private static EigenDecomposition Select(Matrix a, int k, bool ascending)
     {
         int n = a.Rows;
         if (k == 0) return new EigenDecomposition([], new Matrix(n, 0));
         var tri = new HouseholderTridiagonal(a);
         var vals = TridiagonalValues(tri.D, tri.E, out var starts, out var blockOf);
+        int nBlocks = starts.Count - 1;
+        var qlVectors = new double[nBlocks][];
+        if (k == n)
+        {
+            for (int b = 0; b < nBlocks; b++)
+            {
+                int b0 = starts[b], b1 = starts[b + 1], bn = b1 - b0;
+                if (bn < 16) continue;
+                var sorted = vals[b0..b1];
+                Array.Sort(sorted);
+                if (Tridiagonal.ClusterCost(tri.D, tri.E, b0, b1, sorted) <= (double)bn * bn / 8) continue;
+                var qv = Tridiagonal.QlVectors(tri.D, tri.E, b0, b1, out var vt);
+                Array.Copy(qv, 0, vals, b0, bn);
+                qlVectors[b] = vt;
+            }
+        }
         var order = Enumerable.Range(0, n).ToArray();
         Array.Sort(vals.ToArray(), order);
-        // chosen indices (into vals): the k largest, output column c
+        // chosen indices (into vals) with output column c
         var chosen = new int[k];
         for (int c = 0; c < k; c++) chosen[c] = ascending ? order[n - k + c] : order[n - 1 - c];
         var outVals = new double[k];
         for (int c = 0; c < k; c++) outVals[c] = vals[chosen[c]];
-        // targets sorted by block, then value ascending
-        var targets = new List<Tridiagonal.Target>(k);
-        for (int c = 0; c < k; c++) targets.Add(new Tridiagonal.Target(blockOf[chosen[c]], vals[chosen[c]], c));
-        targets.Sort((x, y) => x.Block != y.Block ? x.Block.CompareTo(y.Block) : x.Value != y.Value ? x.Value.CompareTo(y.Value) : x.Column.CompareTo(y.Column));
         var z = new Matrix(n, k);
-        Tridiagonal.InverseIteration(tri.D, tri.E, starts, targets, z);
+        // targets for inverse iteration, sorted by block, then value ascending
+        var targets = new List<Tridiagonal.Target>(k);
+        for (int c = 0; c < k; c++)
+        {
+            int idx = chosen[c], b = blockOf[idx];
+            if (qlVectors[b] is { } vt)
+            {
+                int b0 = starts[b], bn = starts[b + 1] - b0, r = idx - b0;
+                for (int i = 0; i < bn; i++) z[b0 + i, c] = vt[(long)r * bn + i];
+            }
+            else targets.Add(new Tridiagonal.Target(b, vals[idx], c));
+        }
+        targets.Sort((x, y) => x.Block != y.Block ? x.Block.CompareTo(y.Block) : x.Value != y.Value ? x.Value.CompareTo(y.Value) : x.Column.CompareTo(y.Column));
+        if (targets.Count > 0) Tridiagonal.InverseIteration(tri.D, tri.E, starts, targets, z);
         tri.BackTransform(z);
         return new EigenDecomposition(outVals, z);
     }

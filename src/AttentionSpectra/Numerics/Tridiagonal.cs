@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 namespace AttentionSpectra.Numerics;
 
 /// <summary>Eigen-solvers for a real symmetric tridiagonal matrix given by its diagonal <c>d</c> (length n) and
@@ -200,6 +201,126 @@ internal static class Tridiagonal
         return x * Math.Sqrt(1 + t * t);
     }
 
+    /// <summary>All eigenpairs of the unreduced block d[b0..b1) by implicit QL (EISPACK tql2) with the rotations
+    /// recorded during the O(n^2) scalar recurrence and applied afterwards to the TRANSPOSED vector matrix
+    /// (row r = eigenvector r, so each rotation touches two contiguous rows), in parallel over column strips that
+    /// stay cache resident across all sweeps. Returns the (unsorted) values; <paramref name="vt"/> (bn x bn, row-major)
+    /// holds the eigenvector of value r in row r, in block coordinates.</summary>
+    public static double[] QlVectors(double[] d0, double[] e0, int b0, int b1, out double[] vt)
+    {
+        int n = b1 - b0;
+        var d = new double[n];
+        var e = new double[n];
+        Array.Copy(d0, b0, d, 0, n);
+        if (n > 1) Array.Copy(e0, b0, e, 0, n - 1); // e[i] couples i, i+1; e[n-1] = 0
+        vt = new double[(long)n * n];
+        for (int i = 0; i < n; i++) vt[(long)i * n + i] = 1.0;
+        if (n == 1) return d;
+
+        // rotation log: per sweep (l, m, offset); rotation i in [l, m) at offset + (m - 1 - i)
+        var sweeps = new List<(int L, int M, int Off)>();
+        var cs = new double[Math.Max(16, 4 * n)];
+        var ss = new double[cs.Length];
+        int used = 0;
+        double f = 0.0, tst1 = 0.0;
+        const double eps = 2.220446049250313e-16;
+        for (int l = 0; l < n; l++)
+        {
+            tst1 = Math.Max(tst1, Math.Abs(d[l]) + Math.Abs(e[l]));
+            int m = l;
+            while (m < n - 1) { if (Math.Abs(e[m]) <= eps * tst1) break; m++; }
+            if (m > l)
+            {
+                int iter = 0;
+                do
+                {
+                    if (++iter > 60) throw new NumericsException($"Tridiagonal QL iteration did not converge (block of size {n}).");
+                    double g = d[l];
+                    double p = (d[l + 1] - g) / (2.0 * e[l]);
+                    double r = Hypot(p, 1.0);
+                    if (p < 0) r = -r;
+                    d[l] = e[l] / (p + r);
+                    d[l + 1] = e[l] * (p + r);
+                    double dl1 = d[l + 1];
+                    double h = g - d[l];
+                    for (int i = l + 2; i < n; i++) d[i] -= h;
+                    f += h;
+                    p = d[m];
+                    double c = 1.0, c2 = c, c3 = c;
+                    double el1 = e[l + 1];
+                    double s = 0.0, s2 = 0.0;
+                    if (used + (m - l) > cs.Length)
+                    {
+                        int cap = Math.Max(cs.Length * 2, used + (m - l));
+                        Array.Resize(ref cs, cap); Array.Resize(ref ss, cap);
+                    }
+                    sweeps.Add((l, m, used));
+                    for (int i = m - 1; i >= l; i--)
+                    {
+                        c3 = c2; c2 = c; s2 = s;
+                        g = c * e[i];
+                        h = c * p;
+                        r = Hypot(p, e[i]);
+                        e[i + 1] = s * r;
+                        s = e[i] / r;
+                        c = p / r;
+                        p = c * d[i] - s * g;
+                        d[i + 1] = h + s * (c * g + s * d[i]);
+                        cs[used] = c; ss[used] = s; used++;
+                    }
+                    p = -s * s2 * c3 * el1 * e[l] / dl1;
+                    e[l] = s * p;
+                    d[l] = c * p;
+                } while (Math.Abs(e[l]) > eps * tst1);
+            }
+            d[l] += f;
+            e[l] = 0.0;
+        }
+
+        // apply the rotation log to column strips of vt
+        const int strip = 64;
+        int strips = (n + strip - 1) / strip;
+        var vtl = vt;
+        var csl = cs; var ssl = ss;
+        Parallel.For(0, strips, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, st =>
+        {
+            int j0 = st * strip, w = Math.Min(strip, n - j0);
+            foreach (var (l, m, off) in sweeps)
+            {
+                int k = off;
+                for (int i = m - 1; i >= l; i--, k++)
+                    Rotate(vtl.AsSpan(i * n + j0, w), vtl.AsSpan((i + 1) * n + j0, w), csl[k], ssl[k]);
+            }
+        });
+        return d;
+    }
+
+    /// <summary>(x, y) := (c x - s y, s x + c y) elementwise.</summary>
+    private static void Rotate(Span<double> x, Span<double> y, double c, double s)
+    {
+        int j = 0;
+        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+        {
+            var vc = System.Runtime.Intrinsics.Vector512.Create(c);
+            var vs = System.Runtime.Intrinsics.Vector512.Create(s);
+            ref double rx = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
+            ref double ry = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(y);
+            for (; j + 8 <= x.Length; j += 8)
+            {
+                var a = System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref rx, (nuint)j);
+                var b = System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref ry, (nuint)j);
+                (vc * a - vs * b).StoreUnsafe(ref rx, (nuint)j);
+                (vs * a + vc * b).StoreUnsafe(ref ry, (nuint)j);
+            }
+        }
+        for (; j < x.Length; j++)
+        {
+            double a = x[j], b = y[j];
+            x[j] = c * a - s * b;
+            y[j] = s * a + c * b;
+        }
+    }
+
     /// <summary>One eigenvalue to be turned into a vector: its block, value and output column.</summary>
     internal readonly record struct Target(int Block, double Value, int Column);
 
@@ -282,6 +403,26 @@ internal static class Tridiagonal
                 for (int i = 0; i < bn; i++) z[b0 + i, col] = y[i];
             }
         });
+    }
+
+    /// <summary>Sum of squared cluster sizes (the inverse-iteration Gram-Schmidt cost driver) for the ascending
+    /// eigenvalues <paramref name="sorted"/> of block [b0, b1), with the same clustering rule as
+    /// <see cref="InverseIteration"/>.</summary>
+    public static double ClusterCost(double[] d, double[] e, int b0, int b1, double[] sorted)
+    {
+        double ortol = 1e-3 * BlockOneNorm(d, e, b0, b1);
+        double cost = 0;
+        int start = 0;
+        for (int i = 1; i <= sorted.Length; i++)
+        {
+            if (i == sorted.Length || Math.Abs(sorted[i] - sorted[i - 1]) > ortol)
+            {
+                double size = i - start;
+                cost += size * size;
+                start = i;
+            }
+        }
+        return cost;
     }
 
     private static double BlockOneNorm(double[] d, double[] e, int b0, int b1)
