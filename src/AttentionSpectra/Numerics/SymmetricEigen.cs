@@ -18,9 +18,11 @@ public static class SymmetricEigen
         Validate(a);
         int n = a.Rows;
         if (n == 0) return [];
-        var tri = new HouseholderTridiagonal(a);
+        double scale = ScaleFor(a);
+        var tri = new HouseholderTridiagonal(scale == 1 ? a : Divide(a, scale));
         var vals = TridiagonalValues(tri.D, tri.E, out _, out _);
         Array.Sort(vals);
+        if (scale != 1) for (int i = 0; i < n; i++) vals[i] *= scale;
         return vals;
     }
 
@@ -66,7 +68,8 @@ public static class SymmetricEigen
     {
         int n = a.Rows;
         if (k == 0) return new EigenDecomposition([], new Matrix(n, 0));
-        var tri = new HouseholderTridiagonal(a);
+        double scale = ScaleFor(a);
+        var tri = new HouseholderTridiagonal(scale == 1 ? a : Divide(a, scale));
         var vals = TridiagonalValues(tri.D, tri.E, out var starts, out var blockOf);
         int nBlocks = starts.Count - 1;
         var qlVectors = new double[nBlocks][];
@@ -107,7 +110,26 @@ public static class SymmetricEigen
         targets.Sort((x, y) => x.Block != y.Block ? x.Block.CompareTo(y.Block) : x.Value != y.Value ? x.Value.CompareTo(y.Value) : x.Column.CompareTo(y.Column));
         if (targets.Count > 0) Tridiagonal.InverseIteration(tri.D, tri.E, starts, targets, z);
         tri.BackTransform(z);
+        if (scale != 1) for (int c = 0; c < k; c++) outVals[c] *= scale;
         return new EigenDecomposition(outVals, z);
+    }
+
+    /// <summary>Like LAPACK dsyev: matrices whose largest entry is outside [1e-140, 1e140] are scaled to unit
+    /// max-norm first so that squares and norms inside the reduction can neither overflow nor underflow.</summary>
+    private static Matrix Divide(Matrix a, double scale)
+    {
+        var m = new Matrix(a.Rows, a.Cols);
+        System.Numerics.Tensors.TensorPrimitives.Divide<double>(a.Data, scale, m.Data);
+        return m;
+    }
+
+    private static double ScaleFor(Matrix a)
+    {
+        int n = a.Rows;
+        double mx = 0;
+        for (int i = 0; i < n; i++)
+            mx = Math.Max(mx, System.Numerics.Tensors.TensorPrimitives.MaxMagnitude<double>(new ReadOnlySpan<double>(a.Data, i * n, i + 1)));
+        return mx == 0 || (mx > 1e-140 && mx < 1e140) ? 1.0 : mx;
     }
 
     internal static void Validate(Matrix a)

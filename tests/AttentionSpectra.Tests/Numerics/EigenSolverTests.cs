@@ -259,3 +259,31 @@ public class EigenSolverTests
         for (int i = 0; i < n; i++) Assert.InRange(Math.Abs(vals[i] - ed.Values[i]), 0, 1e-12 * a.FrobeniusNorm());
     }
 }
+
+public class EigenScalingTests
+{
+    [Theory]
+    [InlineData(1e200)]
+    [InlineData(1e-200)]
+    [InlineData(1e-310)]
+    public void ExtremeScalesGiveScaledEigenpairs(double factor)
+    {
+        // eigenpairs of c A are (c l, v): checked against the unscaled solve, no overflow/underflow on the way
+        int n = 70;
+        var a = EigenTestUtil.RandomSymmetric(new Rng(17), n);
+        var ref0 = SymmetricEigen.Decompose(a);
+        var scaled = factor * a;
+        var vals = SymmetricEigen.Eigenvalues(scaled);
+        var ed = SymmetricEigen.Decompose(scaled);
+        var top = SymmetricEigen.TopK(scaled, 3);
+        double tol = factor < 1e-300 ? 1e-6 : 1e-12; // subnormal inputs carry only a few significant digits
+        for (int i = 0; i < n; i++)
+        {
+            Assert.InRange(Math.Abs(vals[i] / factor - ref0.Values[i]), 0, tol * a.FrobeniusNorm());
+            Assert.InRange(Math.Abs(ed.Values[i] / factor - ref0.Values[i]), 0, tol * a.FrobeniusNorm());
+        }
+        for (int j = 0; j < 3; j++) Assert.InRange(Math.Abs(top.Values[j] / factor - ref0.Values[n - 1 - j]), 0, tol * a.FrobeniusNorm());
+        Assert.InRange(EigenTestUtil.Orthogonality(ed.Vectors), 0, 1e-10);
+        Assert.True(ed.Vectors.AllFinite());
+    }
+}
