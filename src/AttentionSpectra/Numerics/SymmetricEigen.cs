@@ -63,7 +63,7 @@ public static class SymmetricEigen
     /// ascending=true, all eigenpairs returned ascending.
     /// Tridiagonal eigenvectors come from inverse iteration, except for blocks whose eigenvalues are all wanted and
     /// form large clusters (where the cluster Gram-Schmidt of inverse iteration would cost O(n^3) level-1 work):
-    /// those use implicit QL with the rotations applied to a transposed vector matrix.</summary>
+    /// those use divide and conquer (implicit QL for blocks of at most 32).</summary>
     private static EigenDecomposition Select(Matrix a, int k, bool ascending)
     {
         int n = a.Rows;
@@ -81,8 +81,10 @@ public static class SymmetricEigen
                 if (bn < 16) continue;
                 var sorted = vals[b0..b1];
                 Array.Sort(sorted);
-                if (Tridiagonal.ClusterCost(tri.D, tri.E, b0, b1, sorted) <= (double)bn * bn / 8) continue;
-                var qv = Tridiagonal.QlVectors(tri.D, tri.E, b0, b1, out var vt);
+                if (Tridiagonal.ClusterCost(tri.D, tri.E, b0, b1, sorted) <= (double)bn * bn / 32) continue;
+                var qv = bn > TridiagonalDivideConquer.LeafSize
+                    ? TridiagonalDivideConquer.Solve(tri.D, tri.E, b0, b1, out var vt)
+                    : Tridiagonal.QlVectors(tri.D, tri.E, b0, b1, out vt);
                 Array.Copy(qv, 0, vals, b0, bn);
                 qlVectors[b] = vt;
             }
