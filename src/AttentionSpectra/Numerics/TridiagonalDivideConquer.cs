@@ -190,17 +190,69 @@ internal static unsafe class TridiagonalDivideConquer
             for (int j = 0; j < K; j++) colNorm[j] = 1.0 / Math.Sqrt(colNorm[j]);
             for (int i = 0; i < K; i++)
                 for (int j = 0; j < K; j++) vmat[(long)i * K + j] *= colNorm[j];
-            // gather the non-deflated rows and multiply: new rows = V' * rows
+            // gather the non-deflated rows grouped by support (first half only / both / second half only) so the
+            // product skips the zero blocks of blockdiag(Q1, Q2): new rows = V' * rows
+            var type = new int[K];
+            int n1 = 0, n3 = 0;
+            for (int i = 0; i < K; i++)
+            {
+                var row = new ReadOnlySpan<double>(qt, order[nd[i]] * n, n);
+                bool left = TensorPrimitives.MaxMagnitude(row[..m]) != 0, right = TensorPrimitives.MaxMagnitude(row[m..]) != 0;
+                type[i] = left && !right ? 0 : left && right ? 1 : 2;
+                if (type[i] == 0) n1++; else if (type[i] == 1) n3++;
+            }
+            var perm = Enumerable.Range(0, K).OrderBy(i => type[i]).ToArray(); // stable
             var b = new double[(long)K * n];
-            for (int i = 0; i < K; i++) Array.Copy(qt, (long)order[nd[i]] * n, b, (long)i * n, n);
-            fixed (double* pv = vmat, pb = b, pc = outRows)
-                EigenKernels.AtBParallelRows(K, n, K, pv, K, pb, n, pc + (long)w * n, n, 1.0);
+            var vp = new double[(long)K * K];
+            for (int p = 0; p < K; p++)
+            {
+                Array.Copy(qt, (long)order[nd[perm[p]]] * n, b, (long)p * n, n);
+                Array.Copy(vmat, (long)perm[p] * K, vp, (long)p * K, K);
+            }
+            fixed (double* pv = vp, pb = b, pc = outRows)
+            {
+                double* c0 = pc + (long)w * n;
+                EigenKernels.AtBParallelRows(K, m, n1 + n3, pv, K, pb, n, c0, n, 1.0);
+                EigenKernels.AtBParallelRows(K, n - m, K - n1, pv + (long)n1 * K, K, pb + (long)n1 * n + m, n, c0 + m, n, 1.0);
+            }
             for (int j = 0; j < K; j++) outVals[w + j] = lam[j];
         }
         if (flip) for (int i = 0; i < n; i++) outVals[i] = -outVals[i];
         vt = outRows;
         SortRows(outVals, ref vt, n);
         return outVals;
+    }
+
+    /// <summary>f = 1 + rho sum z_i^2 / (dl_i - tau), its derivative, and sum of |terms| (rounding-error scale).</summary>
+    private static void Evaluate(double[] dl, double[] z, double rho, double tau, out double f, out double fp, out double err)
+    {
+        int K = dl.Length, i = 0;
+        double sf = 0, sfp = 0, se = 0;
+        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && K >= 16)
+        {
+            var vf = System.Runtime.Intrinsics.Vector512<double>.Zero;
+            var vfp = vf; var ve = vf;
+            var vt = System.Runtime.Intrinsics.Vector512.Create(tau);
+            var vr = System.Runtime.Intrinsics.Vector512.Create(rho);
+            fixed (double* pd = dl, pz = z)
+            {
+                for (; i + 8 <= K; i += 8)
+                {
+                    var zz = System.Runtime.Intrinsics.Vector512.Load(pz + i);
+                    var inv = System.Runtime.Intrinsics.Vector512<double>.One / (System.Runtime.Intrinsics.Vector512.Load(pd + i) - vt);
+                    var t = vr * zz * zz * inv;
+                    vf += t; vfp += t * inv; ve += System.Runtime.Intrinsics.Vector512.Abs(t);
+                }
+            }
+            sf = System.Runtime.Intrinsics.Vector512.Sum(vf); sfp = System.Runtime.Intrinsics.Vector512.Sum(vfp); se = System.Runtime.Intrinsics.Vector512.Sum(ve);
+        }
+        for (; i < K; i++)
+        {
+            double inv = 1.0 / (dl[i] - tau);
+            double t = rho * z[i] * z[i] * inv;
+            sf += t; sfp += t * inv; se += Math.Abs(t);
+        }
+        f = 1 + sf; fp = sfp; err = se;
     }
 
     /// <summary>Root j (ascending) of 1 + rho sum_i z_i^2 / (d_i - l) = 0 with d ascending, rho &gt; 0, z_i != 0.
@@ -224,16 +276,11 @@ internal static unsafe class TridiagonalDivideConquer
         else { origin = d[K - 1]; lo = 0; hi = rho * zn * zn; }
         for (int i = 0; i < K; i++) dl[i] = d[i] - origin;
         double tau = 0.5 * (lo + hi);
+        double tolf = 8 * Eps * Math.Max(1, Math.Sqrt(K) / 4);
         for (int it = 0; it < 400; it++)
         {
-            double f = 1, fp = 0, err = 0;
-            for (int i = 0; i < K; i++)
-            {
-                double inv = 1.0 / (dl[i] - tau);
-                double t = rho * z[i] * z[i] * inv;
-                f += t; fp += t * inv; err += Math.Abs(t);
-            }
-            if (Math.Abs(f) <= 8 * Eps * (1 + err) * Math.Max(1, Math.Sqrt(K) / 4)) break;
+            Evaluate(dl, z, rho, tau, out double f, out double fp, out double err);
+            if (Math.Abs(f) <= tolf * (1 + err)) break;
             if (f > 0) hi = tau; else lo = tau;
             double tn = tau - f / fp;
             if (!(tn > lo && tn < hi)) tn = 0.5 * (lo + hi);
