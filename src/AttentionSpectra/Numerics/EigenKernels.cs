@@ -142,6 +142,7 @@ internal static unsafe class EigenKernels
         Vector256.FusedMultiplyAdd(alpha, x1, Vector256.Load(c + 4)).Store(c + 4);
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void Scalar(int m, int n, int k, double* at, int ldat, double* b, int ldb, double* c, int ldc, double alpha)
     {
         for (int i = 0; i < m; i++)

@@ -59,6 +59,7 @@ internal sealed unsafe class HouseholderTridiagonal
 
     /// <summary>Processes rows top-1 down to top-nbp: lazily updates each row with the previous panel reflectors,
     /// generates its reflector and the matching W vector (rows of <paramref name="pw"/>).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Panel(double* pa, double* pw, int top, int nbp, double[] y0, double[] y1)
     {
         int n = N;
@@ -150,6 +151,7 @@ internal sealed unsafe class HouseholderTridiagonal
     }
 
     /// <summary>Rows [r0, r1) of the lower triangle: y[r] += A[r, 0..r] v[0..r]; y[0..r) += A[r, 0..r) v[r].</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void SymvRows(double* pa, int n, int r0, int r1, double* v, double* y)
     {
         for (int r = r0; r < r1; r++)

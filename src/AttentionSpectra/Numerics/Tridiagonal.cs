@@ -40,6 +40,7 @@ internal static class Tridiagonal
 
     /// <summary>Root-free QL/QR (port of LAPACK dsterf). d: diagonal (overwritten with eigenvalues, unsorted),
     /// e: off-diagonal (destroyed).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Sterf(double[] d, double[] e, int n)
     {
         if (n <= 1) return;
@@ -206,6 +207,7 @@ internal static class Tridiagonal
     /// (row r = eigenvector r, so each rotation touches two contiguous rows), in parallel over column strips that
     /// stay cache resident across all sweeps. Returns the (unsorted) values; <paramref name="vt"/> (bn x bn, row-major)
     /// holds the eigenvector of value r in row r, in block coordinates.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static double[] QlVectors(double[] d0, double[] e0, int b0, int b1, out double[] vt)
     {
         int n = b1 - b0;
@@ -296,6 +298,7 @@ internal static class Tridiagonal
     }
 
     /// <summary>(x, y) := (c x - s y, s x + c y) elementwise.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void Rotate(Span<double> x, Span<double> y, double c, double s)
     {
         int j = 0;
@@ -439,6 +442,7 @@ internal static class Tridiagonal
     }
 
     /// <summary>LU with partial pivoting of T - lambda I (LAPACK dlagtf). Returns the perturbation tolerance.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static double Factor(double[] d, double[] e, int b0, int n, double lambda, double[] a, double[] b, double[] c, double[] dd, bool[] piv)
     {
         for (int i = 0; i < n; i++) a[i] = d[b0 + i] - lambda;
@@ -487,6 +491,7 @@ internal static class Tridiagonal
     }
 
     /// <summary>Solves (T - lambda I) x = y in place with the dlagtf factors, perturbing zero/tiny pivots (dlagts, job -1).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void Solve(int n, double[] a, double[] b, double[] c, double[] dd, bool[] piv, double tol, double[] y)
     {
         for (int k = 1; k < n; k++)

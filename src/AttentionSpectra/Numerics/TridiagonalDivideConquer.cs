@@ -224,6 +224,7 @@ internal static unsafe class TridiagonalDivideConquer
     }
 
     /// <summary>f = 1 + rho sum z_i^2 / (dl_i - tau), its derivative, and sum of |terms| (rounding-error scale).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void Evaluate(double[] dl, double[] z, double rho, double tau, out double f, out double fp, out double err)
     {
         int K = dl.Length, i = 0;
@@ -259,6 +260,7 @@ internal static unsafe class TridiagonalDivideConquer
     /// Root j lies in (d_j, d_{j+1}) (the last in (d_{K-1}, d_{K-1} + rho |z|^2)). Works in tau = l - origin with the
     /// origin at the nearer pole so d_i - l = (d_i - origin) - tau keeps full relative accuracy; returns l and fills
     /// dl[i] = d_i - l.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static double SecularRoot(double[] d, double[] z, double rho, double zn, int j, double[] dl)
     {
         int K = d.Length;
