@@ -26,12 +26,7 @@ public static class Lanczos
         int n = a.Rows;
         CheckArgs(n, k, tolerance);
         if (UseDense(n, k)) return SymmetricEigen.TopK(a, k);
-        var data = a.Data;
-        void Op(ReadOnlySpan<double> x, Span<double> y)
-        {
-            for (int i = 0; i < n; i++) y[i] = TensorPrimitives.Dot(new ReadOnlySpan<double>(data, i * n, n), x);
-        }
-        return Iterate(Op, n, k, rng ?? new Rng(DefaultSeed), tolerance, parallelMatVec: a);
+        return Iterate((_, _) => throw new InvalidOperationException(), n, k, rng ?? new Rng(DefaultSeed), tolerance, parallelMatVec: a);
     }
 
     /// <summary>k largest eigenpairs of the operator <paramref name="op"/> of dimension <paramref name="n"/>,
@@ -82,7 +77,7 @@ public static class Lanczos
     {
         if (k == 0) return new EigenDecomposition([], new Matrix(n, 0));
         int p = k;                                          // block size
-        int mMax = Math.Min(n, Math.Max(4 * k, k + 48));    // basis cap
+        int mMax = Math.Min(n, Math.Max(4 * k, k + 100));   // basis cap
         int keep = Math.Min(mMax - p, Math.Max(k + p, (mMax + k) / 2));
         var q = new double[mMax][];
         var aq = new double[mMax][];
@@ -95,23 +90,50 @@ public static class Lanczos
         var tmpBlock = new double[p][];
         for (int i = 0; i < p; i++) tmpBlock[i] = new double[n];
 
-        void Apply(double[] x, double[] y)
+        int pending = 0; // q[pending..m) still need their images A q
+        var xBlock = new double[(long)n * p];
+        var yBlock = new double[(long)p * n];
+
+        // images of the pending basis vectors: one blocked pass over the matrix (or one operator call per vector)
+        void Flush()
         {
-            if (parallelMatVec is { } a && n >= 512)
+            int b = m - pending;
+            if (b <= 0) return;
+            if (parallelMatVec is { } a)
             {
-                var data = a.Data;
-                Parallel.For(0, Environment.ProcessorCount, t =>
+                for (int i = 0; i < b; i++)
                 {
-                    int r0 = (int)((long)n * t / Environment.ProcessorCount), r1 = (int)((long)n * (t + 1) / Environment.ProcessorCount);
-                    for (int i = r0; i < r1; i++) y[i] = TensorPrimitives.Dot(new ReadOnlySpan<double>(data, i * n, n), x);
-                });
+                    var qi = q[pending + i];
+                    for (int r = 0; r < n; r++) xBlock[(long)r * b + i] = qi[r];
+                }
+                Array.Clear(yBlock, 0, b * n);
+                unsafe
+                {
+                    fixed (double* px = xBlock, pa = a.Data, py = yBlock)
+                        EigenKernels.AtBParallelColumns(b, n, n, px, b, pa, n, py, n, 1.0); // rows of (X' A) = (A x_i)'
+                }
+                for (int i = 0; i < b; i++) Array.Copy(yBlock, (long)i * n, aq[pending + i], 0, n);
             }
-            else op(x, y);
-            CheckFinite(y);
-            ops++;
+            else
+            {
+                for (int i = pending; i < m; i++) op(q[i], aq[i]);
+            }
+            for (int j = pending; j < m; j++)
+            {
+                CheckFinite(aq[j]);
+                ops++;
+                for (int i = 0; i < m; i++)
+                {
+                    if (i > j && i >= pending) continue; // filled from the symmetric partner
+                    double hij = TensorPrimitives.Dot<double>(q[i], aq[j]);
+                    hij = 0.5 * (hij + TensorPrimitives.Dot<double>(q[j], aq[i]));
+                    h[i * mMax + j] = hij; h[j * mMax + i] = hij;
+                }
+            }
+            pending = m;
         }
 
-        // Orthonormalises candidate x against q[0..m) (CGS2); returns false when x is (numerically) in the span.
+        // Orthonormalises candidate x against q[0..m) (CGS2) and appends it; false when x is (numerically) in the span.
         bool OrthAppend(double[] x)
         {
             double norm0 = TensorPrimitives.Norm<double>(x);
@@ -127,13 +149,6 @@ public static class Lanczos
             double norm = TensorPrimitives.Norm<double>(x);
             if (norm <= 1e-8 * norm0) return false;
             TensorPrimitives.Multiply<double>(x, 1.0 / norm, q[m]);
-            Apply(q[m], aq[m]);
-            for (int i = 0; i <= m; i++)
-            {
-                double hij = TensorPrimitives.Dot<double>(q[i], aq[m]);
-                if (i < m) hij = 0.5 * (hij + TensorPrimitives.Dot<double>(q[m], aq[i]));
-                h[i * mMax + m] = hij; h[m * mMax + i] = hij;
-            }
             m++;
             return true;
         }
@@ -150,6 +165,7 @@ public static class Lanczos
         }
 
         for (int i = 0; i < p && m < n; i++) AppendRandom();
+        Flush();
 
         var theta = new double[k];
         var resid = new double[k];
@@ -215,6 +231,7 @@ public static class Lanczos
                     h[c * mMax + c] = ritz.Values[m - 1 - c];
                 }
                 m = l;
+                pending = m;
             }
 
             // expand with the residuals of the unconverged wanted pairs (random vectors on breakdown)
@@ -232,6 +249,7 @@ public static class Lanczos
                 AppendRandom();
                 added++;
             }
+            Flush();
         }
     }
 }
