@@ -118,7 +118,7 @@ internal sealed unsafe class HouseholderTridiagonal
     {
         double s = TensorPrimitives.Norm(x);
         if (s > 1e-150 && s < 1e150) return s;
-        double mx = TensorPrimitives.MaxMagnitude(x);
+        double mx = Math.Abs(TensorPrimitives.MaxMagnitude(x));
         if (mx == 0) return 0;
         double acc = 0;
         foreach (double t in x) { double u = t / mx; acc += u * u; }

@@ -19,13 +19,17 @@ public static class Lanczos
 
     /// <summary>k largest (algebraic) eigenpairs, values descending, vectors as columns of an n x k matrix.
     /// Only the lower triangle of <paramref name="a"/> is referenced by the dense fallback; the iteration uses the
-    /// full matrix, which must be symmetric.</summary>
+    /// full matrix, which must be symmetric (checked: a clearly asymmetric matrix is rejected).</summary>
     public static EigenDecomposition TopK(Matrix a, int k, Rng? rng = null, double tolerance = 1e-10)
     {
         SymmetricEigen.Validate(a);
         int n = a.Rows;
         CheckArgs(n, k, tolerance);
         if (UseDense(n, k)) return SymmetricEigen.TopK(a, k);
+        double asym = a.AsymmetryNorm(), maxAbs = Math.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude<double>(a.Data));
+        if (asym > 1e-12 * maxAbs * Math.Sqrt(n))
+            throw new NumericsException($"Lanczos: the matrix is not symmetric (max |a_ij - a_ji| = {asym:E2}, max |a_ij| = {maxAbs:E2}); " +
+                "the iteration uses the full matrix (SymmetricEigen reads only the lower triangle).");
         return Iterate((_, _) => throw new InvalidOperationException(), n, k, rng ?? new Rng(DefaultSeed), tolerance, parallelMatVec: a);
     }
 

@@ -130,7 +130,7 @@ public static class SymmetricEigen
         int n = a.Rows;
         double mx = 0;
         for (int i = 0; i < n; i++)
-            mx = Math.Max(mx, System.Numerics.Tensors.TensorPrimitives.MaxMagnitude<double>(new ReadOnlySpan<double>(a.Data, i * n, i + 1)));
+            mx = Math.Max(mx, Math.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude<double>(new ReadOnlySpan<double>(a.Data, i * n, i + 1))));
         return mx == 0 || (mx > 1e-140 && mx < 1e140) ? 1.0 : mx;
     }
 

@@ -266,13 +266,15 @@ public class EigenScalingTests
     [InlineData(1e200)]
     [InlineData(1e-200)]
     [InlineData(1e-310)]
+    [InlineData(-1e200)]
     public void ExtremeScalesGiveScaledEigenpairs(double factor)
     {
         // eigenpairs of c A are (c l, v): checked against the unscaled solve, no overflow/underflow on the way
         int n = 70;
         var a = EigenTestUtil.RandomSymmetric(new Rng(17), n);
-        var ref0 = SymmetricEigen.Decompose(a);
+        var ref0 = SymmetricEigen.Decompose(factor < 0 ? -1.0 * a : a);
         var scaled = factor * a;
+        factor = Math.Abs(factor);
         var vals = SymmetricEigen.Eigenvalues(scaled);
         var ed = SymmetricEigen.Decompose(scaled);
         var top = SymmetricEigen.TopK(scaled, 3);

@@ -119,6 +119,10 @@ public class LanczosTests
         var ex = Assert.Throws<NumericsException>(() => Lanczos.TopK(BadOp, 500, 2));
         Assert.Contains("NaN", ex.Message);
         Assert.Throws<NumericsException>(() => Lanczos.TopK((x, y) => x.CopyTo(y), -1, 0));
+        var lowerOnly = RandomSymmetric(new Rng(5), 300);
+        for (int i = 0; i < 300; i++) for (int j = i + 1; j < 300; j++) lowerOnly[i, j] = 0;
+        var asym = Assert.Throws<NumericsException>(() => Lanczos.TopK(lowerOnly, 3));
+        Assert.Contains("not symmetric", asym.Message);
     }
 
     [Fact]
