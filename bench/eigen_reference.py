@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Reference timings for the eigen suite: numpy (as shipped by Debian, OpenBLAS/LAPACK backend) eigvalsh / eigh on
 the same kind of matrix (Gram matrix of an n x n standard Gaussian), best of N. Run next to
-`dotnet run -c Release --project bench/AttentionSpectra.Bench -- eigen` so both see the same machine load.
+`dotnet run -c Release --project bench/AttentionSpectra.Bench -- eigen-quick` so both see the same machine load.
 Usage: /usr/bin/python3 bench/eigen_reference.py [--n 1000,2000] [--reps 3]"""
 import argparse, json, time
 import numpy as np

@@ -7,10 +7,10 @@ namespace AttentionSpectra.Bench;
 /// <summary>Quick Stopwatch harness for the symmetric eigensolver: best-of-N wall time for eigenvalues only
 /// (eigvalsh), all pairs (eigh), top-10 pairs and Lanczos top-10, on a Wishart-like Gram matrix; also prints the
 /// residual and orthogonality of the computed pairs so a fast-but-wrong run is visible.
-/// Usage: eigen [--n 1000,2000] [--reps 3] [--what eigvalsh,eigh,topk,lanczos]</summary>
+/// Usage: eigen-quick [--n 1000,2000] [--reps 3] [--what eigvalsh,eigh,topk,lanczos]</summary>
 public sealed class EigenSuite : IBenchSuite
 {
-    public string Name => "eigen";
+    public string Name => "eigen-quick";
     public string Description => "symmetric eigensolver timings (eigvalsh / eigh / top-k / Lanczos), best of N";
 
     public int Run(string[] args)
@@ -44,7 +44,7 @@ public sealed class EigenSuite : IBenchSuite
                 new Rng(4).FillGaussian(vc);
                 double t2 = Best(reps, () => { unsafe { fixed (double* pa = vc, pb = zz, pc = w) EigenKernels.AtBParallelColumns(32, n, n, pa, 32, pb, n, pc, n, 1.0); } });
                 double gf = 2.0 * n * n * 32 / 1e9;
-                Console.WriteLine($"{{\"suite\":\"eigen\",\"op\":\"kernel\",\"n\":{n},\"update_gflops\":{gf / t1:F1},\"vtz_gflops\":{gf / t2:F1}}}");
+                Console.WriteLine($"{{\"suite\":\"eigen-quick\",\"op\":\"kernel\",\"n\":{n},\"update_gflops\":{gf / t1:F1},\"vtz_gflops\":{gf / t2:F1}}}");
             }
             if (what.Contains("stages"))
             {
@@ -74,7 +74,7 @@ public sealed class EigenSuite : IBenchSuite
                     TridiagonalDivideConquer.Solve(tri.D, tri.E, 0, n, out _);
                     double t6 = sw.Elapsed.TotalSeconds;
                     double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
-                    Console.WriteLine($"{{\"suite\":\"eigen\",\"op\":\"stages\",\"n\":{n},\"tridiag_s\":{t1:F3},\"sterf_s\":{t2:F3},\"invit_s\":{t3:F3},\"backtransform_s\":{t4:F3},\"qlvectors_s\":{t5:F3},\"divconq_s\":{t6:F3},\"cpu_s\":{cpu:F3}}}");
+                    Console.WriteLine($"{{\"suite\":\"eigen-quick\",\"op\":\"stages\",\"n\":{n},\"tridiag_s\":{t1:F3},\"sterf_s\":{t2:F3},\"invit_s\":{t3:F3},\"backtransform_s\":{t4:F3},\"qlvectors_s\":{t5:F3},\"divconq_s\":{t6:F3},\"cpu_s\":{cpu:F3}}}");
                 }
             }
             if (what.Contains("eigvalsh"))
@@ -136,5 +136,5 @@ public sealed class EigenSuite : IBenchSuite
     }
 
     private static void Emit(string op, int n, double seconds, string extra) =>
-        Console.WriteLine($"{{\"suite\":\"eigen\",\"op\":\"{op}\",\"n\":{n},\"best_s\":{seconds.ToString("F3", CultureInfo.InvariantCulture)},{extra}}}");
+        Console.WriteLine($"{{\"suite\":\"eigen-quick\",\"op\":\"{op}\",\"n\":{n},\"best_s\":{seconds.ToString("F3", CultureInfo.InvariantCulture)},{extra}}}");
 }
