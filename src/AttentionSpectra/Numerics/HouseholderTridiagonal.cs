@@ -40,8 +40,8 @@ internal sealed unsafe class HouseholderTridiagonal
     {
         int n = N, nb = BlockSize;
         var wp = new double[(long)nb * 2 * n];
-        var y0 = new double[n];
-        var y1 = new double[n];
+        var ybuf = new double[SymvChunks][];
+        for (int c = 0; c < SymvChunks; c++) ybuf[c] = new double[n];
         int top = n;
         fixed (double* pa = _v, pw = wp)
         {
@@ -49,7 +49,7 @@ internal sealed unsafe class HouseholderTridiagonal
             {
                 int nbp = top <= 2 * nb ? top : nb;
                 int i0 = top - nbp;
-                Panel(pa, pw, top, nbp, y0, y1);
+                Panel(pa, pw, top, nbp, ybuf);
                 if (i0 > 0) TrailingUpdate(pa, pw, top, nbp, i0);
                 top = i0;
                 progress.Report("tridiagonalise", n - top, n);
@@ -60,7 +60,7 @@ internal sealed unsafe class HouseholderTridiagonal
     /// <summary>Processes rows top-1 down to top-nbp: lazily updates each row with the previous panel reflectors,
     /// generates its reflector and the matching W vector (rows of <paramref name="pw"/>).</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private void Panel(double* pa, double* pw, int top, int nbp, double[] y0, double[] y1)
+    private void Panel(double* pa, double* pw, int top, int nbp, double[][] ybuf)
     {
         int n = N;
         for (int p = 0; p < nbp; p++)
@@ -98,7 +98,7 @@ internal sealed unsafe class HouseholderTridiagonal
             if (tau == 0.0) { w.Clear(); continue; }
 
             var v = new ReadOnlySpan<double>(row, i);
-            Symv(pa, i, row, wrow, y0, y1);
+            Symv(pa, i, row, wrow, ybuf);
             for (int q = 0; q < p; q++)
             {
                 double* vq = pa + (long)(top - 1 - q) * n;
@@ -125,8 +125,12 @@ internal sealed unsafe class HouseholderTridiagonal
         return mx * Math.Sqrt(acc);
     }
 
+    /// <summary>Row chunks of equal area for the parallel symmetric matrix-vector product. More chunks than cores so
+    /// that, on a busy machine, the calling thread keeps taking chunks instead of waiting for a descheduled worker.</summary>
+    private const int SymvChunks = 8;
+
     /// <summary>y[0..m) = A[0..m, 0..m) v using only the lower triangle rows of <paramref name="pa"/>.</summary>
-    private void Symv(double* pa, int m, double* v, double* y, double[] y0, double[] y1)
+    private void Symv(double* pa, int m, double* v, double* y, double[][] ybuf)
     {
         int n = N;
         if ((long)m * m < 200_000 || Environment.ProcessorCount < 2)
@@ -135,19 +139,29 @@ internal sealed unsafe class HouseholderTridiagonal
             SymvRows(pa, n, 0, m, v, y);
             return;
         }
-        int split = (int)(m / Math.Sqrt(2.0));
+        // chunk c covers rows [bound(c), bound(c+1)) with bound(c) = m sqrt(c / C): equal triangle area
+        Span<int> bounds = stackalloc int[SymvChunks + 1];
+        for (int c = 0; c <= SymvChunks; c++) bounds[c] = (int)(m * Math.Sqrt((double)c / SymvChunks));
+        bounds[SymvChunks] = m;
+        var b = bounds.ToArray();
         nint ppa = (nint)pa, pv = (nint)v;
-        Parallel.For(0, 2, t =>
+        Parallel.For(0, SymvChunks, c =>
         {
-            fixed (double* py = t == 0 ? y0 : y1)
+            int r0 = b[c], r1 = b[c + 1];
+            if (r1 <= r0) return;
+            fixed (double* py = ybuf[c])
             {
-                if (t == 0) { new Span<double>(py, split).Clear(); SymvRows((double*)ppa, n, 0, split, (double*)pv, py); }
-                else { new Span<double>(py, m).Clear(); SymvRows((double*)ppa, n, split, m, (double*)pv, py); }
+                new Span<double>(py, r1).Clear();
+                SymvRows((double*)ppa, n, r0, r1, (double*)pv, py);
             }
         });
         var ys = new Span<double>(y, m);
-        y1.AsSpan(0, m).CopyTo(ys);
-        TensorPrimitives.Add(ys[..split], y0.AsSpan(0, split), ys[..split]);
+        ybuf[SymvChunks - 1].AsSpan(0, m).CopyTo(ys);
+        for (int c = SymvChunks - 2; c >= 0; c--)
+        {
+            int r1 = b[c + 1];
+            if (r1 > b[c]) TensorPrimitives.Add(ys[..r1], ybuf[c].AsSpan(0, r1), ys[..r1]);
+        }
     }
 
     /// <summary>Rows [r0, r1) of the lower triangle: y[r] += A[r, 0..r] v[0..r]; y[0..r) += A[r, 0..r) v[r].</summary>
