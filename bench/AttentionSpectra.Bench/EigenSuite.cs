@@ -28,6 +28,40 @@ public sealed class EigenSuite : IBenchSuite
                 default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
             }
         }
+        if (what.Contains("smallparts"))
+        {
+            foreach (int n in new[] { 16, 50 })
+            {
+                var m = Blas.Gram(Samplers.Gaussian(new Rng(5), n, n));
+                int calls = 2000;
+                HouseholderTridiagonal? tri = null;
+                double t1 = Best(reps, () => { for (int c = 0; c < calls; c++) tri = new HouseholderTridiagonal(m); }) / calls;
+                double t2 = Best(reps, () => { for (int c = 0; c < calls; c++) Tridiagonal.BlockEigenvalues(tri!.D, tri.E, 0, n); }) / calls;
+                double t3 = Best(reps, () => { for (int c = 0; c < calls; c++) SymmetricEigen.Validate(m); }) / calls;
+                var starts = Tridiagonal.SplitBlocks(tri!.D, tri.E);
+                var bv = Tridiagonal.BlockEigenvalues(tri.D, tri.E, 0, n); Array.Sort(bv);
+                var targets = bv.Select((x, c) => new Tridiagonal.Target(0, x, c)).ToList();
+                var z = new Matrix(n, n);
+                double t4 = Best(reps, () => { for (int c = 0; c < calls; c++) Tridiagonal.InverseIteration(tri.D, tri.E, starts, targets, z); }) / calls;
+                double t5 = Best(reps, () => { for (int c = 0; c < calls; c++) Tridiagonal.QlVectors(tri.D, tri.E, 0, n, out _); }) / calls;
+                double t6 = Best(reps, () => { for (int c = 0; c < calls; c++) TridiagonalDivideConquer.Solve(tri.D, tri.E, 0, n, out _); }) / calls;
+                double t7 = Best(reps, () => { for (int c = 0; c < calls; c++) tri.BackTransform(z); }) / calls;
+                Console.WriteLine($"n {n} tridiag_us {t1 * 1e6:F1} sterf_us {t2 * 1e6:F1} validate_us {t3 * 1e6:F1} invit_us {t4 * 1e6:F1} ql_us {t5 * 1e6:F1} dc_us {t6 * 1e6:F1} back_us {t7 * 1e6:F1} starts {starts.Count}");
+            }
+        }
+        if (what.Contains("small"))
+        {
+            // per-call cost for small matrices (Monte-Carlo studies call the solver many times)
+            foreach (int n in new[] { 4, 16, 50, 100 })
+            {
+                var rng0 = new Rng(5);
+                var m = Blas.Gram(Samplers.Gaussian(rng0, n, n));
+                int calls = Math.Max(20, 200_000 / (n * n));
+                double tv = Best(reps, () => { for (int c = 0; c < calls; c++) SymmetricEigen.Eigenvalues(m); }) / calls;
+                double td = Best(reps, () => { for (int c = 0; c < calls; c++) SymmetricEigen.Decompose(m); }) / calls;
+                Console.WriteLine($"{{\"suite\":\"eigen-quick\",\"op\":\"small\",\"n\":{n},\"eigvalsh_us\":{tv * 1e6:F1},\"eigh_us\":{td * 1e6:F1}}}");
+            }
+        }
         foreach (int n in sizes)
         {
             var rng = new Rng(42);

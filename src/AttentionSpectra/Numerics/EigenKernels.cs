@@ -154,6 +154,16 @@ internal static unsafe class EigenKernels
             }
     }
 
+    /// <summary>Runs body(0..count) in parallel when <paramref name="parallel"/>, else inline (small problems: the
+    /// solver is also called many times on small matrices, where task overhead would dominate).</summary>
+    public static void For(int count, bool parallel, Action<int> body)
+    {
+        if (parallel && count > 1 && Environment.ProcessorCount > 1)
+            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, body);
+        else
+            for (int i = 0; i < count; i++) body(i);
+    }
+
     /// <summary>Parallel driver: splits the columns of C into chunks over the available cores.</summary>
     public static void AtBParallelColumns(int m, int n, int k, double* at, int ldat, double* b, int ldb, double* c, int ldc, double alpha)
     {

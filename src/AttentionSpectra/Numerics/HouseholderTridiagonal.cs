@@ -72,9 +72,7 @@ internal sealed unsafe class HouseholderTridiagonal
             {
                 double* vq = pa + (long)(top - 1 - q) * n;
                 double* wq = pw + (long)q * n;
-                var rs = new Span<double>(row, i + 1);
-                TensorPrimitives.MultiplyAdd<double>(new ReadOnlySpan<double>(wq, i + 1), -vq[i], rs, rs);
-                TensorPrimitives.MultiplyAdd<double>(new ReadOnlySpan<double>(vq, i + 1), -wq[i], rs, rs);
+                Axpy2(row, wq, -vq[i], vq, -wq[i], i + 1);
             }
             D[i] = row[i];
             if (i == 0) break;
@@ -103,15 +101,48 @@ internal sealed unsafe class HouseholderTridiagonal
             {
                 double* vq = pa + (long)(top - 1 - q) * n;
                 double* wq = pw + (long)q * n;
-                double c1 = TensorPrimitives.Dot(new ReadOnlySpan<double>(wq, i), v);
-                double c2 = TensorPrimitives.Dot(new ReadOnlySpan<double>(vq, i), v);
-                TensorPrimitives.MultiplyAdd<double>(new ReadOnlySpan<double>(vq, i), -c1, w, w);
-                TensorPrimitives.MultiplyAdd<double>(new ReadOnlySpan<double>(wq, i), -c2, w, w);
+                Dot2(wq, vq, row, i, out double c1, out double c2);
+                Axpy2(wrow, vq, -c1, wq, -c2, i);
             }
             TensorPrimitives.Multiply<double>(w, tau, w);
             double alpha2 = -0.5 * tau * TensorPrimitives.Dot<double>(w, v);
             TensorPrimitives.MultiplyAdd<double>(v, alpha2, w, w);
         }
+    }
+
+    /// <summary>y[0..len) += a * x1 + b * x2 (one pass).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void Axpy2(double* y, double* x1, double a, double* x2, double b, int len)
+    {
+        int j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var va = Vector256.Create(a); var vb = Vector256.Create(b);
+            for (; j + 4 <= len; j += 4)
+                Vector256.FusedMultiplyAdd(va, Vector256.Load(x1 + j), Vector256.FusedMultiplyAdd(vb, Vector256.Load(x2 + j), Vector256.Load(y + j))).Store(y + j);
+        }
+        for (; j < len; j++) y[j] += a * x1[j] + b * x2[j];
+    }
+
+    /// <summary>(x1 . v, x2 . v) over [0, len) in one pass.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void Dot2(double* x1, double* x2, double* v, int len, out double d1, out double d2)
+    {
+        int j = 0;
+        double s1 = 0, s2 = 0;
+        if (Vector256.IsHardwareAccelerated && len >= 4)
+        {
+            var a1 = Vector256<double>.Zero; var a2 = Vector256<double>.Zero;
+            for (; j + 4 <= len; j += 4)
+            {
+                var vv = Vector256.Load(v + j);
+                a1 = Vector256.FusedMultiplyAdd(Vector256.Load(x1 + j), vv, a1);
+                a2 = Vector256.FusedMultiplyAdd(Vector256.Load(x2 + j), vv, a2);
+            }
+            s1 = Vector256.Sum(a1); s2 = Vector256.Sum(a2);
+        }
+        for (; j < len; j++) { s1 += x1[j] * v[j]; s2 += x2[j] * v[j]; }
+        d1 = s1; d2 = s2;
     }
 
     private static double Norm(ReadOnlySpan<double> x)
@@ -210,8 +241,7 @@ internal sealed unsafe class HouseholderTridiagonal
         const int rb = 32;
         int blocks = (i0 + rb - 1) / rb;
         nint ppa = (nint)pa;
-        var opts = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount };
-        Parallel.For(0, blocks, opts, bi =>
+        EigenKernels.For(blocks, i0 >= 192, bi =>
         {
             // largest blocks first for load balance
             int blk = blocks - 1 - bi;
@@ -235,6 +265,8 @@ internal sealed unsafe class HouseholderTridiagonal
         var tt = new double[nb * nb];        // T transposed
         var w1 = new double[(long)nb * m];
         var w2 = new double[(long)nb * m];
+        var T = new double[nb * nb];
+        var tmp = new double[nb];
         fixed (double* pz = z.Data, pvc = vc, pvr = vr, ptt = tt, pw1 = w1, pw2 = w2)
         {
             for (int b = 1; b < n; b += nb)
@@ -252,14 +284,13 @@ internal sealed unsafe class HouseholderTridiagonal
                 for (int r = 0; r < rows; r++)
                     for (int t = 0; t < k; t++) vc[r * k + t] = vr[t * rows + r];
                 // T (lower) by dlarft backward; stored transposed in tt: tt[p, i] = T[i, p]
-                var T = new double[k * k];
+                Array.Clear(T);
                 for (int i = k - 1; i >= 0; i--)
                 {
                     double taui = _tau[b + i];
                     T[i * k + i] = taui;
                     if (i < k - 1)
                     {
-                        var tmp = new double[k];
                         var vi = new ReadOnlySpan<double>(vr, i * rows, rows);
                         for (int j = i + 1; j < k; j++) tmp[j] = -taui * TensorPrimitives.Dot(new ReadOnlySpan<double>(vr, j * rows, rows), vi);
                         for (int j = i + 1; j < k; j++)

@@ -63,7 +63,8 @@ public static class SymmetricEigen
     /// ascending=true, all eigenpairs returned ascending.
     /// Tridiagonal eigenvectors come from inverse iteration, except for blocks whose eigenvalues are all wanted and
     /// form large clusters (where the cluster Gram-Schmidt of inverse iteration would cost O(n^3) level-1 work):
-    /// those use divide and conquer (implicit QL for blocks of at most 32).</summary>
+    /// those use divide and conquer (implicit QL for blocks of at most 32). Small blocks (at most 64) always use
+    /// implicit QL, which has the least overhead there.</summary>
     private static EigenDecomposition Select(Matrix a, int k, bool ascending)
     {
         int n = a.Rows;
@@ -78,10 +79,13 @@ public static class SymmetricEigen
             for (int b = 0; b < nBlocks; b++)
             {
                 int b0 = starts[b], b1 = starts[b + 1], bn = b1 - b0;
-                if (bn < 16) continue;
-                var sorted = vals[b0..b1];
-                Array.Sort(sorted);
-                if (Tridiagonal.ClusterCost(tri.D, tri.E, b0, b1, sorted) <= (double)bn * bn / 32) continue;
+                if (bn < 2) continue;
+                if (bn > 64)
+                {
+                    var sorted = vals[b0..b1];
+                    Array.Sort(sorted);
+                    if (Tridiagonal.ClusterCost(tri.D, tri.E, b0, b1, sorted) <= (double)bn * bn / 32) continue;
+                }
                 var qv = bn > TridiagonalDivideConquer.LeafSize
                     ? TridiagonalDivideConquer.Solve(tri.D, tri.E, b0, b1, out var vt)
                     : Tridiagonal.QlVectors(tri.D, tri.E, b0, b1, out vt);

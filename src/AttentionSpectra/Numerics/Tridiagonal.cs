@@ -284,7 +284,7 @@ internal static class Tridiagonal
         int strips = (n + strip - 1) / strip;
         var vtl = vt;
         var csl = cs; var ssl = ss;
-        Parallel.For(0, strips, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, st =>
+        EigenKernels.For(strips, n > 128, st =>
         {
             int j0 = st * strip, w = Math.Min(strip, n - j0);
             foreach (var (l, m, off) in sweeps)
@@ -347,8 +347,9 @@ internal static class Tridiagonal
             clusters.Add((t0, t1 - t0));
             t0 = t1;
         }
-        var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount };
-        Parallel.For(0, clusters.Count, options, ci =>
+        long work = 0;
+        foreach (var (cs0, cc) in clusters) work += (long)(blockStarts[targets[cs0].Block + 1] - blockStarts[targets[cs0].Block]) * cc * (cc + 8);
+        EigenKernels.For(clusters.Count, work > 100_000, ci =>
         {
             var (start, count) = clusters[ci];
             int blk = targets[start].Block;

@@ -159,7 +159,7 @@ internal static unsafe class TridiagonalDivideConquer
             double zn = Math.Sqrt(TensorPrimitives.SumOfSquares<double>(zk));
             var lam = new double[K];
             var delta = new double[(long)K * K]; // delta[i, j] = dk[i] - lam[j]
-            Parallel.For(0, (K + 63) / 64, blk =>
+            EigenKernels.For((K + 63) / 64, K >= 192, blk =>
             {
                 var dl = new double[K];
                 for (int j = blk * 64; j < Math.Min(K, blk * 64 + 64); j++)
