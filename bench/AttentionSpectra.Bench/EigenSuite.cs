@@ -7,7 +7,8 @@ namespace AttentionSpectra.Bench;
 /// <summary>Quick Stopwatch harness for the symmetric eigensolver: best-of-N wall time for eigenvalues only
 /// (eigvalsh), all pairs (eigh), top-10 pairs and Lanczos top-10, on a Wishart-like Gram matrix; also prints the
 /// residual and orthogonality of the computed pairs so a fast-but-wrong run is visible.
-/// Usage: eigen-quick [--n 1000,2000] [--reps 3] [--what eigvalsh,eigh,topk,lanczos]</summary>
+/// Usage: eigen-quick [--n 1000,2000] [--reps 3] [--what eigvalsh,eigh,topk,lanczos,stages,kernel,small,smallparts]
+/// (default: the first four; stages/kernel/small/smallparts are diagnostics).</summary>
 public sealed class EigenSuite : IBenchSuite
 {
     public string Name => "eigen-quick";
