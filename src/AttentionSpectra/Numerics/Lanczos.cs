@@ -1,31 +1,259 @@
+using System.Numerics.Tensors;
+
 namespace AttentionSpectra.Numerics;
 
 /// <summary>Matrix-vector product y = A x of a symmetric linear operator of dimension n.</summary>
 public delegate void SymmetricOperator(ReadOnlySpan<double> x, Span<double> y);
 
-/// <summary>Top-k eigenpairs of large symmetric matrices/operators. (Interim: dense fallback; the Lanczos
-/// implementation with full reorthogonalisation keeps these signatures.)</summary>
+/// <summary>Top-k eigenpairs of large symmetric matrices/operators by block Lanczos with full re-orthogonalisation
+/// (classical Gram-Schmidt applied twice) and thick restart.
+/// <para>The block size equals k, so an eigenvalue of multiplicity up to k is resolved (a single-vector Krylov space
+/// sees only one direction of a repeated eigenvalue). Each step adds the residual block of the k wanted Ritz pairs
+/// (in exact arithmetic the same space as the block Lanczos continuation); when the basis reaches its cap it is
+/// restarted from the best Ritz vectors. A pair is converged when |A y - theta y| &lt;= tolerance * |A|est with
+/// |A|est the largest |Ritz value| seen. Small problems and k close to n fall back to the dense solver.</para></summary>
 public static class Lanczos
 {
-    /// <summary>k largest (algebraic) eigenpairs, values descending, vectors as columns of an n x k matrix.</summary>
+    /// <summary>Below this dimension (or when k is a large fraction of n) the dense eigensolver is used.</summary>
+    internal const int DenseThreshold = 128;
+
+    /// <summary>k largest (algebraic) eigenpairs, values descending, vectors as columns of an n x k matrix.
+    /// Only the lower triangle of <paramref name="a"/> is referenced by the dense fallback; the iteration uses the
+    /// full matrix, which must be symmetric (checked: a clearly asymmetric matrix is rejected).</summary>
     public static EigenDecomposition TopK(Matrix a, int k, Rng? rng = null, double tolerance = 1e-10)
     {
         SymmetricEigen.Validate(a);
-        return SymmetricEigen.TopK(a, k);
+        int n = a.Rows;
+        CheckArgs(n, k, tolerance);
+        if (UseDense(n, k)) return SymmetricEigen.TopK(a, k);
+        double asym = a.AsymmetryNorm(), maxAbs = Math.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude<double>(a.Data));
+        if (asym > 1e-12 * maxAbs * Math.Sqrt(n))
+            throw new NumericsException($"Lanczos: the matrix is not symmetric (max |a_ij - a_ji| = {asym:E2}, max |a_ij| = {maxAbs:E2}); " +
+                "the iteration uses the full matrix (SymmetricEigen reads only the lower triangle).");
+        return Iterate((_, _) => throw new InvalidOperationException(), n, k, rng ?? new Rng(DefaultSeed), tolerance, parallelMatVec: a);
     }
 
-    /// <summary>k largest eigenpairs of the operator <paramref name="op"/> of dimension <paramref name="n"/>.</summary>
+    /// <summary>k largest eigenpairs of the operator <paramref name="op"/> of dimension <paramref name="n"/>,
+    /// values descending, vectors as columns of an n x k matrix.</summary>
     public static EigenDecomposition TopK(SymmetricOperator op, int n, int k, Rng? rng = null, double tolerance = 1e-10)
     {
-        var a = new Matrix(n, n);
-        var e = new double[n];
-        var col = new double[n];
-        for (int j = 0; j < n; j++)
+        ArgumentNullException.ThrowIfNull(op);
+        if (n < 0) throw new NumericsException($"Operator dimension n = {n} must be non-negative.");
+        CheckArgs(n, k, tolerance);
+        if (UseDense(n, k))
         {
-            Array.Clear(e); e[j] = 1;
-            op(e, col);
-            a.SetColumn(j, col);
+            var a = new Matrix(n, n);
+            var e = new double[n];
+            var col = new double[n];
+            for (int j = 0; j < n; j++)
+            {
+                Array.Clear(e); e[j] = 1;
+                op(e, col);
+                CheckFinite(col);
+                a.SetColumn(j, col);
+            }
+            // symmetrise (the operator is symmetric up to rounding)
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < i; j++) { double s = 0.5 * (a[i, j] + a[j, i]); a[i, j] = s; a[j, i] = s; }
+            return SymmetricEigen.TopK(a, k);
         }
-        return SymmetricEigen.TopK(a, k);
+        return Iterate(op, n, k, rng ?? new Rng(DefaultSeed), tolerance, parallelMatVec: null);
+    }
+
+    internal const ulong DefaultSeed = 0x1A2C05UL;
+
+    private static void CheckArgs(int n, int k, double tolerance)
+    {
+        if (k < 0 || k > n) throw new NumericsException($"Lanczos: k = {k} must lie in [0, {n}] for an operator of dimension {n}.");
+        if (!(tolerance > 0) || !double.IsFinite(tolerance) || tolerance >= 1)
+            throw new NumericsException($"Lanczos: tolerance = {tolerance} must be a finite number in (0, 1).");
+    }
+
+    private static bool UseDense(int n, int k) => n <= DenseThreshold || 4 * k >= n;
+
+    private static void CheckFinite(ReadOnlySpan<double> y)
+    {
+        if (!TensorPrimitives.IsFiniteAll(y))
+            throw new NumericsException("Lanczos: the operator returned NaN or infinite values.");
+    }
+
+    private static EigenDecomposition Iterate(SymmetricOperator op, int n, int k, Rng rng, double tol, Matrix? parallelMatVec)
+    {
+        if (k == 0) return new EigenDecomposition([], new Matrix(n, 0));
+        int p = k;                                          // block size
+        int mMax = Math.Min(n, Math.Max(4 * k, k + 100));   // basis cap
+        int keep = Math.Min(mMax - p, Math.Max(k + p, (mMax + k) / 2));
+        var q = new double[mMax][];
+        var aq = new double[mMax][];
+        for (int i = 0; i < mMax; i++) { q[i] = new double[n]; aq[i] = new double[n]; }
+        var h = new double[mMax * mMax];
+        int m = 0;
+        double normEst = 0;
+        long maxOps = Math.Max(2000L, 40L * n) * Math.Max(1, k) + 10_000;
+        long ops = 0;
+        var tmpBlock = new double[p][];
+        for (int i = 0; i < p; i++) tmpBlock[i] = new double[n];
+
+        int pending = 0; // q[pending..m) still need their images A q
+        var xBlock = new double[(long)n * p];
+        var yBlock = new double[(long)p * n];
+
+        // images of the pending basis vectors: one blocked pass over the matrix (or one operator call per vector)
+        void Flush()
+        {
+            int b = m - pending;
+            if (b <= 0) return;
+            if (parallelMatVec is { } a)
+            {
+                for (int i = 0; i < b; i++)
+                {
+                    var qi = q[pending + i];
+                    for (int r = 0; r < n; r++) xBlock[(long)r * b + i] = qi[r];
+                }
+                Array.Clear(yBlock, 0, b * n);
+                unsafe
+                {
+                    fixed (double* px = xBlock, pa = a.Data, py = yBlock)
+                        EigenKernels.AtBParallelColumns(b, n, n, px, b, pa, n, py, n, 1.0); // rows of (X' A) = (A x_i)'
+                }
+                for (int i = 0; i < b; i++) Array.Copy(yBlock, (long)i * n, aq[pending + i], 0, n);
+            }
+            else
+            {
+                for (int i = pending; i < m; i++) op(q[i], aq[i]);
+            }
+            for (int j = pending; j < m; j++)
+            {
+                CheckFinite(aq[j]);
+                ops++;
+                for (int i = 0; i < m; i++)
+                {
+                    if (i > j && i >= pending) continue; // filled from the symmetric partner
+                    double hij = TensorPrimitives.Dot<double>(q[i], aq[j]);
+                    hij = 0.5 * (hij + TensorPrimitives.Dot<double>(q[j], aq[i]));
+                    h[i * mMax + j] = hij; h[j * mMax + i] = hij;
+                }
+            }
+            pending = m;
+        }
+
+        // Orthonormalises candidate x against q[0..m) (CGS2) and appends it; false when x is (numerically) in the span.
+        bool OrthAppend(double[] x)
+        {
+            double norm0 = TensorPrimitives.Norm<double>(x);
+            if (norm0 == 0) return false;
+            for (int pass = 0; pass < 2; pass++)
+            {
+                for (int j = 0; j < m; j++)
+                {
+                    double c = TensorPrimitives.Dot<double>(q[j], x);
+                    TensorPrimitives.MultiplyAdd<double>(q[j], -c, x, x);
+                }
+            }
+            double norm = TensorPrimitives.Norm<double>(x);
+            if (norm <= 1e-8 * norm0) return false;
+            TensorPrimitives.Multiply<double>(x, 1.0 / norm, q[m]);
+            m++;
+            return true;
+        }
+
+        void AppendRandom()
+        {
+            for (int attempt = 0; attempt < 10; attempt++)
+            {
+                var x = tmpBlock[0];
+                rng.FillGaussian(x);
+                if (OrthAppend(x)) return;
+            }
+            throw new NumericsException("Lanczos: could not extend the Krylov basis with a random vector.");
+        }
+
+        for (int i = 0; i < p && m < n; i++) AppendRandom();
+        Flush();
+
+        var theta = new double[k];
+        var resid = new double[k];
+        while (true)
+        {
+            // Rayleigh-Ritz on the current basis
+            var hm = new Matrix(m, m);
+            for (int i = 0; i < m; i++) Array.Copy(h, i * mMax, hm.Data, i * m, m);
+            var ritz = SymmetricEigen.Decompose(hm); // ascending
+            normEst = Math.Max(normEst, Math.Max(Math.Abs(ritz.Values[0]), Math.Abs(ritz.Values[m - 1])));
+            int kk = Math.Min(k, m);
+            // wanted Ritz vectors (descending) and their residuals
+            var y = new double[kk][];
+            var ay = new double[kk][];
+            bool allConverged = kk == k;
+            for (int c = 0; c < kk; c++)
+            {
+                int src = m - 1 - c;
+                theta[c] = ritz.Values[src];
+                y[c] = new double[n]; ay[c] = new double[n];
+                for (int j = 0; j < m; j++)
+                {
+                    double s = ritz.Vectors[j, src];
+                    TensorPrimitives.MultiplyAdd<double>(q[j], s, y[c], y[c]);
+                    TensorPrimitives.MultiplyAdd<double>(aq[j], s, ay[c], ay[c]);
+                }
+                var r = tmpBlock[c % p];
+                TensorPrimitives.MultiplyAdd<double>(y[c], -theta[c], ay[c], r);
+                resid[c] = TensorPrimitives.Norm<double>(r);
+                if (resid[c] > tol * normEst) allConverged = false;
+            }
+            if (allConverged || m == n)
+            {
+                var vecs = new Matrix(n, k);
+                for (int c = 0; c < k; c++) vecs.SetColumn(c, y[c]);
+                return new EigenDecomposition(theta[..k].ToArray(), vecs);
+            }
+            if (ops > maxOps)
+                throw new NumericsException($"Lanczos did not converge after {ops} operator applications: largest Ritz residual " +
+                    $"{resid.Max():E2} exceeds tolerance {tol:E1} x |A|est {normEst:E3}. Increase the tolerance or use the dense solver.");
+
+            // restart: keep the best Ritz vectors
+            if (m + p > mMax)
+            {
+                int l = Math.Min(keep, m);
+                var nq = new double[l][];
+                var naq = new double[l][];
+                for (int c = 0; c < l; c++)
+                {
+                    int src = m - 1 - c;
+                    nq[c] = new double[n]; naq[c] = new double[n];
+                    for (int j = 0; j < m; j++)
+                    {
+                        double s = ritz.Vectors[j, src];
+                        TensorPrimitives.MultiplyAdd<double>(q[j], s, nq[c], nq[c]);
+                        TensorPrimitives.MultiplyAdd<double>(aq[j], s, naq[c], naq[c]);
+                    }
+                }
+                Array.Clear(h);
+                for (int c = 0; c < l; c++)
+                {
+                    nq[c].CopyTo(q[c], 0); naq[c].CopyTo(aq[c], 0);
+                    h[c * mMax + c] = ritz.Values[m - 1 - c];
+                }
+                m = l;
+                pending = m;
+            }
+
+            // expand with the residuals of the unconverged wanted pairs (random vectors on breakdown)
+            int added = 0;
+            for (int c = 0; c < kk && m < n && m < mMax; c++)
+            {
+                if (resid[c] <= tol * normEst) continue;
+                var r = tmpBlock[0];
+                TensorPrimitives.MultiplyAdd<double>(y[c], -theta[c], ay[c], r);
+                if (OrthAppend(r)) added++;
+            }
+            while (added == 0 || (kk < k && added < p))
+            {
+                if (m >= n || m >= mMax) break;
+                AppendRandom();
+                added++;
+            }
+            Flush();
+        }
     }
 }

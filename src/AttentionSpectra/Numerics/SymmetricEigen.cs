@@ -7,44 +7,31 @@ public sealed record EigenDecomposition(double[] Values, Matrix Vectors)
     public double[] Vector(int k) => Vectors.Column(k);
 }
 
-/// <summary>Symmetric eigensolver. Interim implementation: unblocked Householder tridiagonalisation plus implicit QL
-/// (EISPACK tred2/tql2). The blocked, SIMD, multi-core version keeps these signatures.</summary>
+/// <summary>Symmetric eigensolver (managed, SIMD, multi-core): blocked Householder tridiagonalisation
+/// (<see cref="HouseholderTridiagonal"/>), root-free QL/QR for the eigenvalues, inverse iteration on the tridiagonal
+/// for the requested eigenvectors and a compact-WY blocked back-transformation.</summary>
 public static class SymmetricEigen
 {
     /// <summary>All eigenvalues, ascending. Only the lower triangle of <paramref name="a"/> is read.</summary>
     public static double[] Eigenvalues(Matrix a)
     {
         Validate(a);
-        return Decompose(a).Values;
+        int n = a.Rows;
+        if (n == 0) return [];
+        double scale = ScaleFor(a);
+        var tri = new HouseholderTridiagonal(scale == 1 ? a : Divide(a, scale));
+        var vals = TridiagonalValues(tri.D, tri.E, out _, out _);
+        Array.Sort(vals);
+        if (scale != 1) for (int i = 0; i < n; i++) vals[i] *= scale;
+        return vals;
     }
 
-    /// <summary>All eigenpairs, values ascending, orthonormal eigenvectors as columns.</summary>
+    /// <summary>All eigenpairs, values ascending, orthonormal eigenvectors as columns. Only the lower triangle is read.</summary>
     public static EigenDecomposition Decompose(Matrix a)
     {
         Validate(a);
         int n = a.Rows;
-        if (n == 0) return new EigenDecomposition([], new Matrix(0, 0));
-        var v = new double[n][];
-        for (int i = 0; i < n; i++)
-        {
-            v[i] = new double[n];
-            for (int j = 0; j <= i; j++) { v[i][j] = a[i, j]; v[j][i] = a[i, j]; }
-        }
-        var d = new double[n];
-        var e = new double[n];
-        Tred2(n, v, d, e);
-        Tql2(n, v, d, e);
-        // sort ascending
-        var idx = Enumerable.Range(0, n).ToArray();
-        Array.Sort(idx, (x, y) => d[x].CompareTo(d[y]));
-        var vals = new double[n];
-        var vecs = new Matrix(n, n);
-        for (int k = 0; k < n; k++)
-        {
-            vals[k] = d[idx[k]];
-            for (int i = 0; i < n; i++) vecs[i, k] = v[i][idx[k]];
-        }
-        return new EigenDecomposition(vals, vecs);
+        return Select(a, n, ascending: true);
     }
 
     /// <summary>The k largest eigenpairs, values DESCENDING, vectors as the k columns of an n x k matrix.</summary>
@@ -52,17 +39,103 @@ public static class SymmetricEigen
     {
         Validate(a);
         if (k < 0 || k > a.Rows) throw new NumericsException($"k = {k} must lie in [0, {a.Rows}].");
-        var full = Decompose(a);
-        int n = a.Rows;
-        var vals = new double[k];
-        var vecs = new Matrix(n, k);
-        for (int j = 0; j < k; j++)
+        return Select(a, k, ascending: false);
+    }
+
+    /// <summary>Eigenvalues of every unreduced block (unsorted) with the block index of each value.</summary>
+    private static double[] TridiagonalValues(double[] d, double[] e, out List<int> starts, out int[] blockOf)
+    {
+        int n = d.Length;
+        starts = Tridiagonal.SplitBlocks(d, e);
+        var vals = new double[n];
+        blockOf = new int[n];
+        for (int b = 0; b + 1 < starts.Count; b++)
         {
-            int src = n - 1 - j;
-            vals[j] = full.Values[src];
-            for (int i = 0; i < n; i++) vecs[i, j] = full.Vectors[i, src];
+            int b0 = starts[b], b1 = starts[b + 1];
+            var bv = Tridiagonal.BlockEigenvalues(d, e, b0, b1);
+            Array.Copy(bv, 0, vals, b0, bv.Length);
+            for (int i = b0; i < b1; i++) blockOf[i] = b;
         }
-        return new EigenDecomposition(vals, vecs);
+        return vals;
+    }
+
+    /// <summary>The <paramref name="k"/> largest (ascending=false, returned descending) or, for k = n with
+    /// ascending=true, all eigenpairs returned ascending.
+    /// Tridiagonal eigenvectors come from inverse iteration, except for blocks whose eigenvalues are all wanted and
+    /// form large clusters (where the cluster Gram-Schmidt of inverse iteration would cost O(n^3) level-1 work):
+    /// those use divide and conquer (implicit QL for blocks of at most 32). Small blocks (at most 64) always use
+    /// implicit QL, which has the least overhead there.</summary>
+    private static EigenDecomposition Select(Matrix a, int k, bool ascending)
+    {
+        int n = a.Rows;
+        if (k == 0) return new EigenDecomposition([], new Matrix(n, 0));
+        double scale = ScaleFor(a);
+        var tri = new HouseholderTridiagonal(scale == 1 ? a : Divide(a, scale));
+        var vals = TridiagonalValues(tri.D, tri.E, out var starts, out var blockOf);
+        int nBlocks = starts.Count - 1;
+        var qlVectors = new double[nBlocks][];
+        if (k == n)
+        {
+            for (int b = 0; b < nBlocks; b++)
+            {
+                int b0 = starts[b], b1 = starts[b + 1], bn = b1 - b0;
+                if (bn < 2) continue;
+                if (bn > 64)
+                {
+                    var sorted = vals[b0..b1];
+                    Array.Sort(sorted);
+                    if (Tridiagonal.ClusterCost(tri.D, tri.E, b0, b1, sorted) <= (double)bn * bn / 32) continue;
+                }
+                var qv = bn > TridiagonalDivideConquer.LeafSize
+                    ? TridiagonalDivideConquer.Solve(tri.D, tri.E, b0, b1, out var vt)
+                    : Tridiagonal.QlVectors(tri.D, tri.E, b0, b1, out vt);
+                Array.Copy(qv, 0, vals, b0, bn);
+                qlVectors[b] = vt;
+            }
+        }
+        var order = Enumerable.Range(0, n).ToArray();
+        Array.Sort(vals.ToArray(), order);
+        // chosen indices (into vals) with output column c
+        var chosen = new int[k];
+        for (int c = 0; c < k; c++) chosen[c] = ascending ? order[n - k + c] : order[n - 1 - c];
+        var outVals = new double[k];
+        for (int c = 0; c < k; c++) outVals[c] = vals[chosen[c]];
+        var z = new Matrix(n, k);
+        // targets for inverse iteration, sorted by block, then value ascending
+        var targets = new List<Tridiagonal.Target>(k);
+        for (int c = 0; c < k; c++)
+        {
+            int idx = chosen[c], b = blockOf[idx];
+            if (qlVectors[b] is { } vt)
+            {
+                int b0 = starts[b], bn = starts[b + 1] - b0, r = idx - b0;
+                for (int i = 0; i < bn; i++) z[b0 + i, c] = vt[(long)r * bn + i];
+            }
+            else targets.Add(new Tridiagonal.Target(b, vals[idx], c));
+        }
+        targets.Sort((x, y) => x.Block != y.Block ? x.Block.CompareTo(y.Block) : x.Value != y.Value ? x.Value.CompareTo(y.Value) : x.Column.CompareTo(y.Column));
+        if (targets.Count > 0) Tridiagonal.InverseIteration(tri.D, tri.E, starts, targets, z);
+        tri.BackTransform(z);
+        if (scale != 1) for (int c = 0; c < k; c++) outVals[c] *= scale;
+        return new EigenDecomposition(outVals, z);
+    }
+
+    /// <summary>Like LAPACK dsyev: matrices whose largest entry is outside [1e-140, 1e140] are scaled to unit
+    /// max-norm first so that squares and norms inside the reduction can neither overflow nor underflow.</summary>
+    private static Matrix Divide(Matrix a, double scale)
+    {
+        var m = new Matrix(a.Rows, a.Cols);
+        System.Numerics.Tensors.TensorPrimitives.Divide<double>(a.Data, scale, m.Data);
+        return m;
+    }
+
+    private static double ScaleFor(Matrix a)
+    {
+        int n = a.Rows;
+        double mx = 0;
+        for (int i = 0; i < n; i++)
+            mx = Math.Max(mx, Math.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude<double>(new ReadOnlySpan<double>(a.Data, i * n, i + 1))));
+        return mx == 0 || (mx > 1e-140 && mx < 1e140) ? 1.0 : mx;
     }
 
     internal static void Validate(Matrix a)
@@ -70,137 +143,5 @@ public static class SymmetricEigen
         ArgumentNullException.ThrowIfNull(a);
         NumericsException.ThrowIfNotSquare(a, "Symmetric eigenproblem input");
         NumericsException.ThrowIfNotFinite(a, "Symmetric eigenproblem input");
-    }
-
-    private static void Tred2(int n, double[][] V, double[] d, double[] e)
-    {
-        for (int j = 0; j < n; j++) d[j] = V[n - 1][j];
-        for (int i = n - 1; i > 0; i--)
-        {
-            double scale = 0.0, h = 0.0;
-            for (int k = 0; k < i; k++) scale += Math.Abs(d[k]);
-            if (scale == 0.0)
-            {
-                e[i] = d[i - 1];
-                for (int j = 0; j < i; j++) { d[j] = V[i - 1][j]; V[i][j] = 0.0; V[j][i] = 0.0; }
-            }
-            else
-            {
-                for (int k = 0; k < i; k++) { d[k] /= scale; h += d[k] * d[k]; }
-                double f = d[i - 1];
-                double g = Math.Sqrt(h);
-                if (f > 0) g = -g;
-                e[i] = scale * g;
-                h -= f * g;
-                d[i - 1] = f - g;
-                for (int j = 0; j < i; j++) e[j] = 0.0;
-                for (int j = 0; j < i; j++)
-                {
-                    f = d[j]; V[j][i] = f; g = e[j] + V[j][j] * f;
-                    for (int k = j + 1; k <= i - 1; k++) { g += V[k][j] * d[k]; e[k] += V[k][j] * f; }
-                    e[j] = g;
-                }
-                f = 0.0;
-                for (int j = 0; j < i; j++) { e[j] /= h; f += e[j] * d[j]; }
-                double hh = f / (h + h);
-                for (int j = 0; j < i; j++) e[j] -= hh * d[j];
-                for (int j = 0; j < i; j++)
-                {
-                    f = d[j]; g = e[j];
-                    for (int k = j; k <= i - 1; k++) V[k][j] -= f * e[k] + g * d[k];
-                    d[j] = V[i - 1][j]; V[i][j] = 0.0;
-                }
-            }
-            d[i] = h;
-        }
-        for (int i = 0; i < n - 1; i++)
-        {
-            V[n - 1][i] = V[i][i]; V[i][i] = 1.0;
-            double h = d[i + 1];
-            if (h != 0.0)
-            {
-                for (int k = 0; k <= i; k++) d[k] = V[k][i + 1] / h;
-                for (int j = 0; j <= i; j++)
-                {
-                    double g = 0.0;
-                    for (int k = 0; k <= i; k++) g += V[k][i + 1] * V[k][j];
-                    for (int k = 0; k <= i; k++) V[k][j] -= g * d[k];
-                }
-            }
-            for (int k = 0; k <= i; k++) V[k][i + 1] = 0.0;
-        }
-        for (int j = 0; j < n; j++) { d[j] = V[n - 1][j]; V[n - 1][j] = 0.0; }
-        V[n - 1][n - 1] = 1.0;
-        e[0] = 0.0;
-    }
-
-    private static void Tql2(int n, double[][] V, double[] d, double[] e)
-    {
-        for (int i = 1; i < n; i++) e[i - 1] = e[i];
-        e[n - 1] = 0.0;
-        double f = 0.0, tst1 = 0.0;
-        double eps = Math.Pow(2.0, -52.0);
-        for (int l = 0; l < n; l++)
-        {
-            tst1 = Math.Max(tst1, Math.Abs(d[l]) + Math.Abs(e[l]));
-            int m = l;
-            while (m < n) { if (Math.Abs(e[m]) <= eps * tst1) break; m++; }
-            if (m == n) m = n - 1;
-            if (m > l)
-            {
-                int iter = 0;
-                do
-                {
-                    if (++iter > 60 * n) throw new NumericsException("Tridiagonal QL iteration did not converge.");
-                    double g = d[l];
-                    double p = (d[l + 1] - g) / (2.0 * e[l]);
-                    double r = Hypot(p, 1.0);
-                    if (p < 0) r = -r;
-                    d[l] = e[l] / (p + r);
-                    d[l + 1] = e[l] * (p + r);
-                    double dl1 = d[l + 1];
-                    double h = g - d[l];
-                    for (int i = l + 2; i < n; i++) d[i] -= h;
-                    f += h;
-                    p = d[m];
-                    double c = 1.0, c2 = c, c3 = c;
-                    double el1 = e[l + 1];
-                    double s = 0.0, s2 = 0.0;
-                    for (int i = m - 1; i >= l; i--)
-                    {
-                        c3 = c2; c2 = c; s2 = s;
-                        g = c * e[i];
-                        h = c * p;
-                        r = Hypot(p, e[i]);
-                        e[i + 1] = s * r;
-                        s = e[i] / r;
-                        c = p / r;
-                        p = c * d[i] - s * g;
-                        d[i + 1] = h + s * (c * g + s * d[i]);
-                        for (int k = 0; k < n; k++)
-                        {
-                            var row = V[k];
-                            h = row[i + 1];
-                            row[i + 1] = s * row[i] + c * h;
-                            row[i] = c * row[i] - s * h;
-                        }
-                    }
-                    p = -s * s2 * c3 * el1 * e[l] / dl1;
-                    e[l] = s * p;
-                    d[l] = c * p;
-                } while (Math.Abs(e[l]) > eps * tst1);
-            }
-            d[l] += f;
-            e[l] = 0.0;
-        }
-    }
-
-    private static double Hypot(double a, double b)
-    {
-        double x = Math.Abs(a), y = Math.Abs(b);
-        if (x < y) (x, y) = (y, x);
-        if (x == 0) return 0;
-        double t = y / x;
-        return x * Math.Sqrt(1 + t * t);
     }
 }

@@ -1,0 +1,295 @@
+using System.Numerics.Tensors;
+
+namespace AttentionSpectra.Numerics;
+
+/// <summary>Cuppen divide-and-conquer for all eigenpairs of an unreduced symmetric tridiagonal block (LAPACK dstedc /
+/// dlaed0-3 style): split T = diag(T1, T2) + rho u u', solve the halves recursively, deflate (small z components and
+/// nearly equal poles, by Givens rotations), solve the secular equation 1 + rho sum z_j^2 / (d_j - l) = 0 for the
+/// remaining roots with a bracketed Newton iteration about the nearer pole, rebuild z by the Gu-Eisenstat (Loewner)
+/// formula so the eigenvectors are numerically orthogonal, and merge with one matrix product per level.
+/// Eigenvectors are kept TRANSPOSED (row = eigenvector), so permutations and deflation rotations act on contiguous
+/// rows and the merge is a level-3 kernel call.</summary>
+internal static unsafe class TridiagonalDivideConquer
+{
+    private const double Eps = 1.1102230246251565e-16;
+    internal const int LeafSize = 32;
+
+    /// <summary>Eigenvalues (ascending) and transposed eigenvectors (bn x bn, row r = eigenvector of value r, block
+    /// coordinates) of the tridiagonal block d[b0..b1), e[b0..b1-1).</summary>
+    public static double[] Solve(double[] d0, double[] e0, int b0, int b1, out double[] vt)
+    {
+        int n = b1 - b0;
+        var d = new double[n];
+        var e = new double[Math.Max(n, 1)];
+        Array.Copy(d0, b0, d, 0, n);
+        if (n > 1) Array.Copy(e0, b0, e, 0, n - 1);
+        return Recurse(d, e, 0, n, out vt, depth: 0);
+    }
+
+    private static double[] Recurse(double[] d, double[] e, int lo, int hi, out double[] vt, int depth)
+    {
+        int n = hi - lo;
+        if (n <= LeafSize)
+        {
+            var vals = Tridiagonal.QlVectors(d, e, lo, hi, out vt);
+            SortRows(vals, ref vt, n);
+            return vals;
+        }
+        int m = n / 2;
+        int mid = lo + m;
+        double rho = e[mid - 1];
+        d[mid - 1] -= rho;
+        d[mid] -= rho;
+        double[] v1 = [], v2 = [], q1 = [], q2 = [];
+        if (depth < 2 && n >= 256)
+        {
+            Parallel.Invoke(
+                () => v1 = Recurse(d, e, lo, mid, out q1, depth + 1),
+                () => v2 = Recurse(d, e, mid, hi, out q2, depth + 1));
+        }
+        else
+        {
+            v1 = Recurse(d, e, lo, mid, out q1, depth + 1);
+            v2 = Recurse(d, e, mid, hi, out q2, depth + 1);
+        }
+        return Merge(v1, q1, v2, q2, rho, m, n, out vt);
+    }
+
+    /// <summary>Sorts values ascending and permutes the rows of vt (n x n) accordingly.</summary>
+    private static void SortRows(double[] vals, ref double[] vt, int n)
+    {
+        var idx = Enumerable.Range(0, n).ToArray();
+        Array.Sort((double[])vals.Clone(), idx);
+        var sorted = new double[n];
+        var nv = new double[(long)n * n];
+        for (int r = 0; r < n; r++)
+        {
+            sorted[r] = vals[idx[r]];
+            Array.Copy(vt, (long)idx[r] * n, nv, (long)r * n, n);
+        }
+        Array.Copy(sorted, vals, n);
+        vt = nv;
+    }
+
+    /// <summary>Eigen-decomposition of diag(D1, D2) + rho z z' with z = (last row of Q1, first row of Q2), mapped back
+    /// through blockdiag(Q1, Q2).</summary>
+    private static double[] Merge(double[] v1, double[] q1, double[] v2, double[] q2, double rho, int m, int n, out double[] vt)
+    {
+        int n2 = n - m;
+        // rows of the block-diagonal eigenvector matrix (transposed): row r = eigenvector r in the joint coordinates
+        var qt = new double[(long)n * n];
+        var dd = new double[n];
+        var z = new double[n];
+        for (int r = 0; r < m; r++)
+        {
+            Array.Copy(q1, (long)r * m, qt, (long)r * n, m);
+            dd[r] = v1[r];
+            z[r] = q1[(long)r * m + (m - 1)];
+        }
+        for (int r = 0; r < n2; r++)
+        {
+            Array.Copy(q2, (long)r * n2, qt, (long)(m + r) * n + m, n2);
+            dd[m + r] = v2[r];
+            z[m + r] = q2[(long)r * n2];
+        }
+        // normalise: |z| = sqrt(2); rho <- 2 rho; negative rho: solve the negated problem
+        bool flip = rho < 0;
+        double r2 = Math.Abs(2 * rho);
+        for (int i = 0; i < n; i++) { z[i] /= Math.Sqrt(2.0); if (flip) dd[i] = -dd[i]; }
+
+        // sort poles ascending
+        var order = Enumerable.Range(0, n).ToArray();
+        Array.Sort((double[])dd.Clone(), order);
+        var ds = new double[n];
+        var zs = new double[n];
+        for (int i = 0; i < n; i++) { ds[i] = dd[order[i]]; zs[i] = z[order[i]]; }
+        // row index of pole i in qt: order[i]
+
+        // deflation
+        double dmax = 0, zmax = 0;
+        for (int i = 0; i < n; i++) { dmax = Math.Max(dmax, Math.Abs(ds[i])); zmax = Math.Max(zmax, Math.Abs(zs[i])); }
+        double tol = 8 * Eps * Math.Max(dmax, r2 * zmax);
+        var deflated = new bool[n];
+        int prev = -1;
+        for (int j = 0; j < n; j++)
+        {
+            if (r2 * Math.Abs(zs[j]) <= tol) { deflated[j] = true; continue; }
+            if (prev >= 0)
+            {
+                double s = zs[prev], c = zs[j];
+                double tau = Tridiagonal.Hypot(c, s);
+                double t = ds[j] - ds[prev];
+                c /= tau; s = -s / tau;
+                if (Math.Abs(t * c * s) <= tol)
+                {
+                    zs[j] = tau; zs[prev] = 0;
+                    // rotate eigenvector rows: x <- c x + s y, y <- c y - s x
+                    var x = qt.AsSpan(order[prev] * n, n);
+                    var y = qt.AsSpan(order[j] * n, n);
+                    for (int k = 0; k < n; k++) { double a = x[k], b = y[k]; x[k] = c * a + s * b; y[k] = c * b - s * a; }
+                    double tp = ds[prev] * c * c + ds[j] * s * s;
+                    ds[j] = ds[prev] * s * s + ds[j] * c * c;
+                    ds[prev] = tp;
+                    deflated[prev] = true;
+                }
+            }
+            prev = j;
+        }
+        // the rotations can disturb the ascending order of the non-deflated poles only within tol; re-sort them
+        var nd = new List<int>();
+        for (int i = 0; i < n; i++) if (!deflated[i]) nd.Add(i);
+        nd.Sort((a, b) => ds[a].CompareTo(ds[b]));
+        int K = nd.Count;
+        var outVals = new double[n];
+        var outRows = new double[(long)n * n];
+        int w = 0;
+        // deflated pairs pass through unchanged
+        for (int i = 0; i < n; i++)
+        {
+            if (!deflated[i]) continue;
+            outVals[w] = ds[i];
+            Array.Copy(qt, (long)order[i] * n, outRows, (long)w * n, n);
+            w++;
+        }
+        if (K > 0)
+        {
+            var dk = new double[K];
+            var zk = new double[K];
+            for (int i = 0; i < K; i++) { dk[i] = ds[nd[i]]; zk[i] = zs[nd[i]]; }
+            double zn = Math.Sqrt(TensorPrimitives.SumOfSquares<double>(zk));
+            var lam = new double[K];
+            var delta = new double[(long)K * K]; // delta[i, j] = dk[i] - lam[j]
+            EigenKernels.For((K + 63) / 64, K >= 192, blk =>
+            {
+                var dl = new double[K];
+                for (int j = blk * 64; j < Math.Min(K, blk * 64 + 64); j++)
+                {
+                    lam[j] = SecularRoot(dk, zk, r2, zn, j, dl);
+                    for (int i = 0; i < K; i++) delta[(long)i * K + j] = dl[i];
+                }
+            });
+            // Gu-Eisenstat: z_hat_i^2 = -prod_j (d_i - l_j) / prod_{j != i} (d_i - d_j) (up to the common factor rho)
+            var zh = new double[K];
+            for (int i = 0; i < K; i++)
+            {
+                double wi = delta[(long)i * K + i];
+                for (int j = 0; j < K; j++)
+                    if (j != i) wi *= delta[(long)i * K + j] / (dk[i] - dk[j]);
+                zh[i] = Math.CopySign(Math.Sqrt(Math.Max(-wi, 0)), zk[i]);
+            }
+            // eigenvectors of the rank-one problem: column j = z_hat / (d - l_j), normalised; stored V[i, j]
+            var vmat = new double[(long)K * K];
+            var colNorm = new double[K];
+            for (int i = 0; i < K; i++)
+                for (int j = 0; j < K; j++)
+                {
+                    double x = zh[i] / delta[(long)i * K + j];
+                    vmat[(long)i * K + j] = x;
+                    colNorm[j] += x * x;
+                }
+            for (int j = 0; j < K; j++) colNorm[j] = 1.0 / Math.Sqrt(colNorm[j]);
+            for (int i = 0; i < K; i++)
+                for (int j = 0; j < K; j++) vmat[(long)i * K + j] *= colNorm[j];
+            // gather the non-deflated rows grouped by support (first half only / both / second half only) so the
+            // product skips the zero blocks of blockdiag(Q1, Q2): new rows = V' * rows
+            var type = new int[K];
+            int n1 = 0, n3 = 0;
+            for (int i = 0; i < K; i++)
+            {
+                var row = new ReadOnlySpan<double>(qt, order[nd[i]] * n, n);
+                bool left = TensorPrimitives.MaxMagnitude(row[..m]) != 0, right = TensorPrimitives.MaxMagnitude(row[m..]) != 0;
+                type[i] = left && !right ? 0 : left && right ? 1 : 2;
+                if (type[i] == 0) n1++; else if (type[i] == 1) n3++;
+            }
+            var perm = Enumerable.Range(0, K).OrderBy(i => type[i]).ToArray(); // stable
+            var b = new double[(long)K * n];
+            var vp = new double[(long)K * K];
+            for (int p = 0; p < K; p++)
+            {
+                Array.Copy(qt, (long)order[nd[perm[p]]] * n, b, (long)p * n, n);
+                Array.Copy(vmat, (long)perm[p] * K, vp, (long)p * K, K);
+            }
+            fixed (double* pv = vp, pb = b, pc = outRows)
+            {
+                double* c0 = pc + (long)w * n;
+                EigenKernels.AtBParallelRows(K, m, n1 + n3, pv, K, pb, n, c0, n, 1.0);
+                EigenKernels.AtBParallelRows(K, n - m, K - n1, pv + (long)n1 * K, K, pb + (long)n1 * n + m, n, c0 + m, n, 1.0);
+            }
+            for (int j = 0; j < K; j++) outVals[w + j] = lam[j];
+        }
+        if (flip) for (int i = 0; i < n; i++) outVals[i] = -outVals[i];
+        vt = outRows;
+        SortRows(outVals, ref vt, n);
+        return outVals;
+    }
+
+    /// <summary>f = 1 + rho sum z_i^2 / (dl_i - tau), its derivative, and sum of |terms| (rounding-error scale).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void Evaluate(double[] dl, double[] z, double rho, double tau, out double f, out double fp, out double err)
+    {
+        int K = dl.Length, i = 0;
+        double sf = 0, sfp = 0, se = 0;
+        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && K >= 16)
+        {
+            var vf = System.Runtime.Intrinsics.Vector512<double>.Zero;
+            var vfp = vf; var ve = vf;
+            var vt = System.Runtime.Intrinsics.Vector512.Create(tau);
+            var vr = System.Runtime.Intrinsics.Vector512.Create(rho);
+            fixed (double* pd = dl, pz = z)
+            {
+                for (; i + 8 <= K; i += 8)
+                {
+                    var zz = System.Runtime.Intrinsics.Vector512.Load(pz + i);
+                    var inv = System.Runtime.Intrinsics.Vector512<double>.One / (System.Runtime.Intrinsics.Vector512.Load(pd + i) - vt);
+                    var t = vr * zz * zz * inv;
+                    vf += t; vfp += t * inv; ve += System.Runtime.Intrinsics.Vector512.Abs(t);
+                }
+            }
+            sf = System.Runtime.Intrinsics.Vector512.Sum(vf); sfp = System.Runtime.Intrinsics.Vector512.Sum(vfp); se = System.Runtime.Intrinsics.Vector512.Sum(ve);
+        }
+        for (; i < K; i++)
+        {
+            double inv = 1.0 / (dl[i] - tau);
+            double t = rho * z[i] * z[i] * inv;
+            sf += t; sfp += t * inv; se += Math.Abs(t);
+        }
+        f = 1 + sf; fp = sfp; err = se;
+    }
+
+    /// <summary>Root j (ascending) of 1 + rho sum_i z_i^2 / (d_i - l) = 0 with d ascending, rho &gt; 0, z_i != 0.
+    /// Root j lies in (d_j, d_{j+1}) (the last in (d_{K-1}, d_{K-1} + rho |z|^2)). Works in tau = l - origin with the
+    /// origin at the nearer pole so d_i - l = (d_i - origin) - tau keeps full relative accuracy; returns l and fills
+    /// dl[i] = d_i - l.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static double SecularRoot(double[] d, double[] z, double rho, double zn, int j, double[] dl)
+    {
+        int K = d.Length;
+        double origin, lo, hi;
+        if (j < K - 1)
+        {
+            double h = d[j + 1] - d[j];
+            // f at the midpoint decides which pole is nearer to the root
+            double fmid = 1;
+            double mid = d[j] + 0.5 * h;
+            for (int i = 0; i < K; i++) fmid += rho * z[i] * z[i] / (d[i] - mid);
+            if (fmid >= 0) { origin = d[j]; lo = 0; hi = 0.5 * h; }
+            else { origin = d[j + 1]; lo = -0.5 * h; hi = 0; }
+        }
+        else { origin = d[K - 1]; lo = 0; hi = rho * zn * zn; }
+        for (int i = 0; i < K; i++) dl[i] = d[i] - origin;
+        double tau = 0.5 * (lo + hi);
+        double tolf = 8 * Eps * Math.Max(1, Math.Sqrt(K) / 4);
+        for (int it = 0; it < 400; it++)
+        {
+            Evaluate(dl, z, rho, tau, out double f, out double fp, out double err);
+            if (Math.Abs(f) <= tolf * (1 + err)) break;
+            if (f > 0) hi = tau; else lo = tau;
+            double tn = tau - f / fp;
+            if (!(tn > lo && tn < hi)) tn = 0.5 * (lo + hi);
+            if (hi - lo <= 2 * Eps * Math.Max(Math.Abs(lo), Math.Abs(hi)) || tn == tau) { tau = tn; break; }
+            tau = tn;
+        }
+        for (int i = 0; i < K; i++) dl[i] -= tau;
+        return origin + tau;
+    }
+}
