@@ -25,7 +25,7 @@ public static class PcaCommands
     private static Option<double?> DblOpt(string name, string desc) => new(name) { Description = desc };
 
     /// <summary>Parses "3,5,10" or a range "3..50" / "3..50:5" (start..end:step) into integers.</summary>
-    internal static List<double> ParseValues(string text, string optionName)
+    public static List<double> ParseValues(string text, string optionName)
     {
         if (string.IsNullOrWhiteSpace(text)) throw new ArgumentException($"{optionName} needs at least one value.");
         var list = new List<double>();
