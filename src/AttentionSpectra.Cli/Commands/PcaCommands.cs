@@ -159,14 +159,15 @@ public static class PcaCommands
         // pca digits
         var dk = new Option<int>("--rank") { Description = "Rank k (number of principal directions)", DefaultValueFactory = _ => 3 };
         var dl = new Option<int>("--L") { Description = "Prompt length (tokens drawn with replacement from the dataset)", DefaultValueFactory = _ => 100 };
-        var dlam = new Option<double>("--lam") { Description = "Inverse temperature", DefaultValueFactory = _ => 0.05 };
-        var dlr = new Option<double>("--lr") { Description = "Learning rate", DefaultValueFactory = _ => 0.02 };
+        var dlam = new Option<double>("--lam") { Description = "Inverse temperature", DefaultValueFactory = _ => 0.01 };
+        var dlr = new Option<double>("--lr") { Description = "Learning rate", DefaultValueFactory = _ => 0.01 };
+        var dnog = new Option<bool>("--no-surrogate") { Description = "Skip the Gaussian-surrogate run (tokens ~ N(0, Sigma_digits))" };
         var dsteps = new Option<int>("--steps") { Description = "SGD steps", DefaultValueFactory = _ => 2000 };
-        var dbatch = new Option<int>("--batch") { Description = "Prompts per step", DefaultValueFactory = _ => 256 };
+        var dbatch = new Option<int>("--batch") { Description = "Prompts per step", DefaultValueFactory = _ => 128 };
         var dseeds = new Option<int>("--seeds") { Description = "Seeds", DefaultValueFactory = _ => 3 };
         var dhead = HeadOption("softmax | linear | infinite (GD on R_inf with the empirical covariance)");
         var digits = new Command("digits", "Rank-k head on the standardised 8x8 digits (real, non-Gaussian) vs classical PCA: principal angles, explained variance, reconstruction error.");
-        foreach (Option op in new Option[] { dk, dl, dlam, dlr, dsteps, dbatch, dseeds, dhead }) digits.Options.Add(op);
+        foreach (Option op in new Option[] { dk, dl, dlam, dlr, dsteps, dbatch, dseeds, dhead, dnog }) digits.Options.Add(op);
         digits.SetAction(pr =>
         {
             var ctx = RunContext.From(pr);
@@ -174,8 +175,10 @@ public static class PcaCommands
                 pr.GetValue(dseeds), Head: ParseHead(pr.GetValue(dhead)!));
             o.Validate();
             var sink = ctx.Sink("pca");
-            var r = Ui.WithProgress(ctx, p => DigitsExperiment.Run(o, ctx.Seed, p));
-            Ui.Table(ctx, PcaReports.WriteDigits(r, sink));
+            bool sur = !pr.GetValue(dnog) && o.Head != TrainHead.Infinite;
+            var (r, g) = Ui.WithProgress(ctx, p => (DigitsExperiment.Run(o, ctx.Seed, p),
+                sur ? DigitsExperiment.Run(o with { GaussianSurrogate = true }, ctx.Seed, p) : null));
+            Ui.Table(ctx, PcaReports.WriteDigits(r, g, sink));
             Ui.Files(ctx, sink);
             return 0;
         });

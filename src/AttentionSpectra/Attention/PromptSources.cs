@@ -17,8 +17,9 @@ public interface IPromptSource
 /// (or, when Sigma is diagonal, C = sqrt(diag)).</summary>
 public sealed class GaussianPromptSource : IPromptSource
 {
-    private readonly double[] _factor; // d x d lower triangular, row-major (or d values when diagonal)
+    private readonly double[] _factor; // d x d (lower triangular unless _full), row-major, or d values when diagonal
     private readonly bool _diagonal;
+    private readonly bool _full;
     public int Dimension { get; }
     public Matrix Sigma { get; }
 
@@ -50,25 +51,42 @@ public sealed class GaussianPromptSource : IPromptSource
         }
     }
 
-    public int ScratchLength(int l) => Dimension;
+    private GaussianPromptSource(Matrix sigma, double[] factor)
+    {
+        Sigma = sigma; Dimension = sigma.Rows; _factor = factor; _full = true;
+    }
+
+    /// <summary>Tokens x = C z for a given square factor C (covariance C C'); works for singular covariances.</summary>
+    public static GaussianPromptSource FromFactor(Matrix c)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        NumericsException.ThrowIfNotSquare(c, "Covariance factor");
+        NumericsException.ThrowIfNotFinite(c, "Covariance factor");
+        return new GaussianPromptSource(Blas.Multiply(c, c, transB: true), (double[])c.Data.Clone());
+    }
+
+    public int ScratchLength(int l) => l * Dimension + FastNormal.ScratchLength(l * Dimension);
 
     public void Sample(Rng rng, int l, Span<double> x, Span<double> scratch)
     {
         int d = Dimension;
         if (x.Length < l * d) throw new ArgumentException("Prompt buffer too small.");
+        if (scratch.Length < ScratchLength(l)) throw new ArgumentException($"Scratch buffer too small (need {ScratchLength(l)}).");
         if (_diagonal)
         {
-            rng.FillGaussian(x[..(l * d)]);
+            FastNormal.Fill(rng, x[..(l * d)], scratch);
             for (int t = 0; t < l; t++) TensorPrimitives.Multiply(x.Slice(t * d, d), _factor, x.Slice(t * d, d));
             return;
         }
-        var z = scratch[..d];
+        var zall = scratch[..(l * d)];
+        FastNormal.Fill(rng, zall, scratch[(l * d)..]);
         ReadOnlySpan<double> c = _factor;
         for (int t = 0; t < l; t++)
         {
-            rng.FillGaussian(z);
+            var z = zall.Slice(t * d, d);
             var row = x.Slice(t * d, d);
-            for (int i = 0; i < d; i++) row[i] = TensorPrimitives.Dot(c.Slice(i * d, i + 1), z[..(i + 1)]);
+            if (_full) for (int i = 0; i < d; i++) row[i] = TensorPrimitives.Dot(c.Slice(i * d, d), z);
+            else for (int i = 0; i < d; i++) row[i] = TensorPrimitives.Dot(c.Slice(i * d, i + 1), z[..(i + 1)]);
         }
     }
 }
@@ -98,24 +116,28 @@ public sealed class SpikedWishartPromptSource : IPromptSource
         Dimension = v.Length; N = n; Xi = xi; Theta = theta;
     }
 
-    public int ScratchLength(int l) => Dimension * N + N;
+    public int ScratchLength(int l) => Dimension * N + l * N + FastNormal.ScratchLength(Math.Max(l * N, N * (Dimension + 1)));
 
     public void Sample(Rng rng, int l, Span<double> x, Span<double> scratch)
     {
         int d = Dimension, n = N;
         var y = scratch[..(n * d)];          // row r = y_r
-        var g = scratch.Slice(n * d, n);
+        var gall = scratch.Slice(n * d, l * n);
+        var tmp = scratch[(n * d + l * n)..];
         double st = Math.Sqrt(Theta);
+        // y_r = xi g_r + sqrt(theta) s_r v: draw n*d + n normals (the n spike coefficients into gall's first n slots).
+        FastNormal.Fill(rng, y, tmp);
+        TensorPrimitives.Multiply(y, Xi, y);
+        FastNormal.Fill(rng, gall[..n], tmp);
         for (int r = 0; r < n; r++)
         {
             var yr = y.Slice(r * d, d);
-            rng.FillGaussian(yr, 0, Xi);
-            double s = st * rng.NextGaussian();
-            TensorPrimitives.MultiplyAdd(_v, s, yr, yr);
+            TensorPrimitives.MultiplyAdd(_v, st * gall[r], yr, yr);
         }
+        FastNormal.Fill(rng, gall, tmp);
         for (int t = 0; t < l; t++)
         {
-            rng.FillGaussian(g);
+            var g = gall.Slice(t * n, n);
             var row = x.Slice(t * d, d);
             row.Clear();
             for (int r = 0; r < n; r++) TensorPrimitives.MultiplyAdd(y.Slice(r * d, d), g[r], row, row);
@@ -198,7 +220,15 @@ public sealed class BatchGradient
             }
             _loss[c] = loss;
         }
-        if (parallel && _chunks > 1) Parallel.For(0, _chunks, Chunk);
+        if (parallel && _chunks > 1)
+        {
+            try { Parallel.For(0, _chunks, Chunk); }
+            catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerExceptions[0]).Throw();
+                throw;
+            }
+        }
         else for (int c = 0; c < _chunks; c++) Chunk(c);
         grad.Clear();
         double total = 0;

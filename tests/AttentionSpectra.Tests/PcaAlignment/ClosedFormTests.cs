@@ -22,7 +22,7 @@ public class ClosedFormTests
         var losses = new double[200000];
         for (int n = 0; n < losses.Length; n++)
         {
-            src.Sample(rng, 1, x, new double[d]);
+            src.Sample(rng, 1, x, new double[src.ScratchLength(1)]);
             double c = lam * TensorPrimitives.Dot(mu, x);
             double s = 0;
             for (int i = 0; i < d; i++) { double r = x[i] - c * smu[i]; s += r * r; }
@@ -43,7 +43,7 @@ public class ClosedFormTests
         var mu = Vec(0.3, 0.2, -0.25);
         var src = new GaussianPromptSource(sigma);
         var x = new double[l * d];
-        src.Sample(new Rng(17), l, x, new double[d]);
+        src.Sample(new Rng(17), l, x, new double[src.ScratchLength(l)]);
         var ws = new HeadWorkspace(l, d, 1);
         var o = new double[d];
         AttentionHead.Forward(HeadKind.Softmax, x, l, d, mu, 1, lam, o, ws);
@@ -77,7 +77,7 @@ public class ClosedFormTests
         var losses = new double[200000];
         for (int n = 0; n < losses.Length; n++)
         {
-            src.Sample(rng, l, x, new double[d]);
+            src.Sample(rng, l, x, new double[src.ScratchLength(l)]);
             losses[n] = AttentionHead.Forward(HeadKind.Linear, x, l, d, mu, 1, lam, o, ws);
         }
         var (m, se) = TestUtil.MeanSe(losses);
@@ -122,7 +122,7 @@ public class ClosedFormTests
         var losses = new double[100000];
         for (int n = 0; n < losses.Length; n++)
         {
-            src.Sample(rng, 1, x, new double[d]);
+            src.Sample(rng, 1, x, new double[src.ScratchLength(1)]);
             var gx = new double[d];
             for (int j = 0; j < k; j++) TensorPrimitives.MultiplyAdd(m.AsSpan(j * d, d), TensorPrimitives.Dot(m.AsSpan(j * d, d), x), gx, gx);
             var sg = sigma.Multiply(gx);

@@ -127,13 +127,39 @@ public class HeadTests
         var sigma = TestUtil.Sigma(d, 4);
         var src = new GaussianPromptSource(sigma);
         var x = new double[l * d];
-        src.Sample(new Rng(1), l, x, new double[d]);
+        src.Sample(new Rng(1), l, x, new double[src.ScratchLength(l)]);
         for (int i = 0; i < d; i++)
             for (int j = 0; j < d; j++)
             {
                 var prod = Enumerable.Range(0, l).Select(t => x[t * d + i] * x[t * d + j]).ToArray();
                 var (mean, se) = TestUtil.MeanSe(prod);
                 Assert.True(Math.Abs(mean - sigma[i, j]) < 4 * se, $"Sigma[{i},{j}] = {sigma[i, j]} vs {mean} +- {se}");
+            }
+    }
+
+    [Fact]
+    public void WishartSourceTokensHaveCovarianceNTimesV()
+    {
+        // x = Y g with Y'Y-scatter Sigma ~ Wishart_n(V): E[x x'] = E[Sigma] = n V.
+        int d = 3, n = 4, l = 2, prompts = 60000;
+        double xi = 0.7, theta = 1.5;
+        var v = new double[] { 0.6, 0.0, 0.8 };
+        var src = new SpikedWishartPromptSource(v, n, xi, theta);
+        var vcov = Samplers.SpikedCovariance(v, xi, theta);
+        var x = new double[l * d]; var scratch = new double[src.ScratchLength(l)];
+        var prods = new double[d * d][];
+        for (int i = 0; i < d * d; i++) prods[i] = new double[prompts];
+        var rng = new Rng(6);
+        for (int p = 0; p < prompts; p++)
+        {
+            src.Sample(rng, l, x, scratch);
+            for (int i = 0; i < d; i++) for (int j = 0; j < d; j++) prods[i * d + j][p] = x[i] * x[j];
+        }
+        for (int i = 0; i < d; i++)
+            for (int j = 0; j < d; j++)
+            {
+                var (m, se) = TestUtil.MeanSe(prods[i * d + j]);
+                Assert.True(Math.Abs(m - n * vcov[i, j]) < 4 * se, $"[{i},{j}] {m} +- {se} vs {n * vcov[i, j]}");
             }
     }
 
@@ -149,5 +175,30 @@ public class HeadTests
         var big = new double[] { 1e3, 1e3 };
         var x = new double[] { 1e3, 1e3, 1, 1, 2, 2 };
         Assert.Throws<ArgumentException>(() => AttentionHead.Forward(HeadKind.Linear, x, 3, 2, big, 1, 1e300, o, ws));
+    }
+}
+
+public class FastNormalTests
+{
+    [Theory]
+    [InlineData(200001)]
+    [InlineData(200000)]
+    public void MomentsMatchStandardNormal(int n)
+    {
+        var z = new double[n];
+        AttentionSpectra.Attention.FastNormal.Fill(new Rng(123), z, new double[AttentionSpectra.Attention.FastNormal.ScratchLength(n)]);
+        var (m1, se1) = TestUtil.MeanSe(z);
+        Assert.True(Math.Abs(m1) < 4 * se1, $"mean {m1} +- {se1}");
+        var (m2, se2) = TestUtil.MeanSe(z.Select(x => x * x).ToArray());
+        Assert.True(Math.Abs(m2 - 1) < 4 * se2, $"E z^2 {m2} +- {se2}");
+        var (m4, se4) = TestUtil.MeanSe(z.Select(x => x * x * x * x).ToArray());
+        Assert.True(Math.Abs(m4 - 3) < 4 * se4, $"E z^4 {m4} +- {se4}");
+        // P(|z| > 2) = 0.0455003
+        var (p, sep) = TestUtil.MeanSe(z.Select(x => Math.Abs(x) > 2 ? 1.0 : 0.0).ToArray());
+        Assert.True(Math.Abs(p - 0.04550026) < 4 * sep, $"tail {p} +- {sep}");
+        // The two halves (cos and sin parts) are uncorrelated.
+        int h = n / 2;
+        var (c, sec) = TestUtil.MeanSe(Enumerable.Range(0, h).Select(i => z[i] * z[n - h + i]).ToArray());
+        Assert.True(Math.Abs(c) < 4 * sec);
     }
 }

@@ -50,8 +50,10 @@ public static class Digits
     }
 }
 
-public sealed record DigitsOptions(int Rank = 3, int L = 100, double Lam = 0.05, double Lr = 0.02, int Steps = 2000, int Batch = 256,
-    int Seeds = 3, double InitScale = 0.01, int Records = 100, TrainHead Head = TrainHead.Softmax)
+/// <summary>Options of the digits comparison. <see cref="GaussianSurrogate"/>: draw tokens from N(0, Sigma_digits)
+/// instead of the data rows (same covariance, Gaussian), to separate non-Gaussian effects from finite-L effects.</summary>
+public sealed record DigitsOptions(int Rank = 3, int L = 100, double Lam = 0.01, double Lr = 0.01, int Steps = 2000, int Batch = 128,
+    int Seeds = 3, double InitScale = 0.01, int Records = 100, TrainHead Head = TrainHead.Softmax, bool GaussianSurrogate = false)
 {
     public void Validate()
     {
@@ -88,7 +90,16 @@ public static class DigitsExperiment
         double evPca = vals.Take(k).Sum() / t;
         double rePca = vals.Skip(k).Sum();
         var reference = vecs.Take(k).ToArray();
-        var source = new DatasetPromptSource(data);
+        IPromptSource source;
+        if (o.GaussianSurrogate)
+        {
+            // Gaussian tokens with the digits spectrum, sampled in the eigenbasis (exactly equivalent to
+            // N(0, Sigma_digits) by rotation equivariance of the head and the isotropic init): O(L d) sampling.
+            sigma = Matrix.Diagonal(vals.Select(v => Math.Max(0, v)).ToArray());
+            reference = Enumerable.Range(0, k).Select(i => { var e = new double[d]; e[i] = 1; return e; }).ToArray();
+            source = new GaussianPromptSource(sigma);
+        }
+        else source = new DatasetPromptSource(data);
         var root = new Rng(seed);
         int recordEvery = Math.Max(1, o.Steps / o.Records);
         long total = (long)o.Seeds * o.Steps;
@@ -109,7 +120,7 @@ public static class DigitsExperiment
             }
             int si = s;
             var trace = Trainer.Run(lg, init, k, d, o.Lr, o.Steps, recordEvery, reference, srng.Split(2),
-                step => progress.Report("pca digits", (double)si * o.Steps + step, total));
+                step => progress.Report(o.GaussianSurrogate ? "pca digits (Gaussian surrogate)" : "pca digits", (double)si * o.Steps + step, total));
             var cos = Subspace.PrincipalCosines(trace.FinalParameters, k, d, reference);
             double pd = Subspace.ProjectorDistance(trace.FinalParameters, k, d, reference);
             // Variance captured by the learned span: tr(Q Sigma Q') for an orthonormal basis Q of the span.

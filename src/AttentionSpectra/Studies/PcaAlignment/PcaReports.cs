@@ -153,25 +153,43 @@ public static class PcaReports
         return t;
     }
 
-    public static ResultTable WriteDigits(DigitsResult r, OutputSink sink)
+    public static ResultTable WriteDigits(DigitsResult r, DigitsResult? surrogate, OutputSink sink)
     {
         var o = r.Options;
-        CurveTable(sink, "digits_alignment", r.Alignment);
-        var seeds = new ResultTable("digits_seeds", "seed", "subspace_alignment", "min_principal_cosine", "projector_distance",
-            "explained_variance_head", "explained_variance_pca", "reconstruction_error_head", "reconstruction_error_pca");
-        foreach (var s in r.Runs)
-            seeds.Add(s.Seed, s.Trace.Alignment[^1], s.PrincipalCosines.Min(), s.ProjectorDistance, s.ExplainedVarianceHead, r.ExplainedVariancePca,
-                s.ReconstructionErrorHead, r.ReconstructionErrorPca);
-        sink.WriteTable(seeds);
-        var cos = new ResultTable("digits_principal_cosines", ["seed", .. Enumerable.Range(1, o.Rank).Select(i => $"cos_{i}")]);
-        foreach (var s in r.Runs) cos.Add([s.Seed, .. s.PrincipalCosines.Cast<object?>()]);
-        sink.WriteTable(cos);
-        CurveFigure(sink, "digits_alignment", $"Digits (standardised, d=64): rank-{o.Rank} {o.Head} head vs PCA, L={o.L}, lam={o.Lam:G3}",
-            $"subspace alignment with top-{o.Rank} PCs", r.Alignment, r.Runs.Select(x => x.Trace.Alignment), $"rank-{o.Rank} head");
-        var f = new Figure("Standardised digits: covariance spectrum", "index i", "lambda_i");
-        f.Line(Enumerable.Range(1, r.Eigenvalues.Length).Select(i => (double)i).ToArray(), r.Eigenvalues, "eigenvalues", markers: true);
-        f.VerticalLine(o.Rank + 0.5, $"k = {o.Rank}");
-        f.Save(sink, "digits_spectrum");
+        var t = new ResultTable($"Digits: rank-{o.Rank} {o.Head} head vs PCA (top-{o.Rank} explained variance {r.ExplainedVariancePca:F3})",
+            "tokens", "alignment (mean)", "min cos (worst seed)", "expl. var head", "expl. var PCA", "recon err head", "recon err PCA");
+        foreach (var (res, prefix, label) in new[] { (r, "digits", "digits rows"), (surrogate, "digits_gauss", "Gaussian, same Sigma") })
+        {
+            if (res is null) continue;
+            CurveTable(sink, $"{prefix}_alignment", res.Alignment);
+            var seeds = new ResultTable($"{prefix}_seeds", "seed", "subspace_alignment", "min_principal_cosine", "projector_distance",
+                "explained_variance_head", "explained_variance_pca", "reconstruction_error_head", "reconstruction_error_pca");
+            foreach (var s in res.Runs)
+                seeds.Add(s.Seed, s.Trace.Alignment[^1], s.PrincipalCosines.Min(), s.ProjectorDistance, s.ExplainedVarianceHead, res.ExplainedVariancePca,
+                    s.ReconstructionErrorHead, res.ReconstructionErrorPca);
+            sink.WriteTable(seeds);
+            var cos = new ResultTable($"{prefix}_principal_cosines", ["seed", .. Enumerable.Range(1, o.Rank).Select(i => $"cos_{i}")]);
+            foreach (var s in res.Runs) cos.Add([s.Seed, .. s.PrincipalCosines.Cast<object?>()]);
+            sink.WriteTable(cos);
+            t.Add(label, res.Alignment.Mean[^1], res.Runs.Min(s => s.PrincipalCosines.Min()), res.Runs.Average(s => s.ExplainedVarianceHead),
+                res.ExplainedVariancePca, res.Runs.Average(s => s.ReconstructionErrorHead), res.ReconstructionErrorPca);
+        }
+        var f = new Figure($"Digits (standardised, d=64): rank-{o.Rank} {o.Head} head, L={o.L}, lam={o.Lam:G3}, lr={o.Lr:G3}",
+            "step", $"subspace alignment with top-{o.Rank} PCs");
+        f.LineWithBand(X(r.Alignment.Steps), r.Alignment.Mean, r.Alignment.Lo, r.Alignment.Hi, "digits rows (mean +- 1 sd)");
+        if (surrogate != null)
+            f.LineWithBand(X(surrogate.Alignment.Steps), surrogate.Alignment.Mean, surrogate.Alignment.Lo, surrogate.Alignment.Hi, "Gaussian with the digits covariance");
+        f.Plot.Axes.SetLimitsY(0, 1.02);
+        f.Save(sink, "digits_alignment");
+        var fs = new Figure("Standardised digits: covariance spectrum", "index i", "lambda_i");
+        fs.Line(Enumerable.Range(1, r.Eigenvalues.Length).Select(i => (double)i).ToArray(), r.Eigenvalues, "eigenvalues", markers: true);
+        fs.VerticalLine(o.Rank + 0.5, $"k = {o.Rank}");
+        fs.Save(sink, "digits_spectrum");
+        object Sum(DigitsResult x) => new
+        {
+            alignment_mean = x.Alignment.Mean[^1],
+            runs = x.Runs.Select(s => new { s.Seed, alignment = s.Trace.Alignment[^1], s.PrincipalCosines, s.ProjectorDistance, s.ExplainedVarianceHead, s.ReconstructionErrorHead }),
+        };
         sink.WriteJson("digits_summary", new
         {
             dataset = "8x8 digits (UCI, CC BY 4.0; scikit-learn copy, BSD-3-Clause), 1797 x 64, column-standardised",
@@ -180,11 +198,9 @@ public static class PcaReports
             top_eigenvalues = r.Eigenvalues.Take(Math.Min(10, r.Eigenvalues.Length)),
             explained_variance_pca = r.ExplainedVariancePca,
             reconstruction_error_pca = r.ReconstructionErrorPca,
-            runs = r.Runs.Select(s => new { s.Seed, alignment = s.Trace.Alignment[^1], s.PrincipalCosines, s.ProjectorDistance, s.ExplainedVarianceHead, s.ReconstructionErrorHead }),
+            digits = Sum(r),
+            gaussian_surrogate = surrogate is null ? null : Sum(surrogate),
         });
-        var t = new ResultTable($"Digits: rank-{o.Rank} head vs PCA", "seeds", "alignment (mean)", "min cos (worst seed)", "expl. var head", "expl. var PCA", "recon err head", "recon err PCA");
-        t.Add(o.Seeds, r.Alignment.Mean[^1], r.Runs.Min(s => s.PrincipalCosines.Min()), r.Runs.Average(s => s.ExplainedVarianceHead), r.ExplainedVariancePca,
-            r.Runs.Average(s => s.ReconstructionErrorHead), r.ReconstructionErrorPca);
         return t;
     }
 }
