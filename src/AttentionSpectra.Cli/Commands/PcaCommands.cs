@@ -259,10 +259,10 @@ public static class PcaCommands
     {
         var sink = ctx.Sink("study-a");
         Ui.Table(ctx, PcaReports.WriteLandscape(PcaExperiments.ComputeLandscape(5, 0.01, ctx.Seed), 0.01, sink));
-        var softmax = PcaTrainOptions.Reference(TrainHead.Softmax) with { Seeds = 4 };
+        var softmax = PcaTrainOptions.Reference(TrainHead.Softmax) with { Seeds = 3 };
         var infinite = PcaTrainOptions.Reference(TrainHead.Infinite) with { Seeds = 10 };
-        var linear = PcaTrainOptions.Reference(TrainHead.Linear) with { Seeds = 4, Batch = 64 };
-        var icl = new IclOptions(Seeds: 4);
+        var linear = PcaTrainOptions.Reference(TrainHead.Linear) with { Seeds = 3, Batch = 64 };
+        var icl = new IclOptions(Seeds: 3, Batch: 128);
         var tables = Ui.WithProgress(ctx, p => new List<AttentionSpectra.Reporting.ResultTable>
         {
             PcaReports.WriteTrain(PcaExperiments.Train(softmax, ctx.Seed, p, "A: softmax SGD"), sink, "train_softmax"),

@@ -34,8 +34,11 @@ public sealed record PcaTrainOptions(
     }
 }
 
-/// <summary>One seed of a run: the covariance spectrum, the trace and final closed-form diagnostics.</summary>
-public sealed record SeedRun(int Seed, double[] Eigenvalues, TrainTrace Trace, double FinalRiskInf, double OptimalRiskInf,
+/// <summary>One seed of a run: the covariance spectrum, the trace and final closed-form diagnostics. FinalRisk /
+/// OptimalRisk / TargetNormSquared refer to R_inf (softmax, infinite; optimum sum_{i>k} lambda_i, ||M||^2 =
+/// sum_{i<=k} 1/(lam lambda_i)) or, for the rank-one linear head, to the exact finite-L risk R_lin,L and its minimum
+/// along u_1.</summary>
+public sealed record SeedRun(int Seed, double[] Eigenvalues, TrainTrace Trace, double FinalRisk, double OptimalRisk,
     double FinalNormSquared, double TargetNormSquared);
 
 /// <summary>Mean and band (mean +- one standard deviation across seeds, clipped to [0, 1]) of a recorded metric.</summary>
@@ -127,9 +130,24 @@ public static class PcaExperiments
             int si = s;
             var trace = Trainer.Run(lossGrad, init, o.Rank, o.D, o.Lr, o.Steps, recordEvery, reference, srng.Split(2),
                 step => progress.Report(task, (double)si * o.Steps + step, total));
-            double finalRisk = ClosedForms.RInfRankK(sigma, trace.FinalParameters, o.Rank, o.Lam);
-            double optimal = vals.Skip(o.Rank).Sum();
-            double target = vals.Take(o.Rank).Sum(l => 1.0 / (o.Lam * l));
+            double finalRisk, optimal, target;
+            if (o.Head == TrainHead.Linear && o.Rank == 1)
+            {
+                // Linear head at finite L: its own exact risk R_lin,L and the minimum of R_lin,L along u_1
+                // (R(q u_1), q = s^2: t - 2 lam q c1 + lam^2 q^2 c2 with c1 = t l1 + (L+1) l1^2, c2 = (L+2)(t l1^2 + (L+3) l1^3)).
+                double t = vals.Sum(), l1 = vals[0];
+                double c1 = t * l1 + (o.L + 1) * l1 * l1, c2 = (o.L + 2.0) * (t * l1 * l1 + (o.L + 3.0) * l1 * l1 * l1);
+                double q = c1 / (o.Lam * c2);
+                finalRisk = ClosedForms.RLinear(sigma, trace.FinalParameters, o.Lam, o.L);
+                optimal = t - o.Lam * q * c1;
+                target = q;
+            }
+            else
+            {
+                finalRisk = ClosedForms.RInfRankK(sigma, trace.FinalParameters, o.Rank, o.Lam);
+                optimal = vals.Skip(o.Rank).Sum();
+                target = vals.Take(o.Rank).Sum(l => 1.0 / (o.Lam * l));
+            }
             runs[s] = new SeedRun(s, vals, trace, finalRisk, optimal, TensorPrimitives.Dot(trace.FinalParameters, trace.FinalParameters), target);
         }
         return new PcaTrainResult(o, runs, BandSeries.From(runs.Select(r => r.Trace).ToList(), t => t.Alignment));
@@ -175,7 +193,7 @@ public static class PcaExperiments
             var r = Train(o, seed, progress, $"{over} = {v} ({i + 1}/{values.Count})");
             var finals = r.Runs.Select(x => x.Trace.Alignment[^1]).ToArray();
             pts.Add(new SweepPoint(v, finals.Average(), PcaTrainResult.Std(finals), finals.Min(), finals.Max(),
-                r.Runs.Average(x => x.FinalRiskInf - x.OptimalRiskInf), o));
+                r.Runs.Average(x => x.FinalRisk - x.OptimalRisk), o));
         }
         return pts;
     }

@@ -35,10 +35,10 @@ public static class PcaReports
         var o = r.Options;
         CurveTable(sink, $"{prefix}_alignment", r.Alignment);
         var seeds = new ResultTable($"{prefix}_seeds", "seed", "lambda1", "lambda2", "final_alignment", "norm_sq", "target_norm_sq",
-            "final_R_inf", "optimal_R_inf", "final_loss");
+            "final_risk", "optimal_risk", "final_loss");
         foreach (var s in r.Runs)
             seeds.Add(s.Seed, s.Eigenvalues[0], s.Eigenvalues.Length > 1 ? s.Eigenvalues[1] : double.NaN, s.Trace.Alignment[^1],
-                s.FinalNormSquared, s.TargetNormSquared, s.FinalRiskInf, s.OptimalRiskInf, s.Trace.Loss[^1]);
+                s.FinalNormSquared, s.TargetNormSquared, s.FinalRisk, s.OptimalRisk, s.Trace.Loss[^1]);
         sink.WriteTable(seeds);
         string metric = o.Rank == 1 ? "|cos(mu_t, u_1)|" : $"subspace alignment (rank {o.Rank})";
         CurveFigure(sink, $"{prefix}_alignment", $"{o.Head} head, d={o.D}, L={o.L}, lam={o.Lam:G3}, lr={o.Lr:G3}, {o.Seeds} seeds",
@@ -51,18 +51,20 @@ public static class PcaReports
             final_alignment_mean = r.FinalMean,
             final_alignment_sd = r.FinalStd,
             final_alignment_min = r.FinalMin,
+            risk = o.Head == TrainHead.Linear && o.Rank == 1 ? "R_lin,L (exact finite-L linear risk); optimum and target norm along u_1"
+                : "R_inf (infinite-prompt risk); optimum sum_{i>k} lambda_i, target ||M||^2 = sum_{i<=k} 1/(lam lambda_i)",
             mean_norm_sq_over_target = r.Runs.Average(x => x.FinalNormSquared / x.TargetNormSquared),
-            mean_excess_R_inf = r.Runs.Average(x => x.FinalRiskInf - x.OptimalRiskInf),
+            mean_excess_risk = r.Runs.Average(x => x.FinalRisk - x.OptimalRisk),
         };
         sink.WriteJson($"{prefix}_summary", summary);
-        var t = new ResultTable($"{o.Head} head: final alignment", "seeds", "steps", "mean", "sd", "min", "|mu|^2 / (1/(lam lambda1))", "R_inf - (t - lambda1)");
-        t.Add(o.Seeds, o.Steps, r.FinalMean, r.FinalStd, r.FinalMin, summary.mean_norm_sq_over_target, summary.mean_excess_R_inf);
+        var t = new ResultTable($"{o.Head} head: final alignment", "seeds", "steps", "mean", "sd", "min", "|M|^2 / target", o.Head == TrainHead.Linear && o.Rank == 1 ? "R_lin,L - min" : "R_inf - min");
+        t.Add(o.Seeds, o.Steps, r.FinalMean, r.FinalStd, r.FinalMin, summary.mean_norm_sq_over_target, summary.mean_excess_risk);
         return t;
     }
 
     public static ResultTable WriteSweep(IReadOnlyList<PcaExperiments.SweepPoint> pts, string over, OutputSink sink, string prefix = "sweep")
     {
-        var t = new ResultTable($"{prefix}_{over}", over, "mean_alignment", "sd", "min", "max", "mean_excess_R_inf", "lam", "lr", "steps", "seeds");
+        var t = new ResultTable($"{prefix}_{over}", over, "mean_alignment", "sd", "min", "max", "mean_excess_risk", "lam", "lr", "steps", "seeds");
         foreach (var p in pts)
             t.Add(p.Value, p.MeanAlignment, p.StdAlignment, p.MinAlignment, p.MaxAlignment, p.MeanExcessRisk, p.Options.Lam, p.Options.Lr, p.Options.Steps, p.Options.Seeds);
         sink.WriteTable(t);
