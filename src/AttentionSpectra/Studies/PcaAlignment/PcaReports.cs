@@ -27,6 +27,7 @@ public static class PcaReports
         }
         f.HorizontalLine(0.99, "0.99");
         f.Plot.Axes.SetLimitsY(0, 1.02);
+        f.Plot.Legend.Alignment = ScottPlot.Alignment.LowerRight;
         f.Save(sink, name);
     }
 
@@ -97,6 +98,7 @@ public static class PcaReports
         f1.Line(l.Angles, l.AngleRisk, "t - w'Sigma^2 w / w'Sigma w");
         f1.HorizontalLine(tr - l.Eigenvalues[0], "t - lambda_1 (global min)");
         f1.HorizontalLine(tr - l.Eigenvalues[1], "t - lambda_2 (saddle)");
+        f1.Plot.Legend.Alignment = ScottPlot.Alignment.UpperRight;
         f1.Save(sink, "landscape_angle");
         var f2 = new Figure($"Radial profile of R_inf (lam = {lam:G3})", "s", "R_inf(s u_i)");
         f2.Line(l.Radii, l.RadialRisk, "along u_1");
