@@ -66,8 +66,9 @@ public class LandscapeAndTrainingTests
     [Fact]
     public void DefaultSoftmaxSgdRunAlignsAbove099()
     {
-        // CLI default of `pca train` (reference config); 3 of its 10 seeds to keep the test fast.
-        var o = PcaTrainOptions.Reference(TrainHead.Softmax) with { Seeds = 3 };
+        // CLI default of `pca train` (reference config); 2 of its 10 seeds to keep the test within budget
+        // (the full 10-seed CLI run is reported in docs/study-a.md).
+        var o = PcaTrainOptions.Reference(TrainHead.Softmax) with { Seeds = 2 };
         Assert.Equal((5, 100, 0.1, 1e-4, 3000, 256), (o.D, o.L, o.Lam, o.Lr, o.Steps, o.Batch));
         var r = PcaExperiments.Train(o, 0);
         Assert.True(r.FinalMean > 0.99, $"mean final alignment {r.FinalMean}");
