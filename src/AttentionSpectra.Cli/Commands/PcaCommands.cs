@@ -107,7 +107,7 @@ public static class PcaCommands
             o.Validate();
             var sink = ctx.Sink("pca");
             var r = Ui.WithProgress(ctx, p => PcaExperiments.Train(o, ctx.Seed, p));
-            var t = PcaReports.WriteTrain(r, sink, $"train_{o.Head.ToString().ToLowerInvariant()}");
+            var t = PcaReports.WriteTrain(r, sink, $"train_{o.Head.ToString().ToLowerInvariant()}{(o.Rank > 1 ? $"_rank{o.Rank}" : "")}");
             Ui.Table(ctx, t);
             Ui.Files(ctx, sink);
             return 0;
@@ -150,7 +150,7 @@ public static class PcaCommands
             (ov == "L" ? o with { L = vals.Min() } : o with { D = vals.Min(), Rank = Math.Min(o.Rank, vals.Min()) }).Validate();
             var sink = ctx.Sink("pca");
             var pts = Ui.WithProgress(ctx, p => PcaExperiments.Sweep(o, ov, vals, scale, ctx.Seed, p));
-            Ui.Table(ctx, PcaReports.WriteSweep(pts, ov, sink, $"sweep_{o.Head.ToString().ToLowerInvariant()}"));
+            Ui.Table(ctx, PcaReports.WriteSweep(pts, ov, sink, $"sweep_{o.Head.ToString().ToLowerInvariant()}{(o.Rank > 1 ? $"_rank{o.Rank}" : "")}"));
             Ui.Files(ctx, sink);
             return 0;
         });

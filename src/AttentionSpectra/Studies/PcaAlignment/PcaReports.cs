@@ -42,7 +42,7 @@ public static class PcaReports
                 s.FinalNormSquared, s.TargetNormSquared, s.FinalRisk, s.OptimalRisk, s.Trace.Loss[^1]);
         sink.WriteTable(seeds);
         string metric = o.Rank == 1 ? "|cos(mu_t, u_1)|" : $"subspace alignment (rank {o.Rank})";
-        CurveFigure(sink, $"{prefix}_alignment", $"{o.Head} head, d={o.D}, L={o.L}, lam={o.Lam:G3}, lr={o.Lr:G3}, {o.Seeds} seeds",
+        CurveFigure(sink, $"{prefix}_alignment", $"{o.Head} head{(o.Rank > 1 ? $" (rank {o.Rank})" : "")}, d={o.D}, L={o.L}, lam={o.Lam:G3}, lr={o.Lr:G3}, {o.Seeds} seeds",
             metric, r.Alignment, r.Runs.Select(x => x.Trace.Alignment), o.Head.ToString().ToLowerInvariant());
         var summary = new
         {
