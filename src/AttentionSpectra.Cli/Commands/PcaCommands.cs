@@ -268,7 +268,7 @@ public static class PcaCommands
             PcaReports.WriteTrain(PcaExperiments.Train(softmax, ctx.Seed, p, "A: softmax SGD"), sink, "train_softmax"),
             PcaReports.WriteTrain(PcaExperiments.Train(infinite, ctx.Seed, p, "A: infinite GD"), sink, "train_infinite"),
             PcaReports.WriteTrain(PcaExperiments.Train(linear, ctx.Seed, p, "A: linear SGD"), sink, "train_linear"),
-            PcaReports.WriteSweep(PcaExperiments.Sweep(softmax with { Seeds = 3, Steps = 1500, Batch = 128 }, "L", [3, 10, 50], false, ctx.Seed, p),
+            PcaReports.WriteSweep(PcaExperiments.Sweep(softmax with { Seeds = 2, Steps = 1500, Batch = 128 }, "L", [3, 10, 50], false, ctx.Seed, p),
                 "L", sink, "sweep_softmax"),
             PcaReports.WriteIcl(IclExperiments.Train(icl, ctx.Seed, p, "A: ICL"), sink, "icl_train_softmax"),
         });
