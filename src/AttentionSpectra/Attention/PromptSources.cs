@@ -1,0 +1,242 @@
+using System.Numerics.Tensors;
+using AttentionSpectra.Numerics;
+
+namespace AttentionSpectra.Attention;
+
+/// <summary>Draws prompts X (L tokens in R^d, row-major L x d). Implementations are immutable and thread-safe;
+/// all randomness comes from the <see cref="Rng"/> passed in, and per-call scratch from the caller.</summary>
+public interface IPromptSource
+{
+    int Dimension { get; }
+    /// <summary>Scratch length (doubles) needed by <see cref="Sample"/> for prompts of length L.</summary>
+    int ScratchLength(int l);
+    void Sample(Rng rng, int l, Span<double> x, Span<double> scratch);
+}
+
+/// <summary>Tokens iid N(0, Sigma), sampled as x = C z with C the lower Cholesky factor of Sigma
+/// (or, when Sigma is diagonal, C = sqrt(diag)).</summary>
+public sealed class GaussianPromptSource : IPromptSource
+{
+    private readonly double[] _factor; // d x d (lower triangular unless _full), row-major, or d values when diagonal
+    private readonly bool _diagonal;
+    private readonly bool _full;
+    public int Dimension { get; }
+    public Matrix Sigma { get; }
+
+    public GaussianPromptSource(Matrix sigma)
+    {
+        ArgumentNullException.ThrowIfNull(sigma);
+        NumericsException.ThrowIfNotSquare(sigma, "Token covariance");
+        NumericsException.ThrowIfNotFinite(sigma, "Token covariance");
+        Sigma = sigma.Clone();
+        Dimension = sigma.Rows;
+        int d = Dimension;
+        bool diag = true;
+        for (int i = 0; i < d && diag; i++)
+            for (int j = 0; j < d; j++)
+                if (i != j && sigma[i, j] != 0) { diag = false; break; }
+        _diagonal = diag;
+        if (diag)
+        {
+            _factor = new double[d];
+            for (int i = 0; i < d; i++)
+            {
+                if (!(sigma[i, i] >= 0)) throw new NumericsException($"Token covariance has a negative variance at index {i}.");
+                _factor[i] = Math.Sqrt(sigma[i, i]);
+            }
+        }
+        else
+        {
+            _factor = Cholesky.Factor(sigma).Data;
+        }
+    }
+
+    private GaussianPromptSource(Matrix sigma, double[] factor)
+    {
+        Sigma = sigma; Dimension = sigma.Rows; _factor = factor; _full = true;
+    }
+
+    /// <summary>Tokens x = C z for a given square factor C (covariance C C'); works for singular covariances.</summary>
+    public static GaussianPromptSource FromFactor(Matrix c)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        NumericsException.ThrowIfNotSquare(c, "Covariance factor");
+        NumericsException.ThrowIfNotFinite(c, "Covariance factor");
+        return new GaussianPromptSource(Blas.Multiply(c, c, transB: true), (double[])c.Data.Clone());
+    }
+
+    public int ScratchLength(int l) => l * Dimension + FastNormal.ScratchLength(l * Dimension);
+
+    public void Sample(Rng rng, int l, Span<double> x, Span<double> scratch)
+    {
+        int d = Dimension;
+        if (x.Length < l * d) throw new ArgumentException("Prompt buffer too small.");
+        if (scratch.Length < ScratchLength(l)) throw new ArgumentException($"Scratch buffer too small (need {ScratchLength(l)}).");
+        if (_diagonal)
+        {
+            FastNormal.Fill(rng, x[..(l * d)], scratch);
+            for (int t = 0; t < l; t++) TensorPrimitives.Multiply(x.Slice(t * d, d), _factor, x.Slice(t * d, d));
+            return;
+        }
+        var zall = scratch[..(l * d)];
+        FastNormal.Fill(rng, zall, scratch[(l * d)..]);
+        ReadOnlySpan<double> c = _factor;
+        for (int t = 0; t < l; t++)
+        {
+            var z = zall.Slice(t * d, d);
+            var row = x.Slice(t * d, d);
+            if (_full) for (int i = 0; i < d; i++) row[i] = TensorPrimitives.Dot(c.Slice(i * d, d), z);
+            else for (int i = 0; i < d; i++) row[i] = TensorPrimitives.Dot(c.Slice(i * d, i + 1), z[..(i + 1)]);
+        }
+    }
+}
+
+/// <summary>In-context prompts of THEORY.md A: each prompt draws its own covariance
+/// Sigma = sum_{r=1..n} y_r y_r' with y_r ~ N(0, V), V = xi^2 I + theta v v' (|v| = 1), then L tokens
+/// x ~ N(0, Sigma), sampled as x = Y g with Y = [y_1..y_n] (d x n) and g ~ N(0, I_n).</summary>
+public sealed class SpikedWishartPromptSource : IPromptSource
+{
+    private readonly double[] _v;
+    public int Dimension { get; }
+    public int N { get; }
+    public double Xi { get; }
+    public double Theta { get; }
+    public ReadOnlySpan<double> Spike => _v;
+
+    public SpikedWishartPromptSource(ReadOnlySpan<double> v, int n, double xi, double theta)
+    {
+        if (v.Length < 1) throw new ArgumentException("Spike direction must have dimension >= 1.");
+        if (n < 1) throw new ArgumentException($"ICL Wishart degrees of freedom n must be >= 1 (got {n}).");
+        if (!(xi > 0) || !double.IsFinite(xi)) throw new ArgumentException($"ICL noise level xi must be positive (got {xi}).");
+        if (!(theta >= 0) || !double.IsFinite(theta)) throw new ArgumentException($"ICL spike strength theta must be >= 0 (got {theta}).");
+        double norm = TensorPrimitives.Norm(v);
+        if (!(norm > 0) || !double.IsFinite(norm)) throw new ArgumentException("Spike direction must be non-zero and finite.");
+        _v = new double[v.Length];
+        TensorPrimitives.Divide(v, norm, _v);
+        Dimension = v.Length; N = n; Xi = xi; Theta = theta;
+    }
+
+    public int ScratchLength(int l) => Dimension * N + l * N + FastNormal.ScratchLength(Math.Max(l * N, N * (Dimension + 1)));
+
+    public void Sample(Rng rng, int l, Span<double> x, Span<double> scratch)
+    {
+        int d = Dimension, n = N;
+        var y = scratch[..(n * d)];          // row r = y_r
+        var gall = scratch.Slice(n * d, l * n);
+        var tmp = scratch[(n * d + l * n)..];
+        double st = Math.Sqrt(Theta);
+        // y_r = xi g_r + sqrt(theta) s_r v: draw n*d + n normals (the n spike coefficients into gall's first n slots).
+        FastNormal.Fill(rng, y, tmp);
+        TensorPrimitives.Multiply(y, Xi, y);
+        FastNormal.Fill(rng, gall[..n], tmp);
+        for (int r = 0; r < n; r++)
+        {
+            var yr = y.Slice(r * d, d);
+            TensorPrimitives.MultiplyAdd(_v, st * gall[r], yr, yr);
+        }
+        FastNormal.Fill(rng, gall, tmp);
+        for (int t = 0; t < l; t++)
+        {
+            var g = gall.Slice(t * n, n);
+            var row = x.Slice(t * d, d);
+            row.Clear();
+            for (int r = 0; r < n; r++) TensorPrimitives.MultiplyAdd(y.Slice(r * d, d), g[r], row, row);
+        }
+    }
+}
+
+/// <summary>Prompts of L tokens drawn uniformly with replacement from the rows of a data matrix.</summary>
+public sealed class DatasetPromptSource : IPromptSource
+{
+    private readonly Matrix _data;
+    public int Dimension => _data.Cols;
+    public DatasetPromptSource(Matrix data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.Rows < 2) throw new ArgumentException("Dataset needs at least two rows.");
+        NumericsException.ThrowIfNotFinite(data, "Dataset");
+        _data = data;
+    }
+    public int ScratchLength(int l) => 0;
+    public void Sample(Rng rng, int l, Span<double> x, Span<double> scratch)
+    {
+        int d = Dimension;
+        for (int t = 0; t < l; t++) _data.RowReadOnly(rng.NextInt(_data.Rows)).CopyTo(x.Slice(t * d, d));
+    }
+}
+
+/// <summary>Mini-batch loss and gradient of a head over fresh prompts, parallel over fixed chunks of the batch
+/// with per-chunk accumulators reduced in chunk order, so results do not depend on thread scheduling.
+/// Prompt b of a step is drawn from <c>stepRng.Split(b)</c>.</summary>
+public sealed class BatchGradient
+{
+    private const int Chunks = 8;
+    private readonly IPromptSource _source;
+    private readonly HeadKind _kind;
+    private readonly int _l, _d, _k, _batch;
+    private readonly double _lam;
+    private readonly HeadWorkspace[] _ws;
+    private readonly double[][] _x, _scratch, _grad;
+    private readonly double[] _loss;
+    private readonly int _chunks;
+
+    public BatchGradient(IPromptSource source, HeadKind kind, int l, int k, double lam, int batch)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (l < 1) throw new ArgumentException($"Prompt length L must be >= 1 (got {l}).");
+        if (k < 1) throw new ArgumentException($"Rank k must be >= 1 (got {k}).");
+        if (batch < 1) throw new ArgumentException($"Batch size must be >= 1 (got {batch}).");
+        if (!(lam > 0) || !double.IsFinite(lam)) throw new ArgumentException($"lam must be positive and finite (got {lam}).");
+        _source = source; _kind = kind; _l = l; _d = source.Dimension; _k = k; _lam = lam; _batch = batch;
+        _chunks = Math.Min(Chunks, batch);
+        _ws = new HeadWorkspace[_chunks]; _x = new double[_chunks][]; _scratch = new double[_chunks][]; _grad = new double[_chunks][];
+        _loss = new double[_chunks];
+        for (int c = 0; c < _chunks; c++)
+        {
+            _ws[c] = new HeadWorkspace(l, _d, k);
+            _x[c] = new double[l * _d];
+            _scratch[c] = new double[Math.Max(1, source.ScratchLength(l))];
+            _grad[c] = new double[k * _d];
+        }
+    }
+
+    /// <summary>Mean loss over the batch; writes the mean gradient (k x d) into <paramref name="grad"/>.</summary>
+    public double Compute(ReadOnlySpan<double> m, Span<double> grad, Rng stepRng, bool parallel = true)
+    {
+        if (m.Length != _k * _d) throw new ArgumentException($"Parameter buffer must have length k*d = {_k * _d}.");
+        if (grad.Length != _k * _d) throw new ArgumentException($"Gradient buffer must have length k*d = {_k * _d}.");
+        double[] mArr = m.ToArray();
+        double inv = 1.0 / _batch;
+        void Chunk(int c)
+        {
+            int lo = (int)((long)_batch * c / _chunks), hi = (int)((long)_batch * (c + 1) / _chunks);
+            var g = _grad[c]; Array.Clear(g);
+            double loss = 0;
+            for (int b = lo; b < hi; b++)
+            {
+                var rng = stepRng.Split((ulong)b);
+                _source.Sample(rng, _l, _x[c], _scratch[c]);
+                loss += AttentionHead.LossAndGradient(_kind, _x[c], _l, _d, mArr, _k, _lam, g, inv, _ws[c]);
+            }
+            _loss[c] = loss;
+        }
+        if (parallel && _chunks > 1)
+        {
+            try { Parallel.For(0, _chunks, Chunk); }
+            catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerExceptions[0]).Throw();
+                throw;
+            }
+        }
+        else for (int c = 0; c < _chunks; c++) Chunk(c);
+        grad.Clear();
+        double total = 0;
+        for (int c = 0; c < _chunks; c++)
+        {
+            TensorPrimitives.Add(grad, _grad[c], grad);
+            total += _loss[c];
+        }
+        return total * inv;
+    }
+}

@@ -1,0 +1,62 @@
+using System.Numerics.Tensors;
+using AttentionSpectra.Numerics;
+
+namespace AttentionSpectra.Studies.PcaAlignment;
+
+/// <summary>Which risk a run optimises: SGD on fresh finite prompts with the softmax or linear head, or
+/// deterministic GD on the closed-form infinite-prompt risk.</summary>
+public enum TrainHead { Softmax, Linear, Infinite }
+
+/// <summary>Recorded trajectory of one training run (one seed).</summary>
+public sealed record TrainTrace(int[] Steps, double[] Alignment, double[] Loss, double[] NormSquared, double[] FinalParameters);
+
+/// <summary>Gradient-descent loop shared by all studies. <paramref name="lossGrad"/> writes the gradient of the
+/// objective at the parameters into its third argument and returns the (mini-batch) loss.</summary>
+public static class Trainer
+{
+    public delegate double LossGradient(ReadOnlySpan<double> parameters, Rng stepRng, Span<double> grad);
+
+    public static TrainTrace Run(LossGradient lossGrad, double[] init, int k, int d, double lr, int steps, int recordEvery,
+        IReadOnlyList<double[]> reference, Rng rng, Action<int>? onRecord = null)
+    {
+        ArgumentNullException.ThrowIfNull(lossGrad);
+        if (init.Length != k * d) throw new ArgumentException($"Initial parameters must have k*d = {k * d} values.");
+        if (!(lr > 0) || !double.IsFinite(lr)) throw new ArgumentException($"Learning rate must be positive and finite (got {lr}).");
+        if (steps < 1) throw new ArgumentException($"Number of steps must be >= 1 (got {steps}).");
+        if (recordEvery < 1) throw new ArgumentException("recordEvery must be >= 1.");
+        var m = (double[])init.Clone();
+        var g = new double[m.Length];
+        var st = new List<int>(); var al = new List<double>(); var lo = new List<double>(); var nr = new List<double>();
+        void Record(int step, double loss)
+        {
+            st.Add(step);
+            al.Add(Subspace.Alignment(m, k, d, reference));
+            lo.Add(loss);
+            nr.Add(TensorPrimitives.Dot(m, m));
+            onRecord?.Invoke(step);
+        }
+        double acc = 0; int accN = 0;
+        double first = lossGrad(m, rng.Split(0), g);
+        Record(0, first);
+        for (int s = 1; s <= steps; s++)
+        {
+            double loss = s == 1 ? first : lossGrad(m, rng.Split((ulong)(s - 1)), g);
+            TensorPrimitives.MultiplyAdd(g, -lr, m, m);
+            if (!AllFinite(m))
+                throw new ArgumentException($"Training diverged at step {s} (non-finite parameters): lower the learning rate or lam.");
+            acc += loss; accN++;
+            if (s % recordEvery == 0 || s == steps)
+            {
+                Record(s, acc / accN);
+                acc = 0; accN = 0;
+            }
+        }
+        return new TrainTrace(st.ToArray(), al.ToArray(), lo.ToArray(), nr.ToArray(), m);
+    }
+
+    private static bool AllFinite(ReadOnlySpan<double> x)
+    {
+        foreach (var v in x) if (!double.IsFinite(v)) return false;
+        return true;
+    }
+}
