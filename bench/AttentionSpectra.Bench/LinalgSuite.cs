@@ -6,7 +6,7 @@ namespace AttentionSpectra.Bench;
 
 /// <summary>Linear-algebra core benchmark: dgemm 2000^3 (GFLOP/s), eigvalsh and eigh n = 1000/2000 with whatever
 /// SymmetricEigen implementation is on the branch, best-of-N wall time. One JSON object per line on stdout.
-/// Usage: linalg [--reps N] [--gemm-n N] [--eig-sizes 1000,2000] [--only gemm|syrk|eig|chol|rng|shapes]
+/// Usage: linalg [--reps N] [--gemm-n N] [--eig-sizes 1000,2000] [--only gemm|syrk|eig|chol|rng|shapes] [--max-seconds S]
 ///        linalg tune   (sweeps kernel and KC/MC on gemm 2000^3)</summary>
 public sealed class LinalgSuite : IBenchSuite
 {
@@ -16,6 +16,7 @@ public sealed class LinalgSuite : IBenchSuite
     public int Run(string[] args)
     {
         int reps = 3, gemmN = 2000;
+        _maxSeconds = 20;
         int[] eigSizes = [1000, 2000];
         string? only = null;
         bool tune = false;
@@ -27,6 +28,7 @@ public sealed class LinalgSuite : IBenchSuite
                 case "--gemm-n": gemmN = int.Parse(args[++i]); break;
                 case "--eig-sizes": eigSizes = args[++i].Split(',').Select(int.Parse).ToArray(); break;
                 case "--only": only = args[++i]; break;
+                case "--max-seconds": _maxSeconds = double.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
                 case "tune": tune = true; break;
                 default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
             }
@@ -120,10 +122,15 @@ public sealed class LinalgSuite : IBenchSuite
                 }
     }
 
+    private static double _maxSeconds = 20;
+
+    /// <summary>Best of (warm-up + reps) wall times; if the warm-up alone exceeds --max-seconds it is the only run.</summary>
     private static double Best(int reps, Action f)
     {
+        var sw0 = Stopwatch.StartNew();
         f(); // warm-up (JIT, buffers)
-        double best = double.PositiveInfinity;
+        double best = sw0.Elapsed.TotalSeconds;
+        if (best > _maxSeconds) return best;
         for (int r = 0; r < Math.Max(1, reps); r++)
         {
             var sw = Stopwatch.StartNew();

@@ -3,7 +3,7 @@ using System.Numerics.Tensors;
 namespace AttentionSpectra.Numerics;
 
 /// <summary>Cholesky factorisation A = L L' of a symmetric positive-definite matrix. Blocked right-looking algorithm:
-/// unblocked factor of each NB x NB diagonal block, row-parallel triangular solve for the panel below it, and a
+/// unblocked factor of each NB x NB diagonal block, the panel below it as A21 inv(L11)' (triangular inverse + GEMM), and a
 /// SYRK-style trailing update (lower-triangle tiles only) with the packed SIMD GEMM kernel.</summary>
 public static class Cholesky
 {
@@ -20,6 +20,8 @@ public static class Cholesky
         var l = new Matrix(n, n);
         for (int i = 0; i < n; i++) a.RowReadOnly(i)[..(i + 1)].CopyTo(l.Row(i));
         double[] w = l.Data;
+        var linv = new double[BlockSize * BlockSize];
+        var panel = new double[Math.Max(0, n - Math.Min(n, BlockSize)) * Math.Min(n, BlockSize)];
         for (int j0 = 0; j0 < n; j0 += BlockSize)
         {
             int jb = Math.Min(BlockSize, n - j0), j1 = j0 + jb;
@@ -36,26 +38,39 @@ public static class Cholesky
             }
             int rest = n - j1;
             if (rest == 0) break;
-            // 2. Panel L21 = A21 L11^{-T}: forward substitution, rows independent.
-            void SolveRows(int r0, int r1)
+            // 2. Panel L21 = A21 L11^{-T} = A21 inv(L11)': invert the small triangular block, then one GEMM.
+            InvertLower(w, j0, jb, n, linv);
+            fixed (double* p = w, pt = panel, pi = linv)
             {
-                for (int i = r0; i < r1; i++)
-                    for (int j = j0; j < j1; j++)
-                        w[i * n + j] = (w[i * n + j] - TensorPrimitives.Dot(new ReadOnlySpan<double>(w, i * n + j0, j - j0),
-                            new ReadOnlySpan<double>(w, j * n + j0, j - j0))) / w[j * n + j];
+                for (int i = 0; i < rest; i++)
+                    new ReadOnlySpan<double>(w, (j1 + i) * n + j0, jb).CopyTo(new Span<double>(pt + (nint)i * jb, jb));
+                GemmCore.Run(rest, jb, jb, pt, jb, false, pi, jb, true, p + j1 * n + j0, n, 1.0, 0.0);
             }
-            if ((long)rest * jb * jb >= 1L << 20)
-            {
-                int chunks = Math.Min(Environment.ProcessorCount * 4, rest);
-                Parallel.For(0, chunks, t => SolveRows(j1 + (int)((long)rest * t / chunks), j1 + (int)((long)rest * (t + 1) / chunks)));
-            }
-            else SolveRows(j1, n);
             // 3. Trailing update A22 -= L21 L21' (lower triangle; entries above the diagonal are scratch, cleared below).
             fixed (double* p = w)
                 GemmCore.Run(rest, rest, jb, p + j1 * n + j0, n, false, p + j1 * n + j0, n, true, p + j1 * n + j1, n, -1.0, 1.0, lowerOnly: true);
         }
         for (int i = 0; i < n; i++) l.Row(i)[(i + 1)..].Clear();
         return l;
+    }
+
+    /// <summary>inv(L11) of the jb x jb lower-triangular diagonal block at (j0, j0) of w (row stride n) into dst (jb x jb,
+    /// lower, row stride jb): row i of inv(L) = -(sum_{p&lt;i} L[i,p] inv(L)[p,:]) / L[i,i], inv(L)[i,i] = 1 / L[i,i].</summary>
+    private static void InvertLower(double[] w, int j0, int jb, int n, double[] dst)
+    {
+        Array.Clear(dst, 0, jb * jb);
+        for (int i = 0; i < jb; i++)
+        {
+            var row = dst.AsSpan(i * jb, i + 1);
+            for (int p = 0; p < i; p++)
+            {
+                double lip = w[(j0 + i) * n + j0 + p];
+                if (lip != 0) TensorPrimitives.MultiplyAdd<double>(new ReadOnlySpan<double>(dst, p * jb, p + 1), lip, row[..(p + 1)], row[..(p + 1)]);
+            }
+            double inv = 1.0 / w[(j0 + i) * n + j0 + i];
+            TensorPrimitives.Multiply<double>(row, -inv, row);
+            row[i] = inv;
+        }
     }
 
     /// <summary>Solve A x = b given L from <see cref="Factor"/>.</summary>
