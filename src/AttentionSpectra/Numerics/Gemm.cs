@@ -157,14 +157,14 @@ internal static unsafe class GemmCore
     private static void Direct(int m, int n, int k, View a, View b, double* c, nint ldc, double alpha, double beta, bool lowerOnly)
     {
         bool bRowsContiguous = b.Cs == 1;
-        double[]? tmp = bRowsContiguous ? new double[n] : null;
+        Span<double> tmp = !bRowsContiguous ? default : n <= 1024 ? stackalloc double[n] : new double[n];
         for (int i = 0; i < m; i++)
         {
             int nEnd = lowerOnly ? Math.Min(n, i + 1) : n;
             double* ci = c + i * ldc;
             if (bRowsContiguous)
             {
-                var acc = tmp.AsSpan(0, nEnd);
+                var acc = tmp[..nEnd];
                 acc.Clear();
                 for (int p = 0; p < k; p++)
                 {
@@ -296,15 +296,29 @@ internal static unsafe class GemmCore
                     for (; i < mr; i++) dp[i] = 0;
                 }
             }
+            else if (rows == mr && mr == 8)
+            {
+                // Row-major A: gather one column of the 8-row sliver per p (8 sequential read streams, contiguous writes).
+                double* s0 = a.P + ir * a.Rs;
+                nint rs = a.Rs;
+                for (int p = 0; p < kc; p++)
+                {
+                    double* dp = d + p * 8;
+                    double* sp = s0 + p;
+                    dp[0] = sp[0]; dp[1] = sp[rs]; dp[2] = sp[2 * rs]; dp[3] = sp[3 * rs];
+                    dp[4] = sp[4 * rs]; dp[5] = sp[5 * rs]; dp[6] = sp[6 * rs]; dp[7] = sp[7 * rs];
+                }
+            }
             else
             {
-                for (int i = 0; i < rows; i++)
+                for (int p = 0; p < kc; p++)
                 {
-                    double* s = a.P + (ir + i) * a.Rs;
-                    for (int p = 0; p < kc; p++) d[p * mr + i] = s[p];
+                    double* dp = d + p * mr;
+                    double* sp = a.P + ir * a.Rs + p;
+                    int i = 0;
+                    for (; i < rows; i++) dp[i] = sp[i * a.Rs];
+                    for (; i < mr; i++) dp[i] = 0;
                 }
-                for (int i = rows; i < mr; i++)
-                    for (int p = 0; p < kc; p++) d[p * mr + i] = 0;
             }
         }
     }
