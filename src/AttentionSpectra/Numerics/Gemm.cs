@@ -65,10 +65,26 @@ internal static unsafe class GemmCore
         set { value.Validate(); _config = value; }
     }
 
+    /// <summary>Upper bound on the threads one GEMM call uses (default: all cores). Callers that already run
+    /// independent trials in parallel may set it to 1.</summary>
+    internal static int MaxThreads { get; set; } = Environment.ProcessorCount;
+
     /// <summary>Below this many multiply-adds (m n k) the direct loop is used (no packing).</summary>
     internal const long DirectThreshold = 24 * 24 * 24;
     /// <summary>Below this many multiply-adds the work stays on the calling thread.</summary>
     internal const long ParallelThreshold = 96 * 96 * 96;
+
+    private static readonly GemmConfig? Alt6x32 = Avx512F.IsSupported ? GemmConfig.For(GemmKernelKind.Avx512x6x32) : null;
+
+    /// <summary>The process-wide config, except that for narrow outputs the AVX-512 6 x 32 tile replaces 8 x 24 when it
+    /// pads less (e.g. n = 32 or 64 panels: 8 x 24 would compute 48 or 72 columns).</summary>
+    private static GemmConfig PickConfig(int m, int n)
+    {
+        var cfg = _config;
+        if (Alt6x32 == null || cfg.Kind != GemmKernelKind.Avx512x8x24 || n >= 512) return cfg;
+        double Waste(int mr, int nr) => (double)((m + mr - 1) / mr * mr) * ((n + nr - 1) / nr * nr) / ((double)m * n);
+        return Waste(6, 32) < Waste(8, 24) - 0.05 ? Alt6x32 : cfg;
+    }
 
     internal static GemmKernelKind DefaultKind()
     {
@@ -94,7 +110,7 @@ internal static unsafe class GemmCore
         double* c, nint ldc, double alpha, double beta, bool lowerOnly = false, bool allowParallel = true, GemmConfig? config = null)
     {
         if (m == 0 || n == 0) return;
-        var cfg = config ?? _config;
+        var cfg = config ?? PickConfig(m, n);
         if (k == 0 || alpha == 0)
         {
             ScaleC(m, n, c, ldc, beta, lowerOnly);
@@ -108,7 +124,7 @@ internal static unsafe class GemmCore
             Direct(m, n, k, va, vb, c, ldc, alpha, beta, lowerOnly);
             return;
         }
-        int threads = allowParallel && work >= ParallelThreshold ? Math.Min(Environment.ProcessorCount, 64) : 1;
+        int threads = allowParallel && work >= ParallelThreshold ? Math.Clamp(MaxThreads, 1, 64) : 1;
         if (threads <= 1)
         {
             Serial(cfg, m, n, k, va, vb, c, ldc, alpha, beta, lowerOnly, 0);
@@ -307,6 +323,17 @@ internal static unsafe class GemmCore
                     double* sp = s0 + p;
                     dp[0] = sp[0]; dp[1] = sp[rs]; dp[2] = sp[2 * rs]; dp[3] = sp[3 * rs];
                     dp[4] = sp[4 * rs]; dp[5] = sp[5 * rs]; dp[6] = sp[6 * rs]; dp[7] = sp[7 * rs];
+                }
+            }
+            else if (rows == mr && mr == 6)
+            {
+                double* s0 = a.P + ir * a.Rs;
+                nint rs = a.Rs;
+                for (int p = 0; p < kc; p++)
+                {
+                    double* dp = d + p * 6;
+                    double* sp = s0 + p;
+                    dp[0] = sp[0]; dp[1] = sp[rs]; dp[2] = sp[2 * rs]; dp[3] = sp[3 * rs]; dp[4] = sp[4 * rs]; dp[5] = sp[5 * rs];
                 }
             }
             else
