@@ -90,6 +90,23 @@ public class GemmTests
                         GemmCore.Run(m, n, k, pa, a.Cols, ta, pb, b.Cols, tb, pc, n, 0.75, -1.25, allowParallel: parallel, config: cfg);
                     AssertClose(Naive(a, b, c0, 0.75, -1.25, ta, tb), c);
                 }
+        // lower-triangle (SYRK) mode with the same kernel: every entry on or below the diagonal must be exact,
+        // entries above it are scratch.
+        foreach (var (n, k) in new[] { (61, 97), (150, 33) })
+            foreach (bool trans in new[] { false, true })
+                foreach (bool parallel in new[] { false, true })
+                {
+                    var a = trans ? Random(rng, k, n) : Random(rng, n, k);
+                    var c0 = Random(rng, n, n);
+                    var c = c0.Clone();
+                    fixed (double* pa = a.Data, pc = c.Data)
+                        GemmCore.Run(n, n, k, pa, a.Cols, trans, pa, a.Cols, !trans, pc, n, 1.5, 0.5, lowerOnly: true, allowParallel: parallel, config: cfg);
+                    var expected = Naive(a, a, c0, 1.5, 0.5, trans, !trans);
+                    double scale = expected.Data.Max(Math.Abs);
+                    for (int i = 0; i < n; i++)
+                        for (int j = 0; j <= i; j++)
+                            Assert.True(Math.Abs(expected[i, j] - c[i, j]) <= 1e-12 * scale, $"lower ({i},{j})");
+                }
     }
 
     [Fact]
