@@ -49,8 +49,9 @@ def main():
     load_avg = os.getloadavg() if hasattr(os, "getloadavg") else ("?",)
     L.append("# Linear-algebra benchmark: AttentionSpectra managed core vs numpy/scipy\n")
     L.append(f"- Command: `{a.command.strip()}` (from the repository root)  ")
-    L.append(f"- Date: {now}; CPU: {cpu_model()}, {os.cpu_count()} cores; load average at report time: "
-             + ", ".join(f"{x:.2f}" for x in load_avg) + "  ")
+    L.append(f"- Date: {now}; CPU: {cpu_model()}, {os.cpu_count()} cores; load average (1, 5, 15 min) at start: "
+             + os.environ.get("LINALG_LOAD_START", "?") + ", at report time: " + ", ".join(f"{x:.2f}" for x in load_avg)
+             + " (a load well above 2 means other processes shared the 2 cores: wall times are then inflated)  ")
     L.append(f"- C#: .NET {env.get('runtime', '?')}, GEMM kernel {env.get('kernel', '?')} (MR x NR = {env.get('mr')} x {env.get('nr')}, "
              f"KC={env.get('kc')}, MC={env.get('mc')}, NC={env.get('nc')}); SymmetricEigen = implementation on the branch  ")
     L.append("- Times are best-of-N wall clock (warm-up included as a sample; a single run when one run is very long). "

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One-shot linear-algebra benchmark: AttentionSpectra's managed core (C# suite `linalg`) against numpy/scipy in three
 # BLAS/LAPACK configurations, all in one run; writes bench/RESULTS-linalg.md. Target: < 10 minutes on 2 cores.
-#   bench/linalg/run.sh [--reps N] [--quick]
+#   bench/linalg/run.sh [--reps N] [--eig-sizes 1000,2000] [--quick]
 # Configurations (selected per process with LD_LIBRARY_PATH, the system-wide alternatives are left untouched):
 #   numpy-shipped   : Debian's default libblas.so.3/liblapack.so.3 (reference BLAS/LAPACK)
 #   openblas        : libopenblas0-pthread (installed with apt-get if missing), default core detection
@@ -9,17 +9,20 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
+ARGS="$*"
 REPS=3; EIG="1000,2000"; GEMMN=2000
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --reps) REPS="$2"; shift 2 ;;
+    --eig-sizes) EIG="$2"; shift 2 ;;
     --quick) REPS=1; EIG="500,1000"; GEMMN=1000; shift ;;
-    *) echo "usage: $0 [--reps N] [--quick]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--reps N] [--eig-sizes LIST] [--quick]" >&2; exit 2 ;;
   esac
 done
 PY=/usr/bin/python3
 LIB=/usr/lib/x86_64-linux-gnu
 OUT="$(mktemp -d /tmp/linalg-bench.XXXXXX)"
+export LINALG_LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
 echo "raw results in $OUT" >&2
 
 # --- OpenBLAS (install if missing, then restore the previous alternatives so the system default is unchanged) ---
@@ -60,6 +63,6 @@ if [[ -e $LIB/openblas-pthread/libopenblas.so.0 ]]; then
   run_py openblas-skx "$LIB/openblas-pthread" OPENBLAS_CORETYPE=SkylakeX
 fi
 
-$PY bench/linalg/report.py "$OUT/csharp.jsonl" "$OUT/numpy.jsonl" --command "bench/linalg/run.sh $*" > bench/RESULTS-linalg.md
+$PY bench/linalg/report.py "$OUT/csharp.jsonl" "$OUT/numpy.jsonl" --command "bench/linalg/run.sh $ARGS" > bench/RESULTS-linalg.md
 echo "wrote bench/RESULTS-linalg.md" >&2
 cat bench/RESULTS-linalg.md
