@@ -69,6 +69,13 @@ internal static unsafe class GemmCore
     /// independent trials in parallel may set it to 1.</summary>
     internal static int MaxThreads { get; set; } = Environment.ProcessorCount;
 
+    internal enum RowParallelSchedule { SharedB, StaticSplit }
+
+    /// <summary>How tall problems are parallelised: shared packed B + dynamic row blocks (default) or a static split
+    /// of C into one independent row block per thread (each packing its own B).</summary>
+    internal static RowParallelSchedule RowSchedule { get; set; } =
+        Environment.GetEnvironmentVariable("ATTNSPEC_GEMM_STATIC_SPLIT") == "1" ? RowParallelSchedule.StaticSplit : RowParallelSchedule.SharedB;
+
     /// <summary>Below this many multiply-adds (m n k) the direct loop is used (no packing).</summary>
     internal const long DirectThreshold = 24 * 24 * 24;
     /// <summary>Below this many multiply-adds the work stays on the calling thread.</summary>
@@ -130,8 +137,13 @@ internal static unsafe class GemmCore
             Serial(cfg, m, n, k, va, vb, c, ldc, alpha, beta, lowerOnly, 0);
             return;
         }
-        // Split C into independent blocks: rows (area-balanced for a lower triangle) or columns.
         bool byRows = lowerOnly || m >= n;
+        if (byRows && RowSchedule == RowParallelSchedule.SharedB)
+        {
+            ParallelRows(cfg, m, n, k, va, vb, c, ldc, alpha, beta, lowerOnly, threads);
+            return;
+        }
+        // Otherwise split C into independent blocks: rows (area-balanced for a lower triangle) or columns.
         int extent = byRows ? m : n, unit = byRows ? cfg.MR : cfg.NR;
         int chunks = Math.Max(1, Math.Min(threads, (extent + unit - 1) / unit));
         var bounds = new int[chunks + 1];
@@ -207,7 +219,7 @@ internal static unsafe class GemmCore
         }
     }
 
-    [ThreadStatic] private static double[]? _packA, _packB;
+    [ThreadStatic] private static double[]? _packA, _packB, _packBShared;
 
     private static double* Aligned(ref double[]? buf, int length)
     {
@@ -227,9 +239,6 @@ internal static unsafe class GemmCore
         int ncMax = Math.Min(NC, (n + nr - 1) / nr * nr);
         double* packA = Aligned(ref _packA, mcMax * kcMax);
         double* packB = Aligned(ref _packB, ncMax * kcMax);
-        double* edge = stackalloc double[8 * 32 + 8];
-        edge = (double*)(((nint)edge + 63) & ~(nint)63);
-        var kind = cfg.Kind;
 
         for (int jc = 0; jc < n; jc += NC)
         {
@@ -247,30 +256,90 @@ internal static unsafe class GemmCore
                     int mc = Math.Min(MC, m - ic);
                     if (lowerOnly && jc > ic + mc - 1 + diag) continue;
                     PackA(a.Offset(ic, pc), mc, kc, mr, packA);
-                    for (int jr = 0; jr < ncUse; jr += nr)
+                    Macro(cfg, mc, ncUse, kc, packA, packB, c + ic * ldc + jc, ldc, alpha, betaEff, lowerOnly, ic + diag - jc);
+                }
+            }
+        }
+    }
+
+    /// <summary>Row-parallel driver with a shared packed B: for each (jc, pc) the threads pack disjoint NR panels of
+    /// the KC x NC panel of op(B) into one buffer, then take MC row blocks of C dynamically (each packing its own A
+    /// block). Load-balances SYRK's triangle and copes with a core that is busy with something else.</summary>
+    private static void ParallelRows(GemmConfig cfg, int m, int n, int k, View a, View b, double* c, nint ldc, double alpha, double beta, bool lowerOnly, int threads)
+    {
+        int mr = cfg.MR, nr = cfg.NR, KC = cfg.KC, NC = cfg.NC;
+        // at least ~3 row blocks per thread so that the dynamic schedule can balance
+        int mc = Math.Min(cfg.MC, Math.Max(mr, (m + 3 * threads * mr - 1) / (3 * threads * mr) * mr));
+        int kcMax = Math.Min(KC, k);
+        int ncMax = Math.Min(NC, (n + nr - 1) / nr * nr);
+        nint packB = (nint)Aligned(ref _packBShared, ncMax * kcMax);
+        nint pa = (nint)a.P, pb = (nint)b.P, pcC = (nint)c;
+        nint aRs = a.Rs, aCs = a.Cs, bRs = b.Rs, bCs = b.Cs;
+        var opts = new ParallelOptions { MaxDegreeOfParallelism = threads };
+        for (int jc = 0; jc < n; jc += NC)
+        {
+            int nc = Math.Min(NC, n - jc);
+            if (lowerOnly && jc > m - 1) break;
+            int ncUse = lowerOnly ? Math.Min(nc, m - jc) : nc;
+            int panels = (ncUse + nr - 1) / nr;
+            for (int pc = 0; pc < k; pc += KC)
+            {
+                int kc = Math.Min(KC, k - pc);
+                double betaEff = pc == 0 ? beta : 1.0;
+                int jcc = jc, pcc = pc;
+                int packTasks = Math.Min(threads, panels);
+                Parallel.For(0, packTasks, opts, t =>
+                {
+                    int p0 = (int)((long)panels * t / packTasks), p1 = (int)((long)panels * (t + 1) / packTasks);
+                    if (p1 <= p0) return;
+                    var B = new View((double*)pb, bRs, bCs);
+                    int col0 = p0 * nr, cols = Math.Min(ncUse - col0, (p1 - p0) * nr);
+                    PackB(B.Offset(pcc, jcc + col0), kc, cols, nr, (double*)packB + (nint)col0 * kc);
+                });
+                int blocks = (m + mc - 1) / mc;
+                Parallel.For(0, blocks, opts, blk =>
+                {
+                    int ic = blk * mc, mcc = Math.Min(mc, m - ic);
+                    if (lowerOnly && jcc > ic + mcc - 1) return;
+                    var A = new View((double*)pa, aRs, aCs);
+                    double* packA = Aligned(ref _packA, mc * kcMax);
+                    PackA(A.Offset(ic, pcc), mcc, kc, mr, packA);
+                    Macro(cfg, mcc, ncUse, kc, packA, (double*)packB, (double*)pcC + ic * ldc + jcc, ldc, alpha, betaEff, lowerOnly, ic - jcc);
+                });
+            }
+        }
+    }
+
+    /// <summary>Macro-kernel: the jr/ir loops over an mc x ncUse block of C with packed A (mc x kc) and B (kc x ncUse).
+    /// <paramref name="diagOff"/> = global row minus global column of the block's corner (lower-triangle skipping).</summary>
+    private static void Macro(GemmConfig cfg, int mc, int ncUse, int kc, double* packA, double* packB, double* cBlock, nint ldc,
+        double alpha, double betaEff, bool lowerOnly, int diagOff)
+    {
+        int mr = cfg.MR, nr = cfg.NR;
+        var kind = cfg.Kind;
+        double* edge = stackalloc double[8 * 32 + 8];
+        edge = (double*)(((nint)edge + 63) & ~(nint)63);
+        for (int jr = 0; jr < ncUse; jr += nr)
+        {
+            int nrr = Math.Min(nr, ncUse - jr);
+            double* bp = packB + (nint)jr * kc;
+            for (int ir = 0; ir < mc; ir += mr)
+            {
+                int mrr = Math.Min(mr, mc - ir);
+                if (lowerOnly && jr > ir + mrr - 1 + diagOff) continue;
+                double* ap = packA + (nint)ir * kc;
+                double* cp = cBlock + ir * ldc + jr;
+                if (mrr == mr && nrr == nr)
+                    Tile(kind, kc, ap, bp, cp, ldc, alpha, betaEff);
+                else
+                {
+                    Tile(kind, kc, ap, bp, edge, nr, 1.0, 0.0);
+                    for (int i = 0; i < mrr; i++)
                     {
-                        int nrr = Math.Min(nr, ncUse - jr);
-                        double* bp = packB + (nint)jr * kc;
-                        for (int ir = 0; ir < mc; ir += mr)
-                        {
-                            int mrr = Math.Min(mr, mc - ir);
-                            if (lowerOnly && jc + jr > ic + ir + mrr - 1 + diag) continue;
-                            double* ap = packA + (nint)ir * kc;
-                            double* cp = c + (ic + ir) * ldc + jc + jr;
-                            if (mrr == mr && nrr == nr)
-                                Tile(kind, kc, ap, bp, cp, ldc, alpha, betaEff);
-                            else
-                            {
-                                Tile(kind, kc, ap, bp, edge, nr, 1.0, 0.0);
-                                for (int i = 0; i < mrr; i++)
-                                {
-                                    double* crow = cp + i * ldc;
-                                    double* erow = edge + i * nr;
-                                    if (betaEff == 0) for (int j = 0; j < nrr; j++) crow[j] = alpha * erow[j];
-                                    else for (int j = 0; j < nrr; j++) crow[j] = alpha * erow[j] + betaEff * crow[j];
-                                }
-                            }
-                        }
+                        double* crow = cp + i * ldc;
+                        double* erow = edge + i * nr;
+                        if (betaEff == 0) for (int j = 0; j < nrr; j++) crow[j] = alpha * erow[j];
+                        else for (int j = 0; j < nrr; j++) crow[j] = alpha * erow[j] + betaEff * crow[j];
                     }
                 }
             }

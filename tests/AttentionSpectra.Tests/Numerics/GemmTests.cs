@@ -78,7 +78,8 @@ public class GemmTests
         var baseCfg = GemmConfig.For(kind);
         var cfg = baseCfg with { KC = 40, MC = baseCfg.MR * 3, NC = baseCfg.NR * 2 };
         var rng = new Rng(77);
-        foreach (var (m, n, k) in new[] { (61, 83, 97), (150, 149, 33) })
+        // (61, 83, 97) stays serial; (150, 149, 53) runs the shared-B row-parallel driver, (61, 183, 97) the column split
+        foreach (var (m, n, k) in new[] { (61, 83, 97), (150, 149, 53), (61, 183, 97) })
             foreach (var (ta, tb) in new[] { (false, false), (true, false), (false, true), (true, true) })
                 foreach (bool parallel in new[] { false, true })
                 {
@@ -92,7 +93,7 @@ public class GemmTests
                 }
         // lower-triangle (SYRK) mode with the same kernel: every entry on or below the diagonal must be exact,
         // entries above it are scratch.
-        foreach (var (n, k) in new[] { (61, 97), (150, 33) })
+        foreach (var (n, k) in new[] { (61, 97), (150, 53) })
             foreach (bool trans in new[] { false, true })
                 foreach (bool parallel in new[] { false, true })
                 {
@@ -107,6 +108,29 @@ public class GemmTests
                         for (int j = 0; j <= i; j++)
                             Assert.True(Math.Abs(expected[i, j] - c[i, j]) <= 1e-12 * scale, $"lower ({i},{j})");
                 }
+    }
+
+    /// <summary>Both row-parallel schedules (shared packed B with dynamic blocks, static split) give exact results,
+    /// for GEMM and the lower-triangle mode. (Both are valid, so flipping the switch cannot break concurrent tests.)</summary>
+    [Fact]
+    public void BothRowParallelSchedulesMatchNaive()
+    {
+        var saved = GemmCore.RowSchedule;
+        try
+        {
+            foreach (var sched in Enum.GetValues<GemmCore.RowParallelSchedule>())
+            {
+                GemmCore.RowSchedule = sched;
+                var rng = new Rng(55);
+                var a = Random(rng, 211, 130); var b = Random(rng, 130, 190); var c0 = Random(rng, 211, 190);
+                var c = c0.Clone();
+                Blas.Gemm(a, b, c, 1.25, -0.5);
+                AssertClose(Naive(a, b, c0, 1.25, -0.5, false, false), c);
+                var g = Blas.Gram(a, trans: false);
+                AssertClose(Naive(a, a, new Matrix(211, 211), 1, 0, false, true), g);
+            }
+        }
+        finally { GemmCore.RowSchedule = saved; }
     }
 
     [Fact]
