@@ -11,12 +11,6 @@ def k512(mr, nv):
     L.append("    {")
     for r in range(mr):
         L.append("        " + " ".join(f"Vector512<double> c{r}{v} = Vector512<double>.Zero;" for v in range(nv)))
-    L.append("        if (Prefetch)")
-    L.append("        {")
-    L.append("            // bring the C tile towards L1 while the k loop runs (its rows are a full row stride apart)")
-    for r in range(mr):
-        L.append(f"            {{ double* q = c + {r} * ldc; Sse.Prefetch0(q); Sse.Prefetch0(q + {nr - 1}); Sse.Prefetch0(q + {nr//2}); }}")
-    L.append("        }")
     L.append("        for (int p = 0; p < kc; p++)")
     L.append("        {")
     for v in range(nv):
@@ -89,9 +83,6 @@ namespace AttentionSpectra.Numerics;
 
 internal static unsafe partial class GemmKernels
 {
-    /// <summary>Software-prefetch the C tile at the start of each AVX-512 micro-kernel call. Off by default: its effect
-    /// could not be measured on the shared benchmark machine; enable with ATTNSPEC_GEMM_PREFETCH=1 to experiment.</summary>
-    internal static readonly bool Prefetch = Environment.GetEnvironmentVariable("ATTNSPEC_GEMM_PREFETCH") == "1";
 """)
 print(k512(8, 3))
 print()

@@ -7,9 +7,6 @@ namespace AttentionSpectra.Numerics;
 
 internal static unsafe partial class GemmKernels
 {
-    /// <summary>Software-prefetch the C tile at the start of each AVX-512 micro-kernel call. Off by default: its effect
-    /// could not be measured on the shared benchmark machine; enable with ATTNSPEC_GEMM_PREFETCH=1 to experiment.</summary>
-    internal static readonly bool Prefetch = Environment.GetEnvironmentVariable("ATTNSPEC_GEMM_PREFETCH") == "1";
 
     /// <summary>8x24 AVX-512 micro-kernel: acc = sum_p a[p*8+r] * b[p*24+j]; C = alpha*acc + beta*C (C not read when beta = 0).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -23,18 +20,6 @@ internal static unsafe partial class GemmKernels
         Vector512<double> c50 = Vector512<double>.Zero; Vector512<double> c51 = Vector512<double>.Zero; Vector512<double> c52 = Vector512<double>.Zero;
         Vector512<double> c60 = Vector512<double>.Zero; Vector512<double> c61 = Vector512<double>.Zero; Vector512<double> c62 = Vector512<double>.Zero;
         Vector512<double> c70 = Vector512<double>.Zero; Vector512<double> c71 = Vector512<double>.Zero; Vector512<double> c72 = Vector512<double>.Zero;
-        if (Prefetch)
-        {
-            // bring the C tile towards L1 while the k loop runs (its rows are a full row stride apart)
-            { double* q = c + 0 * ldc; Sse.Prefetch0(q); Sse.Prefetch0(q + 23); Sse.Prefetch0(q + 12); }
-            { double* q = c + 1 * ldc; Sse.Prefetch0(q); Sse.Prefetch0(q + 23); Sse.Prefetch0(q + 12); }
-            { double* q = c + 2 * ldc; Sse.Prefetch0(q); Sse.Prefetch0(q + 23); Sse.Prefetch0(q + 12); }
-            { double* q = c + 3 * ldc; Sse.Prefetch0(q); Sse.Prefetch0(q + 23); Sse.Prefetch0(q + 12); }
-            { double* q = c + 4 * ldc; Sse.Prefetch0(q); Sse.Prefetch0(q + 23); Sse.Prefetch0(q + 12); }
-            { double* q = c + 5 * ldc; Sse.Prefetch0(q); Sse.Prefetch0(q + 23); Sse.Prefetch0(q + 12); }
-            { double* q = c + 6 * ldc; Sse.Prefetch0(q); Sse.Prefetch0(q + 23); Sse.Prefetch0(q + 12); }
-            { double* q = c + 7 * ldc; Sse.Prefetch0(q); Sse.Prefetch0(q + 23); Sse.Prefetch0(q + 12); }
-        }
         for (int p = 0; p < kc; p++)
         {
             var b0 = Avx512F.LoadVector512(b + 0);
@@ -142,16 +127,6 @@ internal static unsafe partial class GemmKernels
         Vector512<double> c30 = Vector512<double>.Zero; Vector512<double> c31 = Vector512<double>.Zero; Vector512<double> c32 = Vector512<double>.Zero; Vector512<double> c33 = Vector512<double>.Zero;
         Vector512<double> c40 = Vector512<double>.Zero; Vector512<double> c41 = Vector512<double>.Zero; Vector512<double> c42 = Vector512<double>.Zero; Vector512<double> c43 = Vector512<double>.Zero;
         Vector512<double> c50 = Vector512<double>.Zero; Vector512<double> c51 = Vector512<double>.Zero; Vector512<double> c52 = Vector512<double>.Zero; Vector512<double> c53 = Vector512<double>.Zero;
-        if (Prefetch)
-        {
-            // bring the C tile towards L1 while the k loop runs (its rows are a full row stride apart)
-            { double* q = c + 0 * ldc; Sse.Prefetch0(q); Sse.Prefetch0(q + 31); Sse.Prefetch0(q + 16); }
-            { double* q = c + 1 * ldc; Sse.Prefetch0(q); Sse.Prefetch0(q + 31); Sse.Prefetch0(q + 16); }
-            { double* q = c + 2 * ldc; Sse.Prefetch0(q); Sse.Prefetch0(q + 31); Sse.Prefetch0(q + 16); }
-            { double* q = c + 3 * ldc; Sse.Prefetch0(q); Sse.Prefetch0(q + 31); Sse.Prefetch0(q + 16); }
-            { double* q = c + 4 * ldc; Sse.Prefetch0(q); Sse.Prefetch0(q + 31); Sse.Prefetch0(q + 16); }
-            { double* q = c + 5 * ldc; Sse.Prefetch0(q); Sse.Prefetch0(q + 31); Sse.Prefetch0(q + 16); }
-        }
         for (int p = 0; p < kc; p++)
         {
             var b0 = Avx512F.LoadVector512(b + 0);
