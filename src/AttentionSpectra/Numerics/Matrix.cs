@@ -129,9 +129,24 @@ public sealed class Matrix
         return m;
     }
 
-    public bool AllFinite()
+    public bool AllFinite() => AllFinite(Data);
+
+    /// <summary>True when every entry is finite (vectorised: x - x is 0 for finite x and NaN otherwise).</summary>
+    internal static bool AllFinite(ReadOnlySpan<double> x)
     {
-        foreach (var v in Data) if (!double.IsFinite(v)) return false;
+        int i = 0;
+        if (System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && x.Length >= 16)
+        {
+            ref double r0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
+            var acc = System.Runtime.Intrinsics.Vector256<double>.Zero;
+            for (; i <= x.Length - 4; i += 4)
+            {
+                var v = System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref r0, (nuint)i);
+                acc += v - v;
+            }
+            if (acc != System.Runtime.Intrinsics.Vector256<double>.Zero) return false;
+        }
+        for (; i < x.Length; i++) if (!double.IsFinite(x[i])) return false;
         return true;
     }
 

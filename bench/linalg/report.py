@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Turns the JSON lines of the C# `linalg` suite and numpy_bench.py into bench/RESULTS-linalg.md (markdown)."""
+import argparse, datetime, json, os, platform, subprocess
+
+
+def load(path):
+    rows = []
+    with open(path) as fh:
+        for line in fh:
+            line = line.strip()
+            if line.startswith("{"):
+                try: rows.append(json.loads(line))
+                except json.JSONDecodeError: pass
+    return rows
+
+
+def cpu_model():
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+        for l in out.splitlines():
+            if l.startswith("Model name"): return l.split(":", 1)[1].strip()
+    except Exception: pass
+    return platform.processor()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("csharp"); ap.add_argument("numpy"); ap.add_argument("--command", default="bench/linalg/run.sh")
+    a = ap.parse_args()
+    cs, npy = load(a.csharp), load(a.numpy)
+    configs = ["numpy-shipped", "openblas", "openblas-skx"]
+    names = {"numpy-shipped": "numpy as shipped (ref. BLAS/LAPACK)", "openblas": "OpenBLAS 0.3.21 pthread",
+             "openblas-skx": "OpenBLAS, CORETYPE=SkylakeX"}
+
+    def c_get(bench, **kw):
+        for r in cs:
+            if r.get("bench") == bench and all(r.get(k) == v for k, v in kw.items()): return r
+        return None
+
+    def n_get(cfg, bench, **kw):
+        for r in npy:
+            if r.get("config") == cfg and r.get("bench") == bench and all(r.get(k) == v for k, v in kw.items()): return r
+        return None
+
+    fmt = lambda t: "—" if t is None else (f"{t:.3f} s" if t < 10 else f"{t:.1f} s")
+    L = []
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    env = c_get("env") or {}
+    load_avg = os.getloadavg() if hasattr(os, "getloadavg") else ("?",)
+    L.append("# Linear-algebra benchmark: AttentionSpectra managed core vs numpy/scipy\n")
+    L.append(f"- Command: `{a.command.strip()}` (from the repository root)  ")
+    L.append(f"- Date: {now}; CPU: {cpu_model()}, {os.cpu_count()} cores; load average (1, 5, 15 min) at start: "
+             + os.environ.get("LINALG_LOAD_START", "?") + ", at report time: " + ", ".join(f"{x:.2f}" for x in load_avg)
+             + " (a load well above 2 means other processes shared the 2 cores: wall times are then inflated)  ")
+    L.append(f"- C#: .NET {env.get('runtime', '?')}, GEMM kernel {env.get('kernel', '?')} (MR x NR = {env.get('mr')} x {env.get('nr')}, "
+             f"KC={env.get('kc')}, MC={env.get('mc')}, NC={env.get('nc')}); SymmetricEigen = implementation on the branch  ")
+    L.append("- Times are best-of-N wall clock (warm-up included as a sample; a single run when one run is very long). "
+             "eigvalsh/eigh inputs are G + G' with G standard normal.\n")
+    for r in npy:
+        if r.get("bench") == "env":
+            L.append(f"- numpy {r.get('numpy')} [{r.get('config')}]: {r.get('blas')}  ")
+    L.append("")
+    gn = (c_get("gemm", transA=False, transB=False) or {}).get("n", 2000)
+    hdr = "| operation | AttentionSpectra (C#) | " + " | ".join(names[c] for c in configs) + " |"
+    L.append(hdr); L.append("|" + "---|" * (2 + len(configs)))
+    g = c_get("gemm", transA=False, transB=False)
+    cells = [f"{fmt(g['seconds'])} ({g['gflops']:.1f} GFLOP/s)" if g else "—"]
+    for c in configs:
+        r = n_get(c, "gemm")
+        cells.append(f"{fmt(r['seconds'])} ({r['gflops']:.1f} GFLOP/s)" if r else "—")
+    L.append(f"| dgemm {gn}^3 | " + " | ".join(cells) + " |")
+    sizes = sorted({r["n"] for r in cs if r.get("bench") in ("eigvalsh", "eigh")} | {r["n"] for r in npy if r.get("bench") in ("eigvalsh", "eigh")})
+    for op in ("eigvalsh", "eigh"):
+        for n in sizes:
+            for impl in ("numpy", "scipy"):
+                cr = c_get(op, n=n) if impl == "numpy" else None
+                cells = [fmt(cr["seconds"]) if cr else ("(same as above)" if impl == "scipy" else "—")]
+                for c in configs:
+                    r = n_get(c, op, impl=impl, n=n)
+                    cells.append(fmt(r["seconds"]) if r else "—")
+                L.append(f"| {op} n={n} ({'numpy.linalg' if impl == 'numpy' else 'scipy.linalg.eigh'}) | " + " | ".join(cells) + " |")
+    L.append("")
+    # Targets
+    L.append("## Targets\n")
+    if g:
+        L.append(f"- GEMM >= 80 GFLOP/s on 2 cores: **{g['gflops']:.1f} GFLOP/s** -> {'met' if g['gflops'] >= 80 else 'NOT met'}")
+    nmax = max(sizes) if sizes else None
+    ce = c_get("eigvalsh", n=nmax) if nmax else None
+    if ce:
+        tuned = [r["seconds"] for c in ("openblas", "openblas-skx") for impl in ("numpy", "scipy") if (r := n_get(c, "eigvalsh", impl=impl, n=nmax))]
+        shipped = [r["seconds"] for impl in ("numpy", "scipy") if (r := n_get("numpy-shipped", "eigvalsh", impl=impl, n=nmax))]
+        if tuned:
+            ratio = ce["seconds"] / min(tuned)
+            L.append(f"- eigvalsh n={nmax} within 2x of tuned OpenBLAS (best of its configs {min(tuned):.3f} s): ratio **{ratio:.2f}x** -> {'met' if ratio <= 2 else 'NOT met'}")
+        if shipped:
+            ratio = ce["seconds"] / min(shipped)
+            L.append(f"- eigvalsh n={nmax} faster than numpy as shipped ({min(shipped):.3f} s): ratio **{ratio:.2f}x** -> {'met' if ratio < 1 else 'NOT met'}")
+    L.append("")
+    # Extra C# rows
+    L.append("## Other kernels of the managed core (C# only)\n")
+    L.append("| kernel | shape | time | rate |"); L.append("|---|---|---|---|")
+    for r in cs:
+        b = r.get("bench")
+        if b == "gemm" and (r.get("transA") or r.get("transB")):
+            L.append(f"| dgemm op(A)={'A' + chr(39) if r['transA'] else 'A'}, op(B)={'B' + chr(39) if r['transB'] else 'B'} | {r['m']}x{r['k']} * {r['k']}x{r['n']} | {fmt(r['seconds'])} | {r['gflops']:.1f} GFLOP/s |")
+        elif b == "gemm-shape":
+            L.append(f"| dgemm | {r['m']}x{r['k']} * {r['k']}x{r['n']} | {r['seconds'] * 1e3:.3f} ms | {r['gflops']:.1f} GFLOP/s |")
+        elif b == "syrk":
+            L.append(f"| dsyrk C = A A' (lower tiles + mirror) | A {r['n']}x{r['k']} | {fmt(r['seconds'])} | {r['gflops_effective']:.1f} GFLOP/s (n^2 k flops) |")
+        elif b == "cholesky":
+            L.append(f"| Cholesky (blocked) | n={r['n']} | {fmt(r['seconds'])} | {r['gflops']:.1f} GFLOP/s (n^3/3 flops) |")
+        elif b in ("fill-gaussian", "fill-uniform"):
+            L.append(f"| Rng.{'FillGaussian' if b == 'fill-gaussian' else 'FillUniform'} | {r['count']} draws, 1 thread | {r['seconds'] * 1e3:.1f} ms | {r['ns_per_sample']:.2f} ns/draw |")
+    print("\n".join(L))
+
+
+if __name__ == "__main__":
+    main()
