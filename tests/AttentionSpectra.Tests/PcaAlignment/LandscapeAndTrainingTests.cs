@@ -80,12 +80,20 @@ public class LandscapeAndTrainingTests
     [Fact]
     public void RankTwoSoftmaxSgdRecoversPrincipalPlane()
     {
-        var o = new PcaTrainOptions(TrainHead.Softmax, D: 5, L: 50, Lam: 0.1, Lr: 5e-4, Steps: 1500, Batch: 64, Seeds: 2, Rank: 2, Eigenbasis: true);
-        var r = PcaExperiments.Train(o, 2);
-        foreach (var s in r.Runs)
+        // A fixed spectrum with clear gaps (8, 4, 1, 0.5, 0.25), in its eigenbasis (the head is rotation-equivariant).
+        // With random Sigma = AA' + 0.1I some draws have lambda_2 far below lambda_1 and training stalls with the second
+        // column outside the principal plane (see docs/study-a.md, limitations); that case is not what this test claims.
+        var o = new PcaTrainOptions(TrainHead.Softmax, D: 5, L: 50, Lam: 0.1, Lr: 5e-4, Steps: 1500, Batch: 64, Seeds: 1, Rank: 2);
+        var sigma = Matrix.Diagonal([8.0, 4.0, 1.0, 0.5, 0.25]);
+        var reference = new[] { new double[] { 1, 0, 0, 0, 0 }, new double[] { 0, 1, 0, 0, 0 } };
+        var lossGrad = PcaExperiments.MakeObjective(o, sigma);
+        for (ulong seed = 0; seed < 2; seed++)
         {
-            Assert.True(s.Trace.Alignment[^1] > 0.98, $"seed {s.Seed}: {s.Trace.Alignment[^1]}");
-            Assert.True(s.Trace.Alignment[0] < 0.9);
+            var rng = new Rng(seed);
+            var init = PcaExperiments.Init(rng.Split(1), 2, 5, o.InitScale);
+            var trace = Trainer.Run(lossGrad, init, 2, 5, o.Lr, o.Steps, 100, reference, rng.Split(2));
+            Assert.True(trace.Alignment[^1] > 0.98, $"seed {seed}: {trace.Alignment[^1]}");
+            Assert.True(trace.Alignment[0] < 0.9);
         }
     }
 

@@ -36,11 +36,11 @@ public static class Trainer
             onRecord?.Invoke(step);
         }
         double acc = 0; int accN = 0;
-        double first = lossGrad(m, rng.Split(0), g);
+        double first = Evaluate(lossGrad, m, rng.Split(0), g, 0);
         Record(0, first);
         for (int s = 1; s <= steps; s++)
         {
-            double loss = s == 1 ? first : lossGrad(m, rng.Split((ulong)(s - 1)), g);
+            double loss = s == 1 ? first : Evaluate(lossGrad, m, rng.Split((ulong)(s - 1)), g, s);
             TensorPrimitives.MultiplyAdd(g, -lr, m, m);
             if (!AllFinite(m))
                 throw new ArgumentException($"Training diverged at step {s} (non-finite parameters): lower the learning rate or lam.");
@@ -52,6 +52,20 @@ public static class Trainer
             }
         }
         return new TrainTrace(st.ToArray(), al.ToArray(), lo.ToArray(), nr.ToArray(), m);
+    }
+
+    /// <summary>Loss and gradient at the current parameters. Parameters that are finite but so large that the
+    /// objective overflows (scores, softmax, sampled products) are divergence too: report it as such.</summary>
+    private static double Evaluate(LossGradient lossGrad, double[] m, Rng stepRng, double[] g, int step)
+    {
+        try
+        {
+            return lossGrad(m, stepRng, g);
+        }
+        catch (NumericsException ex)
+        {
+            throw new ArgumentException($"Training diverged at step {step} ({ex.Message}): lower the learning rate or lam.", ex);
+        }
     }
 
     private static bool AllFinite(ReadOnlySpan<double> x)
