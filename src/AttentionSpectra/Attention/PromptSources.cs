@@ -65,7 +65,7 @@ public sealed class GaussianPromptSource : IPromptSource
         return new GaussianPromptSource(Blas.Multiply(c, c, transB: true), (double[])c.Data.Clone());
     }
 
-    public int ScratchLength(int l) => l * Dimension + FastNormal.ScratchLength(l * Dimension);
+    public int ScratchLength(int l) => l * Dimension;
 
     public void Sample(Rng rng, int l, Span<double> x, Span<double> scratch)
     {
@@ -74,12 +74,12 @@ public sealed class GaussianPromptSource : IPromptSource
         if (scratch.Length < ScratchLength(l)) throw new ArgumentException($"Scratch buffer too small (need {ScratchLength(l)}).");
         if (_diagonal)
         {
-            FastNormal.Fill(rng, x[..(l * d)], scratch);
+            rng.FillGaussian(x[..(l * d)]);
             for (int t = 0; t < l; t++) TensorPrimitives.Multiply(x.Slice(t * d, d), _factor, x.Slice(t * d, d));
             return;
         }
         var zall = scratch[..(l * d)];
-        FastNormal.Fill(rng, zall, scratch[(l * d)..]);
+        rng.FillGaussian(zall);
         ReadOnlySpan<double> c = _factor;
         for (int t = 0; t < l; t++)
         {
@@ -116,25 +116,24 @@ public sealed class SpikedWishartPromptSource : IPromptSource
         Dimension = v.Length; N = n; Xi = xi; Theta = theta;
     }
 
-    public int ScratchLength(int l) => Dimension * N + l * N + FastNormal.ScratchLength(Math.Max(l * N, N * (Dimension + 1)));
+    public int ScratchLength(int l) => Dimension * N + l * N;
 
     public void Sample(Rng rng, int l, Span<double> x, Span<double> scratch)
     {
         int d = Dimension, n = N;
         var y = scratch[..(n * d)];          // row r = y_r
         var gall = scratch.Slice(n * d, l * n);
-        var tmp = scratch[(n * d + l * n)..];
         double st = Math.Sqrt(Theta);
         // y_r = xi g_r + sqrt(theta) s_r v: draw n*d + n normals (the n spike coefficients into gall's first n slots).
-        FastNormal.Fill(rng, y, tmp);
+        rng.FillGaussian(y);
         TensorPrimitives.Multiply(y, Xi, y);
-        FastNormal.Fill(rng, gall[..n], tmp);
+        rng.FillGaussian(gall[..n]);
         for (int r = 0; r < n; r++)
         {
             var yr = y.Slice(r * d, d);
             TensorPrimitives.MultiplyAdd(_v, st * gall[r], yr, yr);
         }
-        FastNormal.Fill(rng, gall, tmp);
+        rng.FillGaussian(gall);
         for (int t = 0; t < l; t++)
         {
             var g = gall.Slice(t * n, n);

@@ -177,28 +177,3 @@ public class HeadTests
         Assert.Throws<ArgumentException>(() => AttentionHead.Forward(HeadKind.Linear, x, 3, 2, big, 1, 1e300, o, ws));
     }
 }
-
-public class FastNormalTests
-{
-    [Theory]
-    [InlineData(200001)]
-    [InlineData(200000)]
-    public void MomentsMatchStandardNormal(int n)
-    {
-        var z = new double[n];
-        AttentionSpectra.Attention.FastNormal.Fill(new Rng(123), z, new double[AttentionSpectra.Attention.FastNormal.ScratchLength(n)]);
-        var (m1, se1) = TestUtil.MeanSe(z);
-        Assert.True(Math.Abs(m1) < 4 * se1, $"mean {m1} +- {se1}");
-        var (m2, se2) = TestUtil.MeanSe(z.Select(x => x * x).ToArray());
-        Assert.True(Math.Abs(m2 - 1) < 4 * se2, $"E z^2 {m2} +- {se2}");
-        var (m4, se4) = TestUtil.MeanSe(z.Select(x => x * x * x * x).ToArray());
-        Assert.True(Math.Abs(m4 - 3) < 4 * se4, $"E z^4 {m4} +- {se4}");
-        // P(|z| > 2) = 0.0455003
-        var (p, sep) = TestUtil.MeanSe(z.Select(x => Math.Abs(x) > 2 ? 1.0 : 0.0).ToArray());
-        Assert.True(Math.Abs(p - 0.04550026) < 4 * sep, $"tail {p} +- {sep}");
-        // The two halves (cos and sin parts) are uncorrelated.
-        int h = n / 2;
-        var (c, sec) = TestUtil.MeanSe(Enumerable.Range(0, h).Select(i => z[i] * z[n - h + i]).ToArray());
-        Assert.True(Math.Abs(c) < 4 * sec);
-    }
-}
