@@ -58,13 +58,7 @@ public sealed record DigitsOptions(int Rank = 3, int L = 100, double Lam = 0.01,
     public void Validate()
     {
         if (Rank < 1 || Rank > 64) throw new ArgumentException($"--rank must be in [1, 64] (got {Rank}).");
-        if (L < 1) throw new ArgumentException($"--L must be >= 1 (got {L}).");
-        if (!(Lam > 0) || !double.IsFinite(Lam)) throw new ArgumentException($"--lam must be positive and finite (got {Lam}).");
-        if (!(Lr > 0) || !double.IsFinite(Lr)) throw new ArgumentException($"--lr must be positive and finite (got {Lr}).");
-        if (Steps < 1) throw new ArgumentException($"--steps must be >= 1 (got {Steps}).");
-        if (Batch < 1) throw new ArgumentException($"--batch must be >= 1 (got {Batch}).");
-        if (Seeds < 1) throw new ArgumentException($"--seeds must be >= 1 (got {Seeds}).");
-        if (!(InitScale > 0)) throw new ArgumentException($"--init-scale must be positive (got {InitScale}).");
+        TrainingChecks.Common(L, Lam, Lr, Steps, Batch, Seeds, InitScale);
     }
 }
 

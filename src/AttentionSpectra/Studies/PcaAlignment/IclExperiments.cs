@@ -16,13 +16,7 @@ public sealed record IclOptions(
         if (N < 1) throw new ArgumentException($"--n must be >= 1 (got {N}).");
         if (!(Xi > 0) || !double.IsFinite(Xi)) throw new ArgumentException($"--xi must be positive (got {Xi}).");
         if (!(Theta >= 0) || !double.IsFinite(Theta)) throw new ArgumentException($"--theta must be >= 0 (got {Theta}).");
-        if (L < 1) throw new ArgumentException($"--L must be >= 1 (got {L}).");
-        if (!(Lam > 0) || !double.IsFinite(Lam)) throw new ArgumentException($"--lam must be positive and finite (got {Lam}).");
-        if (!(Lr > 0) || !double.IsFinite(Lr)) throw new ArgumentException($"--lr must be positive and finite (got {Lr}).");
-        if (Steps < 1) throw new ArgumentException($"--steps must be >= 1 (got {Steps}).");
-        if (Batch < 1) throw new ArgumentException($"--batch must be >= 1 (got {Batch}).");
-        if (Seeds < 1) throw new ArgumentException($"--seeds must be >= 1 (got {Seeds}).");
-        if (!(InitScale > 0)) throw new ArgumentException($"--init-scale must be positive (got {InitScale}).");
+        TrainingChecks.Common(L, Lam, Lr, Steps, Batch, Seeds, InitScale);
     }
 }
 

@@ -22,14 +22,8 @@ public sealed record PcaTrainOptions(
     public void Validate()
     {
         if (D < 1) throw new ArgumentException($"--d must be >= 1 (got {D}).");
-        if (L < 1) throw new ArgumentException($"--L must be >= 1 (got {L}).");
-        if (!(Lam > 0) || !double.IsFinite(Lam)) throw new ArgumentException($"--lam must be positive and finite (got {Lam}).");
-        if (!(Lr > 0) || !double.IsFinite(Lr)) throw new ArgumentException($"--lr must be positive and finite (got {Lr}).");
-        if (Steps < 1) throw new ArgumentException($"--steps must be >= 1 (got {Steps}).");
-        if (Batch < 1) throw new ArgumentException($"--batch must be >= 1 (got {Batch}).");
-        if (Seeds < 1) throw new ArgumentException($"--seeds must be >= 1 (got {Seeds}).");
+        TrainingChecks.Common(L, Lam, Lr, Steps, Batch, Seeds, InitScale);
         if (Rank < 1 || Rank > D) throw new ArgumentException($"--rank must be in [1, d] = [1, {D}] (got {Rank}).");
-        if (!(InitScale > 0) || !double.IsFinite(InitScale)) throw new ArgumentException($"--init-scale must be positive (got {InitScale}).");
         if (Records < 1) throw new ArgumentException("Records must be >= 1.");
     }
 }
