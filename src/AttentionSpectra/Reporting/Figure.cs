@@ -71,10 +71,20 @@ public sealed class Figure
             if (b == bins && x == hi) b = bins - 1;
             if (b >= 0 && b < bins) counts[b]++;
         }
+        var centers = new double[bins];
+        for (int b = 0; b < bins; b++) { centers[b] = lo + (b + 0.5) * w; counts[b] /= samples.Count * w; }
+        return Bars(centers, counts, w, label);
+    }
+
+    /// <summary>Pre-binned histogram: bars of the given <paramref name="heights"/> centred at <paramref name="centers"/>,
+    /// each <paramref name="width"/> wide.</summary>
+    public Figure Bars(IReadOnlyList<double> centers, IReadOnlyList<double> heights, double width, string? label = null)
+    {
+        if (centers.Count != heights.Count) throw new ArgumentException("Bars need as many heights as centres.");
         var c = Next();
         var bars = new List<Bar>();
-        for (int b = 0; b < bins; b++)
-            bars.Add(new Bar { Position = lo + (b + 0.5) * w, Value = counts[b] / (samples.Count * w), Size = w, FillColor = c.WithAlpha(0.5), LineWidth = 0 });
+        for (int b = 0; b < centers.Count; b++)
+            bars.Add(new Bar { Position = centers[b], Value = heights[b], Size = width, FillColor = c.WithAlpha(0.5), LineWidth = 0 });
         var bp = Plot.Add.Bars(bars);
         if (label != null) bp.LegendText = label;
         return this;

@@ -70,9 +70,6 @@ public sealed class OutputSink
         System.IO.Directory.CreateDirectory(Directory);
     }
 
-    /// <summary>Sub-sink writing into a sub-directory (same format).</summary>
-    public OutputSink Sub(string name) => new(Path.Combine(Directory, name), Format) ;
-
     public string PathFor(string fileName) => Path.Combine(Directory, fileName);
 
     public string WriteTable(ResultTable table)
@@ -88,14 +85,6 @@ public sealed class OutputSink
     {
         string path = PathFor(name + ".json");
         File.WriteAllText(path, JsonSerializer.Serialize(value, JsonOptions));
-        Written.Add(path);
-        return path;
-    }
-
-    public string WriteText(string fileName, string text)
-    {
-        string path = PathFor(fileName);
-        File.WriteAllText(path, text);
         Written.Add(path);
         return path;
     }

@@ -84,13 +84,16 @@ public static class PooledReports
         sink.WriteTable(evTable);
 
         var fig = new Figure($"Pooled-model spectrum: d={m.D}, V={m.V}, N={m.N}, T={m.T}, {spec.WeightLabel}, {spec.Corr}, |μ|²={snr:G3}", "eigenvalue of S", "density");
-        fig.Histogram(ev.Where(e => e > 1e-9 * hi).ToArray(), bins, lo, hi, "sample eigenvalues (nonzero)");
+        // the figure shows the nonzero eigenvalues as a density of their own: rescale the table's bins (normalised by
+        // all eigenvalues) and, for a like-for-like comparison, the theory curve by the same factor
+        int nz = ev.Count(e => e > 1e-9 * hi);
+        double scale = ev.Length / (double)Math.Max(1, nz);
+        var centers = new double[bins]; var heights = new double[bins];
+        for (int b = 0; b < bins; b++) { centers[b] = lo + (b + 0.5) * bw; heights[b] = counts[b] / (ev.Length * bw) * scale; }
+        fig.Bars(centers, heights, bw, "sample eigenvalues (nonzero)");
         int ng = 600;
         var xs = new double[ng]; var ys = new double[ng];
         for (int i = 0; i < ng; i++) { xs[i] = lo + (hi - lo) * (i + 0.5) / ng; ys[i] = bulk.Density(xs[i]); }
-        // the histogram excludes exact zeros; rescale the curve to the nonzero part for a like-for-like comparison
-        int nz = ev.Count(e => e > 1e-9 * hi);
-        double scale = ev.Length / (double)Math.Max(1, nz);
         fig.Line(xs, ys.Select(y => y * scale).ToArray(), "theory κ(MP_δ ⊠ MP_γ)");
         fig.VerticalLine(bulk.UpperEdge, $"bulk edge λ+ = {bulk.UpperEdge:G4}");
         if (bulk.LowerEdge > 0) fig.VerticalLine(bulk.LowerEdge, $"lower edge λ- = {bulk.LowerEdge:G4}");
