@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using AttentionSpectra.Numerics;
 using AttentionSpectra.Studies.KernelPcaAudit;
-using AttentionSpectra.Studies.KernelPcaAudit.Models;
+using AttentionSpectra.Models;
 
 namespace AttentionSpectra.Bench;
 

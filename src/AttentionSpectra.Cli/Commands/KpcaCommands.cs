@@ -2,7 +2,7 @@ using System.CommandLine;
 using AttentionSpectra.Numerics;
 using AttentionSpectra.Reporting;
 using AttentionSpectra.Studies.KernelPcaAudit;
-using AttentionSpectra.Studies.KernelPcaAudit.Models;
+using AttentionSpectra.Models;
 
 namespace AttentionSpectra.Cli.Commands;
 
@@ -106,9 +106,9 @@ public static class KpcaCommands
             var kh = Enumerable.Range(0, trials).Select(i => SyntheticHeads.KpcaHead(rng.Split(1000 + (ulong)i), n, c, d, scale, i)).ToList();
             return (ModelAudit.AuditHeads(ih, rng.Split(6), null, p), ModelAudit.AuditHeads(rh, rng.Split(7), null, p), ModelAudit.AuditHeads(kh, rng.Split(8), null, p));
         });
-        var s0 = ModelAudit.Write(sink, "synthetic-independent", "independent random V (null)", "synthetic", indep, [$"N={n}, C={c}, D={d}, qk-scale={scale}"]);
-        var s1 = ModelAudit.Write(sink, "synthetic-random", "random-weights heads", "synthetic", rand, [$"N={n}, C={c}, D={d}, qk-scale={scale}"]);
-        var s2 = ModelAudit.Write(sink, "synthetic-kpca", "V = V_KPCA heads", "synthetic", kpca, [$"N={n}, C={c}, D={d}, qk-scale={scale}"]);
+        var s0 = AuditReports.Write(sink, "synthetic-independent", "independent random V (null)", "synthetic", indep, [$"N={n}, C={c}, D={d}, qk-scale={scale}"]);
+        var s1 = AuditReports.Write(sink, "synthetic-random", "random-weights heads", "synthetic", rand, [$"N={n}, C={c}, D={d}, qk-scale={scale}"]);
+        var s2 = AuditReports.Write(sink, "synthetic-kpca", "V = V_KPCA heads", "synthetic", kpca, [$"N={n}, C={c}, D={d}, qk-scale={scale}"]);
         var t = new ResultTable("synthetic-range", "head_kind", "mean_cos", "optimal_cos", "linear_cka", "rbf_cka", "gamma_res_learned", "gamma_res_control", "jproj_log10_ratio");
         foreach (var (name, s) in new[] { ("independent V (null)", s0), ("random weights V = X Wv", s1), ("V = V_KPCA", s2) })
             t.Add(name, s.Metrics["mean_cosine"].Mean, s.Metrics["optimal_cosine"].Mean, s.Metrics["linear_cka"].Mean, s.Metrics["rbf_cka"].Mean,
@@ -124,8 +124,8 @@ public static class KpcaCommands
             $"{r.LayerCount} attention blocks, {r.HeadsPerLayer} heads per block; {r.Heads.Count} head-inputs audited",
             "cosine metrics use V_KPCA with column signs aligned to V (eigenvector signs are arbitrary); CKA metrics need no alignment",
         };
-        var summary = ModelAudit.Write(sink, prefix, r.Model, r.Kind, r.Heads, notes);
-        Ui.Table(ctx, ModelAudit.CompactTable(prefix + "-heads", r.Heads), 24);
+        var summary = AuditReports.Write(sink, prefix, r.Model, r.Kind, r.Heads, notes);
+        Ui.Table(ctx, AuditReports.CompactTable(prefix + "-heads", r.Heads), 24);
         return summary;
     }
 

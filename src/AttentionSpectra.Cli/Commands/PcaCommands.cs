@@ -1,3 +1,4 @@
+using AttentionSpectra.Reporting;
 using System.CommandLine;
 using System.Globalization;
 using AttentionSpectra.Studies.PcaAlignment;

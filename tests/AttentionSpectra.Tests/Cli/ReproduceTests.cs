@@ -1,3 +1,4 @@
+using AttentionSpectra.Reporting;
 namespace AttentionSpectra.Tests.Cli;
 
 /// <summary>The main job end to end: `attnspec reproduce` on the built-in default writes every study's tables,

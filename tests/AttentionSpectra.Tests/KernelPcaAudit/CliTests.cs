@@ -3,7 +3,7 @@ using System.Text.Json;
 using AttentionSpectra.Cli;
 using AttentionSpectra.Cli.Commands;
 using AttentionSpectra.Numerics;
-using AttentionSpectra.Studies.KernelPcaAudit.Models;
+using AttentionSpectra.Models;
 
 namespace AttentionSpectra.Tests.KernelPcaAudit;
 

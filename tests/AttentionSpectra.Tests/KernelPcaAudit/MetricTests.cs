@@ -1,6 +1,6 @@
 using AttentionSpectra.Numerics;
 using AttentionSpectra.Studies.KernelPcaAudit;
-using AttentionSpectra.Studies.KernelPcaAudit.Models;
+using AttentionSpectra.Models;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace AttentionSpectra.Tests.KernelPcaAudit;

@@ -1,7 +1,7 @@
 using AttentionSpectra.Cli.Commands;
 using AttentionSpectra.Numerics;
 using AttentionSpectra.Studies.KernelPcaAudit;
-using AttentionSpectra.Studies.KernelPcaAudit.Models;
+using AttentionSpectra.Models;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace AttentionSpectra.Tests.KernelPcaAudit;

@@ -1,6 +1,6 @@
 using AttentionSpectra.Numerics;
 using AttentionSpectra.Studies.KernelPcaAudit;
-using AttentionSpectra.Studies.KernelPcaAudit.Models;
+using AttentionSpectra.Models;
 
 namespace AttentionSpectra.Tests.KernelPcaAudit;
 
@@ -113,7 +113,7 @@ public class SafeTensorsTests : IDisposable
         return o;
     }
 
-    private static void AssertHeads(IReadOnlyList<AttentionHead> got, int layer, double[][] q, double[][] k, double[][] v)
+    private static void AssertHeads(IReadOnlyList<CapturedHead> got, int layer, double[][] q, double[][] k, double[][] v)
     {
         int dh = C / Heads;
         for (int h = 0; h < Heads; h++)

@@ -1,5 +1,4 @@
 using AttentionSpectra.Numerics;
-using AttentionSpectra.Studies.KernelPcaAudit.Models;
 using System.Numerics.Tensors;
 
 namespace AttentionSpectra.Studies.KernelPcaAudit;
@@ -38,7 +37,7 @@ public sealed record AuditOptions(double ControlNoise = 0.5, bool AlignSigns = t
 public static class HeadAudit
 {
     /// <summary>Audit one head. <paramref name="rng"/> drives the random control of the gamma check only.</summary>
-    public static HeadMetrics Audit(AttentionHead head, Rng rng, AuditOptions? options = null)
+    public static HeadMetrics Audit(CapturedHead head, Rng rng, AuditOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(head);
         options ??= new AuditOptions();

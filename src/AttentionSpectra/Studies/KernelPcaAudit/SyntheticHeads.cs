@@ -1,5 +1,4 @@
 using AttentionSpectra.Numerics;
-using AttentionSpectra.Studies.KernelPcaAudit.Models;
 
 namespace AttentionSpectra.Studies.KernelPcaAudit;
 
@@ -21,24 +20,24 @@ public static class SyntheticHeads
     }
 
     /// <summary>Null head: V has i.i.d. N(0, 1) entries, independent of the tokens and hence of V_KPCA.</summary>
-    public static AttentionHead IndependentHead(Rng rng, int tokens, int modelDim, int headDim, double qkScale = 1.0, int index = 0)
+    public static CapturedHead IndependentHead(Rng rng, int tokens, int modelDim, int headDim, double qkScale = 1.0, int index = 0)
     {
         var (q, k, _) = QueriesKeys(rng, tokens, modelDim, headDim, qkScale);
-        return new AttentionHead(0, index, "synthetic-independent", q, k, Samplers.Gaussian(rng.Split(5), tokens, headDim));
+        return new CapturedHead(0, index, "synthetic-independent", q, k, Samplers.Gaussian(rng.Split(5), tokens, headDim));
     }
 
     /// <summary>Random-weights head: V = X Wv. Not a null: V and V_KPCA (a function of K = X Wk) are both functions
     /// of the same tokens X, so CKA sits above the independent-V null.</summary>
-    public static AttentionHead RandomHead(Rng rng, int tokens, int modelDim, int headDim, double qkScale = 1.0, int index = 0)
+    public static CapturedHead RandomHead(Rng rng, int tokens, int modelDim, int headDim, double qkScale = 1.0, int index = 0)
     {
         var (q, k, x) = QueriesKeys(rng, tokens, modelDim, headDim, qkScale);
         var wv = Samplers.Gaussian(rng.Split(3), modelDim, headDim);
-        return new AttentionHead(0, index, "synthetic-random", q, k, (1 / Math.Sqrt(modelDim)) * (x * wv));
+        return new CapturedHead(0, index, "synthetic-random", q, k, (1 / Math.Sqrt(modelDim)) * (x * wv));
     }
 
     /// <summary>Kernel-PCA head: V = c V_KPCA S with a random positive scale c and random column signs S
     /// (the symmetries the sign-aligned metrics are invariant to).</summary>
-    public static AttentionHead KpcaHead(Rng rng, int tokens, int modelDim, int headDim, double qkScale = 1.0, int index = 0)
+    public static CapturedHead KpcaHead(Rng rng, int tokens, int modelDim, int headDim, double qkScale = 1.0, int index = 0)
     {
         var (q, k, _) = QueriesKeys(rng, tokens, modelDim, headDim, qkScale);
         var vk = KernelPca.Compute(q, k, headDim).VKpca;
@@ -47,6 +46,6 @@ public static class SyntheticHeads
         var v = c * vk;
         for (int d = 0; d < headDim; d++)
             if (r.NextDouble() < 0.5) for (int i = 0; i < tokens; i++) v[i, d] = -v[i, d];
-        return new AttentionHead(0, index, "synthetic-kpca", q, k, v);
+        return new CapturedHead(0, index, "synthetic-kpca", q, k, v);
     }
 }

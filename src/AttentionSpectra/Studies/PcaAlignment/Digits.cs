@@ -3,7 +3,6 @@ using System.IO.Compression;
 using System.Numerics.Tensors;
 using AttentionSpectra.Attention;
 using AttentionSpectra.Numerics;
-using AttentionSpectra.Reporting;
 
 namespace AttentionSpectra.Studies.PcaAlignment;
 

@@ -1,6 +1,5 @@
 using AttentionSpectra.Attention;
 using AttentionSpectra.Numerics;
-using AttentionSpectra.Reporting;
 
 namespace AttentionSpectra.Studies.PcaAlignment;
 

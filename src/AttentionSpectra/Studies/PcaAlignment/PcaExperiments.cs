@@ -1,7 +1,6 @@
 using System.Numerics.Tensors;
 using AttentionSpectra.Attention;
 using AttentionSpectra.Numerics;
-using AttentionSpectra.Reporting;
 
 namespace AttentionSpectra.Studies.PcaAlignment;
 

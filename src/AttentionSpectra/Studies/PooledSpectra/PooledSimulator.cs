@@ -1,6 +1,5 @@
 using System.Numerics.Tensors;
 using AttentionSpectra.Numerics;
-using AttentionSpectra.Reporting;
 
 namespace AttentionSpectra.Studies.PooledSpectra;
 

@@ -1,9 +1,9 @@
+using AttentionSpectra.Studies.KernelPcaAudit;
 using AttentionSpectra.Numerics;
-using AttentionSpectra.Reporting;
-using AttentionSpectra.Studies.KernelPcaAudit.Models;
+using AttentionSpectra.Models;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
-namespace AttentionSpectra.Studies.KernelPcaAudit;
+namespace AttentionSpectra.Models;
 
 public enum ModelFormat { Auto, Onnx, Safetensors }
 
@@ -52,7 +52,7 @@ public static class AuditRunner
         if (req.RandomInputs < 0) throw new ArgumentException("--random-inputs must be >= 0.");
         if (req.Tokens < 2) throw new ArgumentException("--tokens must be at least 2.");
         var fmt = req.Format == ModelFormat.Auto ? Detect(req.ModelPath) : req.Format;
-        var heads = new List<AttentionHead>();
+        var heads = new List<CapturedHead>();
         var notes = new List<string>();
         string kind; int layers, hpl;
         int nInputs = (req.InputFiles?.Count ?? 0) + (req.Texts?.Count ?? 0) + req.RandomInputs;

@@ -1,9 +1,9 @@
+using AttentionSpectra.Studies.KernelPcaAudit;
 using System.Numerics.Tensors;
 using System.Text.Json;
 using AttentionSpectra.Numerics;
-using AttentionSpectra.Reporting;
 
-namespace AttentionSpectra.Studies.KernelPcaAudit.Models;
+namespace AttentionSpectra.Models;
 
 /// <summary>Architecture of a transformer encoder stored as safetensors.</summary>
 public enum EncoderKind { Bert, Vit }
@@ -122,7 +122,7 @@ public sealed class SafeTensorsEncoder
         var x = Kind == EncoderKind.Bert ? BertEmbed(tokenIds ?? throw new ArgumentException("BERT-style model needs token ids.")) :
             VitEmbed(image ?? throw new ArgumentException("ViT-style model needs an image."));
         int dh = Hidden / Heads;
-        var outHeads = new List<AttentionHead>();
+        var outHeads = new List<CapturedHead>();
         int last = layers == null ? Layers - 1 : layers.Where(l => l < Layers).DefaultIfEmpty(-1).Max();
         if (last < 0) throw new ArgumentException($"None of the requested layers exist; the model has {Layers} layers (0..{Layers - 1}).");
         for (int l = 0; l <= last; l++)
@@ -149,10 +149,10 @@ public sealed class SafeTensorsEncoder
             for (int h = 0; h < Heads; h++)
             {
                 var qh = Cols(q, h * dh, dh); var kh = Cols(k, h * dh, dh); var vh = Cols(v, h * dh, dh);
-                var oh = Blas.Multiply(Studies.KernelPcaAudit.KernelPca.AttentionWeights(qh, kh), vh);
+                var oh = Blas.Multiply(KernelPca.AttentionWeights(qh, kh), vh);
                 for (int i = 0; i < x.Rows; i++) oh.RowReadOnly(i).CopyTo(ctx.Row(i).Slice(h * dh, dh));
                 if ((layers == null || layers.Contains(l)) && (heads == null || heads.Contains(h)))
-                    outHeads.Add(new AttentionHead(l, h, label, qh, kh, vh));
+                    outHeads.Add(new CapturedHead(l, h, label, qh, kh, vh));
             }
             if (l == last) { progress.Report("forward " + label, l + 1, last + 1); break; }
             if (Kind == EncoderKind.Bert)

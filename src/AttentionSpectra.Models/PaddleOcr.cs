@@ -1,7 +1,8 @@
+using AttentionSpectra.Studies.KernelPcaAudit;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
-namespace AttentionSpectra.Studies.KernelPcaAudit.Models;
+namespace AttentionSpectra.Models;
 
 /// <summary>Greedy CTC decoding of a PaddleOCR recogniser's output: a check that an input (e.g. rendered text)
 /// is in distribution, i.e. the model actually reads it, before auditing its attention.</summary>

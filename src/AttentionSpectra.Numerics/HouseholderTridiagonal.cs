@@ -1,4 +1,3 @@
-using AttentionSpectra.Reporting;
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 
@@ -23,7 +22,7 @@ internal sealed unsafe class HouseholderTridiagonal
     private readonly double[] _v;   // n x n; row i: v_i in [0, i)
     private readonly double[] _tau; // tau[i], i = 1..n-1
 
-    public HouseholderTridiagonal(Matrix a, IProgress<Reporting.ProgressUpdate>? progress = null)
+    public HouseholderTridiagonal(Matrix a, IProgress<ProgressUpdate>? progress = null)
     {
         int n = a.Rows;
         N = n;
@@ -36,7 +35,7 @@ internal sealed unsafe class HouseholderTridiagonal
         Reduce(progress);
     }
 
-    private void Reduce(IProgress<Reporting.ProgressUpdate>? progress)
+    private void Reduce(IProgress<ProgressUpdate>? progress)
     {
         int n = N, nb = BlockSize;
         var wp = new double[(long)nb * 2 * n];
@@ -254,7 +253,7 @@ internal sealed unsafe class HouseholderTridiagonal
 
     /// <summary>Z := Q Z in place (Z is n x m row-major), by blocks of reflectors in compact-WY form
     /// (H_a ... H_b = I - V T V', T lower triangular, LAPACK dlarft backward) applied with level-3 kernels.</summary>
-    public void BackTransform(Matrix z, IProgress<Reporting.ProgressUpdate>? progress = null)
+    public void BackTransform(Matrix z, IProgress<ProgressUpdate>? progress = null)
     {
         int n = N, m = z.Cols;
         if (z.Rows != n) throw new NumericsException($"Back-transform expects {n} rows, got {z.Rows}.");

@@ -1,6 +1,6 @@
-using AttentionSpectra.Reporting;
+using AttentionSpectra.Studies.PcaAlignment;
 
-namespace AttentionSpectra.Studies.PcaAlignment;
+namespace AttentionSpectra.Reporting;
 
 /// <summary>Writes tables, summary JSON and PNG figures of study A runs into an <see cref="OutputSink"/> and returns
 /// a short summary table for display.</summary>

@@ -1,8 +1,9 @@
+using AttentionSpectra.Studies.KernelPcaAudit;
 using AttentionSpectra.Numerics;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using SkiaSharp;
 
-namespace AttentionSpectra.Studies.KernelPcaAudit.Models;
+namespace AttentionSpectra.Models;
 
 /// <summary>Pixel normalisation applied after scaling to [0, 1]: (x - mean) / std per channel.</summary>
 public sealed record ImageNormalisation(double[] Mean, double[] Std)

@@ -1,6 +1,6 @@
-using AttentionSpectra.Reporting;
+using AttentionSpectra.Studies.KernelPcaAudit;
 
-namespace AttentionSpectra.Studies.KernelPcaAudit;
+namespace AttentionSpectra.Reporting;
 
 /// <summary>Figures of the kernel-PCA audit.</summary>
 public static class AuditPlots

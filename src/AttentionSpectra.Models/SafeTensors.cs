@@ -1,7 +1,8 @@
+using AttentionSpectra.Studies.KernelPcaAudit;
 using System.Text.Json;
 using AttentionSpectra.Numerics;
 
-namespace AttentionSpectra.Studies.KernelPcaAudit.Models;
+namespace AttentionSpectra.Models;
 
 /// <summary>One tensor entry of a safetensors header.</summary>
 public sealed record SafeTensorInfo(string Name, string DType, long[] Shape, long Begin, long End)

@@ -1,9 +1,9 @@
+using AttentionSpectra.Studies.KernelPcaAudit;
 using AttentionSpectra.Numerics;
-using AttentionSpectra.Reporting;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
-namespace AttentionSpectra.Studies.KernelPcaAudit.Models;
+namespace AttentionSpectra.Models;
 
 /// <summary>One attention block found in an ONNX graph: the tensors feeding the score MatMul (Q, K^T), the scalar
 /// applied to the scores before the softmax, the softmax output and the value tensor.</summary>
@@ -113,7 +113,7 @@ public sealed class OnnxAttentionExtractor : IDisposable
 
     /// <summary>Run the model on one input (batch size 1) and return per-head Q, K, V for the selected layers.</summary>
     /// <param name="feeds">Input tensors by graph-input name.</param>
-    /// <param name="label">Input label carried into <see cref="AttentionHead.Input"/>.</param>
+    /// <param name="label">Input label carried into <see cref="CapturedHead.Input"/>.</param>
     /// <param name="layers">Layer indices to keep (null = all).</param>
     /// <param name="heads">Head indices to keep (null = all).</param>
     public ExtractedAttention Extract(IReadOnlyDictionary<string, Tensor<float>> feeds, string label, ISet<int>? layers = null, ISet<int>? heads = null,
@@ -145,7 +145,7 @@ public sealed class OnnxAttentionExtractor : IDisposable
             res = results.ToDictionary(r => r.Name, r => CopyFloat(r));
         }
         catch (OnnxRuntimeException e) { throw new ArgumentException($"OnnxRuntime failed on input '{label}': {e.Message}", e); }
-        var outHeads = new List<AttentionHead>();
+        var outHeads = new List<CapturedHead>();
         var notes = new List<string>();
         int headsPerLayer = 0;
         for (int bi = 0; bi < sel.Count; bi++)
@@ -181,7 +181,7 @@ public sealed class OnnxAttentionExtractor : IDisposable
                         for (int j = 0; j < n; j++) err = Math.Max(err, Math.Abs(P[i, j] - ats[(h * n + i) * n + j]));
                 }
                 else err = double.NaN;
-                outHeads.Add(new AttentionHead(b.Index, h, label, Q, K, V, double.IsNaN(err) ? null : err));
+                outHeads.Add(new CapturedHead(b.Index, h, label, Q, K, V, double.IsNaN(err) ? null : err));
             }
             progress.Report("extract " + label, bi + 1, sel.Count);
         }

@@ -1,6 +1,7 @@
+using AttentionSpectra.Studies.KernelPcaAudit;
 using System.Text;
 
-namespace AttentionSpectra.Studies.KernelPcaAudit.Models;
+namespace AttentionSpectra.Models;
 
 /// <summary>One field of a protobuf message as read from the wire: number, wire type, and either a varint /
 /// fixed value or the slice of a length-delimited payload.</summary>

@@ -1,7 +1,7 @@
 using AttentionSpectra.Numerics;
-using AttentionSpectra.Reporting;
+using AttentionSpectra.Studies.PooledSpectra;
 
-namespace AttentionSpectra.Studies.PooledSpectra;
+namespace AttentionSpectra.Reporting;
 
 /// <summary>Weight family selection for the reports/CLI.</summary>
 public enum WeightFamily { Mean, Optimal, Harmonic, Custom }

@@ -1,4 +1,4 @@
-namespace AttentionSpectra.Reporting;
+namespace AttentionSpectra;
 
 /// <summary>Progress of a long computation: a task label and completed/total work units. Library code reports
 /// through <see cref="IProgress{T}"/> of this type; the CLI renders it (Spectre.Console), tests ignore it.</summary>

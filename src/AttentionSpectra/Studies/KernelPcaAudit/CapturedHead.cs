@@ -1,6 +1,6 @@
 using AttentionSpectra.Numerics;
 
-namespace AttentionSpectra.Studies.KernelPcaAudit.Models;
+namespace AttentionSpectra.Studies.KernelPcaAudit;
 
 /// <summary>Queries, keys and values of one attention head on one input, in the kernel convention of THEORY.md C:
 /// the head's attention weights are softmax_j(q_i . k_j / sqrt(D)) with D = <see cref="Q"/>.Cols. Loaders fold any
@@ -13,11 +13,11 @@ namespace AttentionSpectra.Studies.KernelPcaAudit.Models;
 /// <param name="V">N x Dv learned values (the head's value vectors for the same tokens).</param>
 /// <param name="ModelAttentionError">Max |softmax(QK'/sqrt D) - model's attention| when the loader could check it
 /// against the model's own softmax output (ONNX), else null.</param>
-public sealed record AttentionHead(int Layer, int Head, string Input, Matrix Q, Matrix K, Matrix V, double? ModelAttentionError = null)
+public sealed record CapturedHead(int Layer, int Head, string Input, Matrix Q, Matrix K, Matrix V, double? ModelAttentionError = null)
 {
     public int Tokens => Q.Rows;
     public int HeadDim => Q.Cols;
 }
 
 /// <summary>Everything a loader returns for one input: heads for the selected layers.</summary>
-public sealed record ExtractedAttention(string ModelKind, int LayerCount, int HeadsPerLayer, IReadOnlyList<AttentionHead> Heads, IReadOnlyList<string> Notes);
+public sealed record ExtractedAttention(string ModelKind, int LayerCount, int HeadsPerLayer, IReadOnlyList<CapturedHead> Heads, IReadOnlyList<string> Notes);

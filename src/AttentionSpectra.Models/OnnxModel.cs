@@ -1,4 +1,5 @@
-namespace AttentionSpectra.Studies.KernelPcaAudit.Models;
+using AttentionSpectra.Studies.KernelPcaAudit;
+namespace AttentionSpectra.Models;
 
 /// <summary>ONNX tensor element types used here (TensorProto.DataType).</summary>
 internal enum OnnxElemType { Undefined = 0, Float = 1, UInt8 = 2, Int8 = 3, Int32 = 6, Int64 = 7, Float16 = 10, Double = 11 }
