@@ -29,6 +29,11 @@ public sealed record AuditRequest(
     /// <summary>Keep the captured Q/K/V of every head in <see cref="ModelAuditResult.Captured"/> (e.g. to export
     /// them with <see cref="TensorExport"/>).</summary>
     public bool KeepTensors { get; init; }
+
+    /// <summary>Skip (with a note) inputs this model cannot take, e.g. rendered texts for a model without an image
+    /// input, instead of failing; used when one set of inputs is shared by several models. The run still fails
+    /// when no given input fits.</summary>
+    public bool SkipIncompatibleInputs { get; init; }
 }
 
 /// <summary>Result of auditing a model: per-head metrics, model description and notes.</summary>
@@ -109,14 +114,18 @@ public static class AuditRunner
             using var ex = new OnnxAttentionExtractor(req.ModelPath);
             CheckSelection(req.Layers, null, ex.LayerCount, null);
             hpl = 0;
-            foreach (var (label, feeds) in OnnxFeeds(ex, req, random, inputRng))
+            int fed = 0;
+            foreach (var (label, feeds) in OnnxFeeds(ex, req, random, inputRng, notes))
             {
+                fed++;
                 cancellationToken.ThrowIfCancellationRequested();
                 var e = ex.Extract(feeds, label, req.Layers, req.Heads, progress);
                 hpl = Math.Max(hpl, e.HeadsPerLayer);
                 CheckSelection(null, req.Heads, ex.LayerCount, e.HeadsPerLayer);
                 heads.AddRange(e.Heads); notes.AddRange(e.Notes);
             }
+            if (fed == 0)
+                throw new ArgumentException($"None of the given inputs fits {Path.GetFileName(req.ModelPath)}.", nameof(req));
             kind = "onnx"; layers = ex.LayerCount;
         }
         else
@@ -133,6 +142,13 @@ public static class AuditRunner
                 else inputs.Add((Path.GetFileName(f), null, ToChw(OnnxInputs.FromImageFile(f, [1, enc.Channels, enc.ImageSize, enc.ImageSize], norm))));
             }
             var texts = req.Texts ?? [];
+            if (texts.Count > 0 && enc.Kind == EncoderKind.Bert && req.SkipIncompatibleInputs)
+            {
+                notes.Add($"{texts.Count} text input(s) skipped: a BERT-style safetensors model takes token-id files");
+                texts = [];
+                if (inputs.Count == 0 && random == 0)
+                    throw new ArgumentException($"None of the given inputs fits {Path.GetFileName(req.ModelPath)}.", nameof(req));
+            }
             if (texts.Count > 0 && enc.Kind == EncoderKind.Bert)
                 throw new ArgumentException("Texts need a tokenizer for a BERT-style safetensors model; pass token-id files in InputFiles.", nameof(req));
             for (int i = 0; i < texts.Count; i++)
@@ -192,7 +208,7 @@ public static class AuditRunner
         return ids;
     }
 
-    private static IEnumerable<(string, Dictionary<string, Tensor<float>>)> OnnxFeeds(OnnxAttentionExtractor ex, AuditRequest req, int random, Rng rng)
+    private static IEnumerable<(string, Dictionary<string, Tensor<float>>)> OnnxFeeds(OnnxAttentionExtractor ex, AuditRequest req, int random, Rng rng, List<string> notes)
     {
         var ins = ex.Inputs;
         var image = ins.FirstOrDefault(i => i.ElemType == "Float" && i.Shape.Length == 4);
@@ -227,9 +243,15 @@ public static class AuditRunner
                 for (int k = 0; k < ids.Length; k++) t[0, k] = ids[k];
                 yield return (Path.GetFileName(f), Complete(new() { [idsIn.Name] = t }, ids.Length));
             }
+            else if (req.SkipIncompatibleInputs) notes.Add($"input {Path.GetFileName(f)} skipped: the model has no image or token-id input for it");
             else throw new ArgumentException($"Model has no image or token-id input to feed '{f}' into.", nameof(req));
         }
         var texts = req.Texts ?? [];
+        if (texts.Count > 0 && image.Name == null && req.SkipIncompatibleInputs)
+        {
+            notes.Add($"{texts.Count} text input(s) skipped: the model has no 4-D float image input to render them into");
+            texts = [];
+        }
         if (texts.Count > 0 && image.Name == null)
             throw new ArgumentException("Texts are rendered to an image, but the model has no 4-D float image input.", nameof(req));
         for (int i = 0; i < texts.Count; i++)

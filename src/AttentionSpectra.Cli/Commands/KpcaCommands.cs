@@ -113,7 +113,7 @@ public static class KpcaCommands
                 pr.GetValue(inputShape) is { } sh ? OnnxInputs.ParseShape(sh) : null,
                 ImageNormalisation.Parse(pr.GetValue(norm) ?? "half"), pr.GetValue(tokens),
                 ParseSet(pr.GetValue(layers), "--layers"), ParseSet(pr.GetValue(heads), "--heads"), pr.GetValue(numHeads),
-                options) { KeepTensors = exportDir != null };
+                options) { KeepTensors = exportDir != null, SkipIncompatibleInputs = models.Length > 1 };
             var sink = ctx.Sink("kpca");
             var summaries = new List<AuditSummary>();
             var prefixes = Prefixes(models);

@@ -133,6 +133,19 @@ public class AuditOutputTests : IDisposable
     }
 
     [Fact]
+    public void SharedInputs_ThatAModelCannotTake_AreSkippedWithANoteOnlyWhenAsked()
+    {
+        var req = new AuditRequest(Bert("bert.safetensors", 9), InputFiles: [Ids()], Texts: ["hello"], NumHeads: 2,
+            Options: new(NullPermutations: 0));
+        Assert.Throws<ArgumentException>(() => AuditRunner.Run(req, new Rng(1)));
+        var r = AuditRunner.Run(req with { SkipIncompatibleInputs = true }, new Rng(1));
+        Assert.Equal(4, r.Heads.Count);
+        Assert.Contains(r.Notes, n => n.Contains("1 text input(s) skipped"));
+        var onlyText = req with { InputFiles = null, SkipIncompatibleInputs = true };
+        Assert.Contains("None of the given inputs", Assert.Throws<ArgumentException>(() => AuditRunner.Run(onlyText, new Rng(1))).Message);
+    }
+
+    [Fact]
     public void SeveralModels_WriteACrossModelTable()
     {
         string o = Path.Combine(_dir, "o");

@@ -234,6 +234,9 @@ public static class ModelAudit
                       $"{ex.ValueDim}): V_KPCA has only N - 1 = {ex.KpcaColumns} real columns there, padded with " +
                       "zero columns; metrics against V compare unequal ranks");
         }
+        if (options.NullPermutations > 0 && options.CosineSigns != CosineSigns.Aligned)
+            notes.Add("the optimal cosine is invariant to row permutations of V (the matching absorbs them), so its " +
+                      "permutation null equals its value: it cannot show token correspondence; compare CKA with its null");
         int hDominates = m.Count(x => x.JProj.Log10Ratio < 0);
         notes.Add($"J_proj: |h|^2 exceeds |phi(q)|^2 on average in {hDominates} of {m.Count} head-inputs " +
                   "(the reproduction's training curves also give |h|^2 >> |phi|^2, log10 ratio about -2.6)");
