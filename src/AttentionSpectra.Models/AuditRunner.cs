@@ -5,6 +5,7 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace AttentionSpectra.Models;
 
+/// <summary>Model file format (Auto = detected from the first bytes).</summary>
 public enum ModelFormat { Auto, Onnx, Safetensors }
 
 /// <summary>What to audit and on which inputs.</summary>

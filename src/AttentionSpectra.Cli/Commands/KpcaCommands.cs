@@ -24,32 +24,32 @@ public static class KpcaCommands
     /// <summary>Options shared by 'audit' and 'synthetic': the conventions of issue 15.</summary>
     private sealed class ConventionOptions
     {
-        public readonly Option<string> Signs = new("--cosine-signs")
+        internal readonly Option<string> Signs = new("--cosine-signs")
         {
             Description = "Sign handling of V_KPCA's columns for the cosine metrics: raw (eigensolver's signs; " +
                           "published), aligned (flipped to agree with V; best case), random-average (mean over sign patterns).",
             DefaultValueFactory = _ => "raw",
         };
-        public readonly Option<string> GramStd = new("--gram-std")
+        internal readonly Option<string> GramStd = new("--gram-std")
         {
             Description = "Key standardisation for the Gram eigen-statistics: ddof1 (std with ddof 1 + 1e-8; published) or ddof0.",
             DefaultValueFactory = _ => "ddof1",
         };
-        public readonly Option<string> GramAgg = new("--gram-aggregate")
+        internal readonly Option<string> GramAgg = new("--gram-aggregate")
         {
             Description = "Gram eigenvalue aggregation: per-rank-first (average each rank over heads, then " +
                           "max/min/mean/median over ranks; published) or per-head.",
             DefaultValueFactory = _ => "per-rank-first",
         };
-        public readonly Option<int> SignDraws = new("--sign-draws")
+        internal readonly Option<int> SignDraws = new("--sign-draws")
         {
             Description = "Sign patterns averaged by --cosine-signs random-average (all 2^D when that is fewer).",
             DefaultValueFactory = _ => 16,
         };
 
-        public IEnumerable<Option> All => [Signs, GramStd, GramAgg, SignDraws];
+        internal IEnumerable<Option> All => [Signs, GramStd, GramAgg, SignDraws];
 
-        public AuditOptions Parse(ParseResult pr, double controlNoise = 0.5, int nullPermutations = 8)
+        internal AuditOptions Parse(ParseResult pr, double controlNoise = 0.5, int nullPermutations = 8)
         {
             var signs = (pr.GetValue(Signs) ?? "raw").ToLowerInvariant() switch
             {

@@ -1,10 +1,7 @@
 using System.Buffers.Binary;
-using System.CommandLine;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using AttentionSpectra.Cli;
-using AttentionSpectra.Cli.Commands;
 using AttentionSpectra.Models;
 using AttentionSpectra.Numerics;
 using MathNet.Numerics.LinearAlgebra;
@@ -17,13 +14,7 @@ public class AuditOutputTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("attnspec-audit-out-").FullName;
     public void Dispose() => Directory.Delete(_dir, true);
 
-    private static int Run(params string[] args)
-    {
-        var root = new RootCommand("test");
-        GlobalOptions.AddTo(root);
-        foreach (var c in KpcaCommands.Create()) root.Subcommands.Add(c);
-        return CliHost.Run(root, args);
-    }
+    private static int Run(params string[] args) => CliTests.Run(args);
 
     private string Bert(string name, ulong seed)
     {

@@ -12,7 +12,8 @@ public class CliTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("attnspec-cli-").FullName;
     public void Dispose() => Directory.Delete(_dir, true);
 
-    private static int Run(params string[] args)
+    /// <summary>Run the 'kpca' commands in-process through the CLI host.</summary>
+    internal static int Run(params string[] args)
     {
         var root = new RootCommand("test");
         GlobalOptions.AddTo(root);

@@ -15,7 +15,9 @@ namespace AttentionSpectra.Studies.KernelPcaAudit;
 /// against the model's own softmax output (ONNX), else null.</param>
 public sealed record CapturedHead(int Layer, int Head, string Input, Matrix Q, Matrix K, Matrix V, double? ModelAttentionError = null)
 {
+    /// <summary>N, the number of tokens.</summary>
     public int Tokens => Q.Rows;
+    /// <summary>D, the query/key dimension.</summary>
     public int HeadDim => Q.Cols;
     /// <summary>N x C input of the attention block (the tokens Q, K and V were projected from), when the loader
     /// captured it; exported by <see cref="TensorExport"/>.</summary>

@@ -7,6 +7,7 @@ namespace AttentionSpectra.Studies.KernelPcaAudit;
 /// K_phi[i,j] = k(k_i,k_j)/(g(k_i) g(k_j)), K_c = H K_phi H, K_c a = N lambda a, V_KPCA = diag(1/g(k)) (A - 1_N A).</summary>
 public sealed record KernelPcaResult(Matrix Kc, double[] Eigenvalues, Matrix A, double[] LogGKeys, Matrix VKpca);
 
+/// <summary>Kernel PCA of one head's keys and the values it predicts (see <see cref="KernelPcaResult"/>).</summary>
 public static class KernelPca
 {
     internal static void CheckHead(Matrix q, Matrix k, string what = "attention head")

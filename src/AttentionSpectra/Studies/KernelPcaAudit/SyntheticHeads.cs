@@ -63,6 +63,7 @@ public static class SyntheticHeads
         return new SyntheticExperimentResult(tokens, modelDim, headDim, trials, qkScale, options, results);
     }
 
+    /// <summary>Tokens X ~ N(0, I_C) and their queries and keys X Wq, X Wk (weights of variance qkScale^2 / C).</summary>
     public static (Matrix Q, Matrix K, Matrix X) QueriesKeys(Rng rng, int tokens, int modelDim, int headDim, double qkScale = 1.0)
     {
         if (tokens < 3) throw new ArgumentException("Synthetic heads need at least 3 tokens.");
