@@ -18,6 +18,7 @@ public static class KpcaCommands
         var group = new Command("kpca", "Study C: kernel-PCA audit of self-attention (compare learned values V with the kernel-PCA prediction V_KPCA).");
         group.Subcommands.Add(AuditCommand());
         group.Subcommands.Add(SyntheticCommand());
+        group.Subcommands.Add(KpcaTrainCommand.Create());
         yield return group;
     }
 
