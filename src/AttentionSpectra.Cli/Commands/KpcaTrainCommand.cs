@@ -147,7 +147,7 @@ public static class KpcaTrainCommand
         f.LineWithBand(steps, [.. per.Select(v => v.Average())], [.. per.Select(v => v.Min())], [.. per.Select(v => v.Max())], label);
     }
 
-    /// <summary>Write model.safetensors (F64, timm ViT names) and config.json; returns a note, or null.</summary>
+    /// <summary>Write model.safetensors (F64, timm ViT names), config.json and model.onnx (float32); returns a note.</summary>
     internal static string? Export(OutputSink sink, VitTrainingResult r)
     {
         if (r.Config.StandardizeQk)
@@ -164,6 +164,9 @@ public static class KpcaTrainCommand
             dataset = r.Dataset, test_accuracy = r.FinalTestAccuracy,
         }));
         sink.Record(cfg);
-        return $"exported {path} (audit it with: attnspec kpca audit --model {path} --random-inputs 4)";
+        string onnx = sink.PathFor("model.onnx");
+        File.WriteAllBytes(onnx, VitOnnxExport.Write(r.Model));
+        sink.Record(onnx);
+        return $"exported {path} and {onnx} (audit with: attnspec kpca audit --model {path} --random-inputs 4)";
     }
 }

@@ -68,6 +68,32 @@ public sealed class ExportTests : IDisposable
         Assert.Equal(4, r.Heads.Count);
     }
 
+    [Fact]
+    public void OnnxExport_RunsInOnnxRuntime_WithTheTrainersLogits_AndIsAudited()
+    {
+        var (model, data) = Trained();
+        string path = Path.Combine(_dir, "model.onnx");
+        File.WriteAllBytes(path, VitOnnxExport.Write(model));
+        using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(path);
+        var images = new Matrix(1, 64);
+        double worst = 0;
+        for (int im = 0; im < 4; im++)
+        {
+            data.TestImages.RowReadOnly(im).CopyTo(images.Row(0));
+            var t = new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>([1, 1, 8, 8]);
+            for (int k = 0; k < 64; k++) t.Buffer.Span[k] = (float)images[0, k];
+            using var outs = session.Run([Microsoft.ML.OnnxRuntime.NamedOnnxValue.CreateFromTensor("pixel_values", t)]);
+            var got = outs.Single(o => o.Name == "logits").AsTensor<float>().ToArray();
+            var want = model.Logits(images);
+            worst = Math.Max(worst, RelErr(want, new Matrix(1, 10, [.. got.Select(v => (double)v)])));
+        }
+        // float32 weights and activations: agreement to float precision.
+        Assert.True(worst < 1e-5, $"ONNX logits differ from the trainer's by {worst:E2} (relative)");
+        var r = AuditRunner.Run(new AuditRequest(path, RandomInputs: 1), new Rng(1));
+        Assert.Equal(2, r.LayerCount);
+        Assert.Equal(4, r.Heads.Count);
+    }
+
     private static double RelErr(Matrix a, Matrix b)
     {
         Assert.Equal((a.Rows, a.Cols), (b.Rows, b.Cols));
