@@ -54,7 +54,8 @@ public sealed class TextTokenizer
     /// <summary>Ids added after the text (e.g. [SEP] or &lt;/s&gt;).</summary>
     public IReadOnlyList<int> SuffixIds => _suffix;
 
-    private TextTokenizer(Tokenizer tokenizer, TokenizerKind kind, string source, IReadOnlyDictionary<string, int> vocab,
+    private TextTokenizer(Tokenizer tokenizer, TokenizerKind kind, string source, IReadOnlyDictionary<string,
+        int> vocab,
         int[] prefix, int[] suffix, ISet<int>? special = null)
     {
         _tokenizer = tokenizer; Kind = kind; Source = source; _prefix = prefix; _suffix = suffix;
@@ -98,9 +99,11 @@ public sealed class TextTokenizer
     public bool IsOrdinary(int id) => Array.BinarySearch(_ordinary, id) >= 0;
 
     /// <summary>A one-line description for notes, e.g. "WordPiece tokenizer vocab.txt (30522 entries)".</summary>
-    public string Describe() => $"{Kind} tokenizer {Path.GetFileName(Source)} ({VocabSize} entries, {OrdinaryCount} ordinary)";
+    public string Describe()
+        => $"{Kind} tokenizer {Path.GetFileName(Source)} ({VocabSize} entries, {OrdinaryCount} ordinary)";
 
-    private static TokenizedText Frame(int[] ids) => new(ids, Enumerable.Repeat(1, ids.Length).ToArray(), new int[ids.Length]);
+    private static TokenizedText Frame(int[] ids) => new(ids, Enumerable.Repeat(1, ids.Length).ToArray(),
+        new int[ids.Length]);
 
     /// <summary>File names looked for next to a model, in order.</summary>
     public static readonly IReadOnlyList<string> KnownFileNames =
@@ -128,7 +131,8 @@ public sealed class TextTokenizer
         try
         {
             if (name.EndsWith(".model", StringComparison.Ordinal)) return SentencePiece(path);
-            if (name.EndsWith(".txt", StringComparison.Ordinal)) return WordPiece(File.ReadAllBytes(path), path, true, null);
+            if (name.EndsWith(".txt", StringComparison.Ordinal)) return WordPiece(File.ReadAllBytes(path), path, true,
+                null);
             if (name.EndsWith(".json", StringComparison.Ordinal))
             {
                 using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
@@ -136,7 +140,8 @@ public sealed class TextTokenizer
                     return HuggingFace(doc.RootElement, path);
                 string merges = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", "merges.txt");
                 if (!File.Exists(merges))
-                    throw new FileNotFoundException($"{path} is a BPE vocabulary; its merges.txt was not found beside it.", merges);
+                    throw new FileNotFoundException(
+                        $"{path} is a BPE vocabulary; its merges.txt was not found beside it.", merges);
                 return ByteLevelBpe(File.ReadAllBytes(path), File.ReadAllBytes(merges), path);
             }
         }
@@ -146,7 +151,8 @@ public sealed class TextTokenizer
             throw new InvalidDataException($"{path}: not a readable tokenizer ({e.Message})", e);
         }
         throw new InvalidDataException(
-            $"{path}: unknown tokenizer file; expected vocab.txt, tokenizer.json, vocab.json (+ merges.txt) or a SentencePiece .model.");
+            $"{path}: unknown tokenizer file; expected vocab.txt, tokenizer.json, vocab.json (+ merges.txt) "
+            + "or a SentencePiece .model.");
     }
 
     /// <summary>A WordPiece tokenizer from <c>vocab.txt</c> lines (line index = id), framed [CLS] … [SEP].</summary>
@@ -178,7 +184,8 @@ public sealed class TextTokenizer
                 bert.MaskingTokenId, vocab.GetValueOrDefault(bert.UnknownToken, -1) });
     }
 
-    /// <summary>GPT-2's pre-tokenizer pattern (contractions, letters, digits, other symbols, whitespace runs).</summary>
+    /// <summary>GPT-2's pre-tokenizer pattern (contractions, letters, digits, other symbols, whitespace
+    /// runs).</summary>
     private static readonly Regex Gpt2Split = new(
         @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+", RegexOptions.CultureInvariant);
 
@@ -192,7 +199,8 @@ public sealed class TextTokenizer
         var vocab = JsonSerializer.Deserialize<Dictionary<string, int>>(vocabJson)
                     ?? throw new InvalidDataException($"{source}: empty BPE vocabulary.");
         var merges = Encoding.UTF8.GetString(mergesText).Split('\n')
-            .Select(l => l.TrimEnd('\r')).Where(l => l.Length > 0 && !l.StartsWith("#version", StringComparison.Ordinal));
+            .Select(l => l.TrimEnd('\r')).Where(l => l.Length > 0 && !l.StartsWith("#version",
+                StringComparison.Ordinal));
         var options = new BpeOptions(vocab)
         {
             Merges = merges, ByteLevel = byteLevel, UnknownToken = unk,
@@ -209,7 +217,8 @@ public sealed class TextTokenizer
     private static TextTokenizer SentencePiece(string path)
     {
         SentencePieceTokenizer sp;
-        using (var fs = File.OpenRead(path)) sp = SentencePieceTokenizer.Create(fs, addBeginningOfSentence: false, addEndOfSentence: false);
+        using (var fs = File.OpenRead(path)) sp = SentencePieceTokenizer.Create(fs, addBeginningOfSentence: false,
+            addEndOfSentence: false);
         var vocab = sp.Vocabulary;
         // ALBERT-style models carry [CLS]/[SEP]; the others start with the beginning-of-sentence piece (Llama-style).
         (int[], int[]) frame = vocab.TryGetValue("[CLS]", out int cls) && vocab.TryGetValue("[SEP]", out int sep)
@@ -222,22 +231,26 @@ public sealed class TextTokenizer
     private static TextTokenizer HuggingFace(JsonElement root, string path)
     {
         var model = root.GetProperty("model");
-        string type = model.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "";
+        string type = Str(model, "type") ?? "";
         var special = new HashSet<int>();
         if (root.TryGetProperty("added_tokens", out var added) && added.ValueKind == JsonValueKind.Array)
             foreach (var a in added.EnumerateArray())
-                if (a.TryGetProperty("special", out var s) && s.ValueKind == JsonValueKind.True) special.Add(a.GetProperty("id").GetInt32());
+                if (a.TryGetProperty("special", out var s) && s.ValueKind == JsonValueKind.True)
+                    special.Add(a.GetProperty("id").GetInt32());
         var vocabEl = model.GetProperty("vocab");
-        if (type == "WordPiece" || (type == "" && model.TryGetProperty("continuing_subword_prefix", out _) && !model.TryGetProperty("merges", out _)))
+        bool wordPieceShape = model.TryGetProperty("continuing_subword_prefix", out _)
+                              && !model.TryGetProperty("merges", out _);
+        if (type == "WordPiece" || (type == "" && wordPieceShape))
         {
-            var pairs = vocabEl.EnumerateObject().Select(p => (p.Name, Id: p.Value.GetInt32())).OrderBy(p => p.Id).ToList();
+            var pairs = vocabEl.EnumerateObject().Select(p => (p.Name, Id: p.Value.GetInt32())).OrderBy(p => p.Id)
+                .ToList();
             var lines = new string[pairs.Count == 0 ? 0 : pairs[^1].Id + 1];
             for (int i = 0; i < lines.Length; i++) lines[i] = $"[unused-gap-{i}]";
             foreach (var (n, id) in pairs) lines[id] = n;
             bool lower = !(root.TryGetProperty("normalizer", out var norm) && norm.ValueKind == JsonValueKind.Object
                            && norm.TryGetProperty("lowercase", out var lc) && lc.ValueKind == JsonValueKind.False);
-            string? unk = model.TryGetProperty("unk_token", out var u) && u.ValueKind == JsonValueKind.String ? u.GetString() : null;
-            var tok = WordPiece(Encoding.UTF8.GetBytes(string.Join("\n", lines) + "\n"), path, lower, unk);
+            var tok = WordPiece(Encoding.UTF8.GetBytes(string.Join("\n", lines) + "\n"), path, lower,
+                Str(model, "unk_token"));
             return special.Count == 0 ? tok : new TextTokenizer(tok._tokenizer, tok.Kind, path,
                 pairs.ToDictionary(p => p.Name, p => p.Id), tok._prefix, tok._suffix, special);
         }
@@ -250,24 +263,28 @@ public sealed class TextTokenizer
                     ? $"{mg[0].GetString()} {mg[1].GetString()}" : mg.GetString()).Append('\n');
             var mergeBytes = Encoding.UTF8.GetBytes(merges.ToString());
             var frame = PostProcessorFraming(root, vocabEl);
-            string? unk = model.TryGetProperty("unk_token", out var u) && u.ValueKind == JsonValueKind.String ? u.GetString() : null;
-            return Bpe(vocabJson, mergeBytes, path, IsByteLevel(root), unk, frame, special);
+            return Bpe(vocabJson, mergeBytes, path, IsByteLevel(root), Str(model, "unk_token"), frame, special);
         }
         throw new InvalidDataException(
-            $"{path}: tokenizer.json model type '{type}' is not supported (WordPiece and BPE are; for Unigram give the SentencePiece .model file).");
+            $"{path}: tokenizer.json model type '{type}' is not supported (WordPiece and BPE are; "
+            + "for Unigram give the SentencePiece .model file).");
     }
 
     private static bool IsByteLevel(JsonElement root)
     {
         static bool Has(JsonElement e) => e.ValueKind switch
         {
-            JsonValueKind.Object => (e.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String && t.GetString() == "ByteLevel")
-                                    || e.EnumerateObject().Any(p => Has(p.Value)),
+            JsonValueKind.Object => Str(e, "type") == "ByteLevel" || e.EnumerateObject().Any(p => Has(p.Value)),
             JsonValueKind.Array => e.EnumerateArray().Any(Has),
             _ => false,
         };
-        return (root.TryGetProperty("pre_tokenizer", out var p) && Has(p)) || (root.TryGetProperty("decoder", out var d) && Has(d));
+        return (root.TryGetProperty("pre_tokenizer", out var p) && Has(p))
+               || (root.TryGetProperty("decoder", out var d) && Has(d));
     }
+
+    /// <summary>The string property <paramref name="name"/> of <paramref name="e"/>, or null.</summary>
+    private static string? Str(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
     /// <summary>Special tokens a tokenizer.json post-processor puts around a single sequence.</summary>
     private static (int[] Prefix, int[] Suffix)? PostProcessorFraming(JsonElement root, JsonElement vocab)
@@ -305,7 +322,8 @@ public static class TextModels
         if (string.IsNullOrEmpty(root))
         {
             var local = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData);
-            root = string.IsNullOrEmpty(local) ? Path.Combine(Path.GetTempPath(), "attnspec") : Path.Combine(local, "attnspec");
+            root = string.IsNullOrEmpty(local) ? Path.Combine(Path.GetTempPath(), "attnspec") : Path.Combine(local,
+                "attnspec");
         }
         return Path.Combine(root, "models", model.ToLowerInvariant());
     }
@@ -329,7 +347,8 @@ public static class TextModels
 
     /// <summary>Error message for text given to a text model without a tokenizer.</summary>
     public static string MissingTokenizerMessage(string modelPath) =>
-        $"text inputs need a tokenizer: none was given and none was found next to {Path.GetFileName(modelPath)} (looked for "
+        "text inputs need a tokenizer: none was given and none was found next to "
+        + $"{Path.GetFileName(modelPath)} (looked for "
         + string.Join(", ", TextTokenizer.KnownFileNames) + "); pass a tokenizer file, or token ids in a .txt file.";
 }
 

@@ -21,25 +21,44 @@ public static class KpcaTrainCommand
         }.AcceptOnlyFromAmong("digits", "fashion-mnist");
         var dataDir = new Option<string>("--data-dir")
         {
-            Description = "Folder with the Fashion-MNIST IDX files.", DefaultValueFactory = _ => ImageDataset.FashionMnistDirectory,
+            Description = "Folder with the Fashion-MNIST IDX files.",
+                DefaultValueFactory = _ => ImageDataset.FashionMnistDirectory,
         };
-        var maxTrain = new Option<int>("--max-train") { Description = "Fashion-MNIST: training images used.", DefaultValueFactory = _ => 60000 };
+        var maxTrain = new Option<int>("--max-train") { Description = "Fashion-MNIST: training images used.",
+            DefaultValueFactory = _ => 60000 };
         var steps = new Option<int>("--steps") { Description = "Adam steps.", DefaultValueFactory = _ => 1500 };
         var batch = new Option<int>("--batch") { Description = "Images per step.", DefaultValueFactory = _ => 64 };
-        var lr = new Option<double>("--lr") { Description = "Peak learning rate (warm-up, cosine decay).", DefaultValueFactory = _ => 3e-3 };
-        var wd = new Option<double>("--weight-decay") { Description = "AdamW weight decay on weight matrices.", DefaultValueFactory = _ => 0.05 };
+        var lr = new Option<double>("--lr") { Description = "Peak learning rate (warm-up, cosine decay).",
+            DefaultValueFactory = _ => 3e-3 };
+        var wd = new Option<double>("--weight-decay") { Description = "AdamW weight decay on weight matrices.",
+            DefaultValueFactory = _ => 0.05 };
         var dim = new Option<int>("--dim") { Description = "Embedding width.", DefaultValueFactory = _ => 32 };
         var heads = new Option<int>("--heads") { Description = "Heads per block.", DefaultValueFactory = _ => 4 };
         var layers = new Option<int>("--layers") { Description = "Transformer blocks.", DefaultValueFactory = _ => 2 };
         var mlp = new Option<int>("--mlp-dim") { Description = "MLP hidden width.", DefaultValueFactory = _ => 64 };
-        var patch = new Option<int?>("--patch") { Description = "Patch side (default 2 for digits, 4 for Fashion-MNIST)." };
-        var every = new Option<int>("--probe-every") { Description = "Probe every K steps.", DefaultValueFactory = _ => 100 };
-        var probeImages = new Option<int>("--probe-images") { Description = "Test images in the fixed probe batch.", DefaultValueFactory = _ => 8 };
-        var shift = new Option<int>("--max-shift") { Description = "Augmentation: random shifts of up to this many pixels (0 = off).", DefaultValueFactory = _ => 0 };
-        var stdQk = new Option<bool>("--standardize-qk") { Description = "Standardise queries and keys (per token and head) before attention." };
-        var cmd = new Command("train", "Train a small vision transformer (managed code, hand-derived gradients) and audit every head "
-                                       + "on a fixed probe batch every K steps; export it as safetensors that 'kpca audit' reads.");
-        foreach (var o in new Option[] { dataset, dataDir, maxTrain, steps, batch, lr, wd, dim, heads, layers, mlp, patch, every, probeImages, shift, stdQk })
+        var patch = new Option<int?>("--patch")
+        {
+            Description = "Patch side (default 2 for digits, 4 for Fashion-MNIST).",
+        };
+        var every = new Option<int>("--probe-every") { Description = "Probe every K steps.",
+            DefaultValueFactory = _ => 100 };
+        var probeImages = new Option<int>("--probe-images") { Description = "Test images in the fixed probe batch.",
+            DefaultValueFactory = _ => 8 };
+        var shift = new Option<int>("--max-shift")
+        {
+            Description = "Augmentation: random shifts of up to this many pixels (0 = off).",
+            DefaultValueFactory = _ => 0,
+        };
+        var stdQk = new Option<bool>("--standardize-qk")
+        {
+            Description = "Standardise queries and keys (per token and head) before attention.",
+        };
+        var cmd = new Command("train",
+            "Train a small vision transformer (managed code, hand-derived gradients) and audit every head "
+                                       + "on a fixed probe batch every K steps; export it as safetensors that "
+                                       + "'kpca audit' reads.");
+        foreach (var o in new Option[] { dataset, dataDir, maxTrain, steps, batch, lr, wd, dim, heads, layers, mlp,
+            patch, every, probeImages, shift, stdQk })
             cmd.Options.Add(o);
         cmd.SetAction(pr =>
         {
@@ -47,18 +66,24 @@ public static class KpcaTrainCommand
             if (pr.GetValue(maxTrain) < 1) throw new ArgumentException("--max-train must be positive.");
             var rng = new Rng(ctx.Seed);
             bool fashion = pr.GetValue(dataset) == "fashion-mnist";
-            var data = fashion ? ImageDataset.FashionMnist(pr.GetValue(dataDir)!, pr.GetValue(maxTrain)) : ImageDataset.Digits(rng.Split(7));
+            var data = fashion ? ImageDataset.FashionMnist(pr.GetValue(dataDir)!,
+                pr.GetValue(maxTrain)) : ImageDataset.Digits(rng.Split(7));
             var cfg = new VitConfig(data.Side, data.Channels, pr.GetValue(patch) ?? (fashion ? 4 : 2), pr.GetValue(dim),
                 pr.GetValue(heads), pr.GetValue(layers), pr.GetValue(mlp), data.Classes, pr.GetValue(stdQk));
             var opt = new VitTrainingOptions(pr.GetValue(steps), pr.GetValue(batch), pr.GetValue(lr), pr.GetValue(wd),
                 ProbeEvery: pr.GetValue(every), ProbeImages: pr.GetValue(probeImages), MaxShift: pr.GetValue(shift));
             Check(cfg, opt);
             var sink = ctx.Sink("kpca-train");
-            Ui.Info(ctx, $"{data.Name}: {data.TrainImages.Rows} training / {data.TestImages.Rows} test images; ViT {cfg.Layers} blocks × "
-                         + $"{cfg.Heads} heads, width {cfg.Dim}, {cfg.Tokens} tokens" + (cfg.StandardizeQk ? ", standardised Q/K" : ""));
+            Ui.Info(ctx,
+                $"{data.Name}: {data.TrainImages.Rows} training / {data.TestImages.Rows} test images; "
+                + $"ViT {cfg.Layers} blocks × "
+                         + $"{cfg.Heads} heads, width {cfg.Dim}, {cfg.Tokens} tokens"
+                             + (cfg.StandardizeQk ? ", standardised Q/K" : ""));
             var result = Ui.WithProgress(ctx, p => VitTrainer.Train(data, cfg, opt, rng.Split(11), p));
             Ui.Table(ctx, Write(sink, result), 60);
-            Ui.Info(ctx, $"test accuracy {result.FinalTestAccuracy:P2} after {opt.Steps} steps ({result.TrainSeconds:F1} s training, "
+            Ui.Info(ctx,
+                $"test accuracy {result.FinalTestAccuracy:P2} after {opt.Steps} steps "
+                + $"({result.TrainSeconds:F1} s training, "
                          + $"{result.TotalSeconds:F1} s with probes); {result.Model.ParameterCount} parameters");
             if (Export(sink, result) is { } note) Ui.Info(ctx, note);
             Ui.Files(ctx, sink);
@@ -73,28 +98,35 @@ public static class KpcaTrainCommand
         catch (ArgumentException e)
         {
             throw new ArgumentException(e.Message.Replace("PatchSize", "--patch").Replace("ImageSide", "image side")
-                .Replace("Dim", "--dim").Replace("Heads", "--heads").Replace("Layers", "--layers").Replace("MlpDim", "--mlp-dim")
+                .Replace("Dim", "--dim").Replace("Heads", "--heads").Replace("Layers", "--layers").Replace("MlpDim",
+                    "--mlp-dim")
                 .Replace("Steps", "--steps").Replace("Batch", "--batch").Replace("LearningRate", "--lr")
-                .Replace("WeightDecay", "--weight-decay").Replace("ProbeEvery", "--probe-every").Replace("ProbeImages", "--probe-images").Replace("MaxShift", "--max-shift"), e);
+                .Replace("WeightDecay", "--weight-decay").Replace("ProbeEvery", "--probe-every").Replace("ProbeImages",
+                    "--probe-images").Replace("MaxShift", "--max-shift"), e);
         }
     }
 
     /// <summary>Per-head table, per-step summary table and the figures; returns the summary table.</summary>
     internal static ResultTable Write(OutputSink sink, VitTrainingResult r)
     {
-        var heads = new ResultTable("train-heads", "step", "layer", "head", "mean_cos", "optimal_cos", "linear_cka", "rbf_cka",
-            "log10_phi_term", "log10_h_term", "log10_ratio", "jproj", "gamma_res_learned", "gamma_res_control", "attn_entropy", "null_mean_cos", "null_linear_cka");
+        var heads = new ResultTable("train-heads", "step", "layer", "head", "mean_cos", "optimal_cos", "linear_cka",
+            "rbf_cka",
+            "log10_phi_term", "log10_h_term", "log10_ratio", "jproj", "gamma_res_learned", "gamma_res_control",
+                "attn_entropy", "null_mean_cos", "null_linear_cka");
         foreach (var p in r.Trace)
             foreach (var h in p.Heads)
                 heads.Add(h.Step, h.Layer, h.Head, h.MeanCosine, h.OptimalCosine, h.LinearCka, h.RbfCka, h.Log10PhiTerm,
-                    h.Log10HTerm, h.Log10Ratio, h.JProj, h.GammaResidualLearned, h.GammaResidualControl, h.AttentionEntropy,
+                    h.Log10HTerm, h.Log10Ratio, h.JProj, h.GammaResidualLearned, h.GammaResidualControl,
+                        h.AttentionEntropy,
                     h.NullMeanCosine, h.NullLinearCka);
         sink.WriteTable(heads);
         var summary = new ResultTable("train-summary", "step", "train_loss", "test_acc", "mean_cos", "linear_cka",
             "null_linear_cka", "log10_phi", "log10_h", "log10_ratio", "jproj", "attn_entropy");
         foreach (var p in r.Trace)
-            summary.Add(p.Step, double.IsNaN(p.TrainLoss) ? null : p.TrainLoss, p.TestAccuracy, p.Heads.Average(h => h.MeanCosine),
-                p.Heads.Average(h => h.LinearCka), p.Heads.Average(h => h.NullLinearCka), p.Heads.Average(h => h.Log10PhiTerm),
+            summary.Add(p.Step, double.IsNaN(p.TrainLoss) ? null : p.TrainLoss, p.TestAccuracy,
+                p.Heads.Average(h => h.MeanCosine),
+                p.Heads.Average(h => h.LinearCka), p.Heads.Average(h => h.NullLinearCka),
+                    p.Heads.Average(h => h.Log10PhiTerm),
                 p.Heads.Average(h => h.Log10HTerm), p.Heads.Average(h => h.Log10Ratio), p.Heads.Average(h => h.JProj),
                 p.Heads.Average(h => h.AttentionEntropy));
         sink.WriteTable(summary);
@@ -124,7 +156,9 @@ public static class KpcaTrainCommand
             var f = new Figure($"{label}{tag}", "step", label);
             for (int l = 0; l < r.Config.Layers; l++) Band(f, r, steps, l, get, $"block {l}");
             if (name is "mean-cos" or "linear-cka")
-                f.Line(steps, [.. r.Trace.Select(p => p.Heads.Average(name == "mean-cos" ? h => h.NullMeanCosine : h => h.NullLinearCka))],
+                f.Line(steps,
+                    [.. r.Trace.Select(p => p.Heads.Average(name == "mean-cos" ? h => h.NullMeanCosine : h
+                        => h.NullLinearCka))],
                     "permutation null (mean over heads)");
             f.Save(sink, "train-" + name);
         }
@@ -141,13 +175,16 @@ public static class KpcaTrainCommand
     }
 
     /// <summary>Mean over the block's heads with a min–max band.</summary>
-    private static void Band(Figure f, VitTrainingResult r, double[] steps, int layer, Func<VitProbeHead, double> get, string label)
+    private static void Band(Figure f, VitTrainingResult r, double[] steps, int layer, Func<VitProbeHead, double> get,
+        string label)
     {
         var per = r.Trace.Select(p => p.Heads.Where(h => h.Layer == layer).Select(get).ToArray()).ToList();
-        f.LineWithBand(steps, [.. per.Select(v => v.Average())], [.. per.Select(v => v.Min())], [.. per.Select(v => v.Max())], label);
+        f.LineWithBand(steps, [.. per.Select(v => v.Average())], [.. per.Select(v => v.Min())],
+            [.. per.Select(v => v.Max())], label);
     }
 
-    /// <summary>Write model.safetensors (F64, timm ViT names), config.json and model.onnx (float32); returns a note.</summary>
+    /// <summary>Write model.safetensors (F64, timm ViT names), config.json and model.onnx (float32); returns a
+    /// note.</summary>
     internal static string? Export(OutputSink sink, VitTrainingResult r)
     {
         if (r.Config.StandardizeQk)

@@ -40,11 +40,13 @@ public sealed class TokenizationTests : IDisposable
         Assert.Contains(ids, i => vocab[i].StartsWith("##", StringComparison.Ordinal));
     }
 
-    /// <summary>Lower-case, split on whitespace and punctuation, then longest-prefix matching with "##" continuations.</summary>
+    /// <summary>Lower-case, split on whitespace and punctuation, then longest-prefix matching with "##"
+    /// continuations.</summary>
     private static int[] GreedyWordPiece(string[] vocab, string text)
     {
         var index = vocab.Select((v, i) => (v, i)).GroupBy(p => p.v).ToDictionary(g => g.Key, g => g.First().i);
-        var words = System.Text.RegularExpressions.Regex.Matches(text.ToLowerInvariant(), @"\w+|[^\w\s]").Select(m => m.Value);
+        var words = System.Text.RegularExpressions.Regex.Matches(text.ToLowerInvariant(),
+            @"\w+|[^\w\s]").Select(m => m.Value);
         var ids = new List<int> { index["[CLS]"] };
         foreach (var w in words)
         {
@@ -68,10 +70,14 @@ public sealed class TokenizationTests : IDisposable
         var entries = string.Join(",", vocab.Select((v, i) => $"{Json(v)}:{i}"));
         string json = "{\"added_tokens\":[{\"id\":0,\"content\":\"[PAD]\",\"special\":true}],"
                       + "\"normalizer\":{\"type\":\"BertNormalizer\",\"lowercase\":true},"
-                      + "\"post_processor\":{\"type\":\"TemplateProcessing\",\"single\":[{\"SpecialToken\":{\"id\":\"[CLS]\",\"type_id\":0}},"
-                      + "{\"Sequence\":{\"id\":\"A\",\"type_id\":0}},{\"SpecialToken\":{\"id\":\"[SEP]\",\"type_id\":0}}],"
-                      + "\"special_tokens\":{\"[CLS]\":{\"id\":\"[CLS]\",\"ids\":[101]},\"[SEP]\":{\"id\":\"[SEP]\",\"ids\":[102]}}},"
-                      + "\"model\":{\"type\":\"WordPiece\",\"unk_token\":\"[UNK]\",\"continuing_subword_prefix\":\"##\",\"vocab\":{" + entries + "}}}";
+                      + "\"post_processor\":{\"type\":\"TemplateProcessing\","
+                      + "\"single\":[{\"SpecialToken\":{\"id\":\"[CLS]\",\"type_id\":0}},"
+                      + "{\"Sequence\":{\"id\":\"A\",\"type_id\":0}},"
+                      + "{\"SpecialToken\":{\"id\":\"[SEP]\",\"type_id\":0}}],"
+                      + "\"special_tokens\":{\"[CLS]\":{\"id\":\"[CLS]\",\"ids\":[101]},"
+                      + "\"[SEP]\":{\"id\":\"[SEP]\",\"ids\":[102]}}},"
+                      + "\"model\":{\"type\":\"WordPiece\",\"unk_token\":\"[UNK]\","
+                      + "\"continuing_subword_prefix\":\"##\",\"vocab\":{" + entries + "}}}";
         var tok = TextTokenizer.FromFile(Write("tokenizer.json", json));
         Assert.Equal(TokenizerKind.WordPiece, tok.Kind);
         Assert.Equal([101, 7592, 2088, 102], tok.Encode("hello world").Ids);
@@ -81,10 +87,12 @@ public sealed class TokenizationTests : IDisposable
     private static string Json(string s) => System.Text.Json.JsonSerializer.Serialize(s);
 
     // Byte-level BPE (GPT-2/RoBERTa): 'Ġ' stands for the space byte. Merges build "hello" and "Ġworld" only.
-    private const string BpeVocab = "{\"<s>\":0,\"<pad>\":1,\"</s>\":2,\"<unk>\":3,\"h\":4,\"e\":5,\"l\":6,\"o\":7,\"w\":8,"
+    private const string BpeVocab = "{\"<s>\":0,\"<pad>\":1,\"</s>\":2,\"<unk>\":3,"
+        + "\"h\":4,\"e\":5,\"l\":6,\"o\":7,\"w\":8,"
         + "\"r\":9,\"d\":10,\"\\u0120\":11,\"he\":12,\"ll\":13,\"hell\":14,\"hello\":15,\"\\u0120w\":16,\"or\":17,"
         + "\"\\u0120wor\":18,\"\\u0120worl\":19,\"\\u0120world\":20}";
-    private const string BpeMerges = "#version: 0.2\nh e\nl l\nhe ll\nhell o\n\u0120 w\no r\n\u0120w or\n\u0120wor l\n\u0120worl d\n";
+    private const string BpeMerges =
+        "#version: 0.2\nh e\nl l\nhe ll\nhell o\n\u0120 w\no r\n\u0120w or\n\u0120wor l\n\u0120worl d\n";
 
     [Fact]
     public void ByteLevelBpe_VocabJsonAndMerges_MergesWordsAndFramesRobertaStyle()
@@ -113,7 +121,8 @@ public sealed class TokenizationTests : IDisposable
         var merges = BpeMerges.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(Json);
         string json = "{\"pre_tokenizer\":{\"type\":\"ByteLevel\",\"add_prefix_space\":false},"
                       + "\"post_processor\":{\"type\":\"RobertaProcessing\",\"sep\":[\"</s>\",2],\"cls\":[\"<s>\",0]},"
-                      + "\"model\":{\"type\":\"BPE\",\"vocab\":" + BpeVocab + ",\"merges\":[" + string.Join(",", merges) + "]}}";
+                      + "\"model\":{\"type\":\"BPE\",\"vocab\":" + BpeVocab + ",\"merges\":[" + string.Join(",",
+                          merges) + "]}}";
         var tok = TextTokenizer.FromFile(Write("tokenizer.json", json));
         Assert.Equal(TokenizerKind.ByteLevelBpe, tok.Kind);
         Assert.Equal([0, 15, 20, 2], tok.Encode("hello world").Ids);
@@ -236,7 +245,8 @@ public sealed class TokenizationTests : IDisposable
             "hello world", "--layers", "0", "--heads", "0", "--null-perms", "0", "--out", Path.Combine(_dir, "out"));
         Assert.True(r.ExitCode == 0, r.All);
         Assert.True(File.Exists(Path.Combine(_dir, "out", "kpca", "audit-summary.json")), r.All);
-        var e = Assert.Throws<FileNotFoundException>(() => TextModels.Load("model.onnx", Path.Combine(_dir, "missing.txt")));
+        var e = Assert.Throws<FileNotFoundException>(() => TextModels.Load("model.onnx", Path.Combine(_dir,
+            "missing.txt")));
         Assert.Contains("missing.txt", e.Message);
     }
 }

@@ -20,7 +20,8 @@ public sealed class ExportTests : IDisposable
         var rng = new Rng(5);
         var data = ImageDataset.Digits(rng.Split(0));
         var cfg = new VitConfig(Dim: 16, Heads: 2, Layers: 2, MlpDim: 24);
-        var r = VitTrainer.Train(data, cfg, new VitTrainingOptions(Steps: 30, Batch: 16, ProbeEvery: 30, ProbeImages: 2), rng.Split(1));
+        var r = VitTrainer.Train(data, cfg, new VitTrainingOptions(Steps: 30, Batch: 16, ProbeEvery: 30,
+            ProbeImages: 2), rng.Split(1));
         return (r.Model, data);
     }
 
@@ -102,7 +103,8 @@ public sealed class ExportTests : IDisposable
         return TensorPrimitives.Norm<double>(d) / Math.Max(TensorPrimitives.Norm<double>(a.Data), 1e-300);
     }
 
-    /// <summary>A plain-loop timm ViT forward pass (pre-LN blocks, exact-erf GELU via MathNet, class-token head).</summary>
+    /// <summary>A plain-loop timm ViT forward pass (pre-LN blocks, exact-erf GELU via MathNet, class-token
+    /// head).</summary>
     private static Matrix IndependentLogits(SafeTensorsFile f, Matrix images, VitConfig cfg)
     {
         int c = cfg.Dim, n = cfg.Tokens, p = cfg.PatchSize, g = cfg.ImageSide / p, dh = cfg.HeadDim;
@@ -112,7 +114,8 @@ public sealed class ExportTests : IDisposable
         {
             var img = images.RowReadOnly(im).ToArray();
             var x = new double[n, c];
-            double[] wp = T("patch_embed.proj.weight"), bp = T("patch_embed.proj.bias"), cls = T("cls_token"), pos = T("pos_embed");
+            double[] wp = T("patch_embed.proj.weight"), bp = T("patch_embed.proj.bias"), cls = T("cls_token"),
+                pos = T("pos_embed");
             for (int k = 0; k < c; k++) x[0, k] = cls[k] + pos[k];
             for (int py = 0; py < g; py++)
                 for (int px = 0; px < g; px++)
@@ -144,14 +147,17 @@ public sealed class ExportTests : IDisposable
                         }
                         double mx = s.Max(), z = s.Sum(v => Math.Exp(v - mx));
                         for (int j = 0; j < n; j++)
-                            for (int d = 0; d < dh; d++) ctx[i, h * dh + d] += Math.Exp(s[j] - mx) / z * qkv[j, 2 * c + h * dh + d];
+                            for (int d = 0; d < dh; d++) ctx[i, h * dh + d] += Math.Exp(s[j] - mx) / z * qkv[j,
+                                2 * c + h * dh + d];
                     }
                 var a = Lin(ctx, T(b + "attn.proj.weight"), T(b + "attn.proj.bias"), c);
                 for (int i = 0; i < n; i++) for (int k = 0; k < c; k++) x[i, k] += a[i, k];
-                var hid = Lin(Ln(x, T(b + "norm2.weight"), T(b + "norm2.bias")), T(b + "mlp.fc1.weight"), T(b + "mlp.fc1.bias"), cfg.MlpDim);
+                var hid = Lin(Ln(x, T(b + "norm2.weight"), T(b + "norm2.bias")), T(b + "mlp.fc1.weight"),
+                    T(b + "mlp.fc1.bias"), cfg.MlpDim);
                 for (int i = 0; i < n; i++)
                     for (int k = 0; k < cfg.MlpDim; k++)
-                        hid[i, k] = 0.5 * hid[i, k] * (1 + MathNet.Numerics.SpecialFunctions.Erf(hid[i, k] / Math.Sqrt(2)));
+                        hid[i, k] = 0.5 * hid[i, k] * (1 + MathNet.Numerics.SpecialFunctions.Erf(hid[i,
+                            k] / Math.Sqrt(2)));
                 var m = Lin(hid, T(b + "mlp.fc2.weight"), T(b + "mlp.fc2.bias"), c);
                 for (int i = 0; i < n; i++) for (int k = 0; k < c; k++) x[i, k] += m[i, k];
             }

@@ -3,7 +3,8 @@ using AttentionSpectra.Studies.VitTraining;
 
 namespace AttentionSpectra.Tests.VitTraining;
 
-/// <summary>Training on the shipped digits: accuracy, determinism by seed, the probe trace and the data loaders.</summary>
+/// <summary>Training on the shipped digits: accuracy, determinism by seed, the probe trace and the data
+/// loaders.</summary>
 public sealed class TrainingTests
 {
     [Fact]
@@ -51,7 +52,8 @@ public sealed class TrainingTests
     public void StandardizedQk_CapturedQueriesHaveZeroMeanUnitVariance()
     {
         var data = ImageDataset.Digits(new Rng(3));
-        var model = new VitModel(new VitConfig(Dim: 16, Heads: 2, Layers: 1, MlpDim: 16, StandardizeQk: true), new Rng(2));
+        var model = new VitModel(new VitConfig(Dim: 16, Heads: 2, Layers: 1, MlpDim: 16, StandardizeQk: true),
+            new Rng(2));
         var images = new Matrix(2, 64);
         data.TestImages.RowReadOnly(0).CopyTo(images.Row(0));
         data.TestImages.RowReadOnly(1).CopyTo(images.Row(1));
@@ -84,7 +86,8 @@ public sealed class TrainingTests
             Assert.Equal([-1.0, 1.0, 51 / 127.5 - 1, 102 / 127.5 - 1], m.RowReadOnly(0).ToArray());
             Assert.Equal([7, 3], ImageDataset.ReadIdxLabels(Path.Combine(dir, "l.idx.gz"), 10));
             Assert.Single(ImageDataset.ReadIdxLabels(Path.Combine(dir, "l.idx.gz"), 1));
-            Assert.Throws<InvalidDataException>(() => ImageDataset.ReadIdxImages(Path.Combine(dir, "l.idx.gz"), 10, out _));
+            Assert.Throws<InvalidDataException>(() => ImageDataset.ReadIdxImages(Path.Combine(dir, "l.idx.gz"), 10,
+                out _));
         }
         finally { Directory.Delete(dir, true); }
     }

@@ -14,7 +14,8 @@ namespace AttentionSpectra.Studies.VitTraining;
 /// <param name="TrainLabels">Training labels.</param>
 /// <param name="TestImages">Test images.</param>
 /// <param name="TestLabels">Test labels.</param>
-public sealed record ImageDataset(string Name, int Side, int Channels, int Classes, Matrix TrainImages, int[] TrainLabels,
+public sealed record ImageDataset(string Name, int Side, int Channels, int Classes, Matrix TrainImages,
+    int[] TrainLabels,
     Matrix TestImages, int[] TestLabels)
 {
     /// <summary>Default install folder of Debian's <c>dataset-fashion-mnist</c> package.</summary>
@@ -30,7 +31,8 @@ public sealed record ImageDataset(string Name, int Side, int Channels, int Class
         var x = new Matrix(pixels.Rows, pixels.Cols);
         for (int i = 0; i < x.Data.Length; i++) x.Data[i] = pixels.Data[i] / 8.0 - 1.0;
         var order = Enumerable.Range(0, x.Rows).ToArray();
-        for (int i = order.Length - 1; i > 0; i--) { int r = rng.NextInt(i + 1); (order[i], order[r]) = (order[r], order[i]); }
+        for (int i = order.Length - 1; i > 0; i--) { int r = rng.NextInt(i + 1); (order[i], order[r]) = (order[r],
+            order[i]); }
         int nTest = (int)Math.Round(testFraction * x.Rows);
         var test = order[..nTest]; var train = order[nTest..];
         return new ImageDataset("digits", 8, 1, 10, Rows(x, train), [.. train.Select(i => labels[i])],
@@ -41,7 +43,8 @@ public sealed record ImageDataset(string Name, int Side, int Channels, int Class
     /// (or the same four files in <paramref name="directory"/>); the first <paramref name="maxTrain"/> training and
     /// <paramref name="maxTest"/> test images.</summary>
     /// <exception cref="FileNotFoundException">The files are not installed.</exception>
-    public static ImageDataset FashionMnist(string directory = FashionMnistDirectory, int maxTrain = 60000, int maxTest = 10000)
+    public static ImageDataset FashionMnist(string directory = FashionMnistDirectory, int maxTrain = 60000,
+        int maxTest = 10000)
     {
         string F(string n) => Path.Combine(directory, n);
         var trainX = ReadIdxImages(F("train-images-idx3-ubyte.gz"), maxTrain, out int side);

@@ -18,7 +18,8 @@ namespace AttentionSpectra.Studies.VitTraining;
 public sealed record VitConfig(int ImageSide = 8, int Channels = 1, int PatchSize = 2, int Dim = 32, int Heads = 4,
     int Layers = 2, int MlpDim = 64, int Classes = 10, bool StandardizeQk = false)
 {
-    /// <summary>LayerNorm epsilon (timm's 1e-6, which the audit's safetensors forward pass uses for timm names).</summary>
+    /// <summary>LayerNorm epsilon (timm's 1e-6, which the audit's safetensors forward pass uses for timm
+    /// names).</summary>
     public const double LayerNormEps = 1e-6;
 
     /// <summary>Epsilon of the query/key standardisation.</summary>
@@ -42,8 +43,10 @@ public sealed record VitConfig(int ImageSide = 8, int Channels = 1, int PatchSiz
         if (ImageSide < 1 || Channels < 1) throw new ArgumentException("ImageSide and Channels must be positive.");
         if (PatchSize < 1 || ImageSide % PatchSize != 0)
             throw new ArgumentException($"PatchSize {PatchSize} must divide the image side {ImageSide}.");
-        if (Dim < 1 || Heads < 1 || Dim % Heads != 0) throw new ArgumentException($"Heads ({Heads}) must divide Dim ({Dim}).");
-        if (Layers < 1 || MlpDim < 1 || Classes < 2) throw new ArgumentException("Layers, MlpDim must be >= 1 and Classes >= 2.");
+        if (Dim < 1 || Heads < 1 || Dim % Heads != 0)
+            throw new ArgumentException($"Heads ({Heads}) must divide Dim ({Dim}).");
+        if (Layers < 1 || MlpDim < 1 || Classes < 2)
+            throw new ArgumentException("Layers, MlpDim must be >= 1 and Classes >= 2.");
     }
 }
 
@@ -129,7 +132,8 @@ public sealed class VitModel
             string b = $"blocks.{l}.";
             _blocks[l] = new BlockParams(
                 Add(b + "norm1.weight", [c], 1, c, false), Add(b + "norm1.bias", [c], 1, c, false),
-                Add(b + "attn.qkv.weight", [3 * c, c], 3 * c, c, true), Add(b + "attn.qkv.bias", [3 * c], 1, 3 * c, false),
+                Add(b + "attn.qkv.weight", [3 * c, c], 3 * c, c, true),
+                Add(b + "attn.qkv.bias", [3 * c], 1, 3 * c, false),
                 Add(b + "attn.proj.weight", [c, c], c, c, true), Add(b + "attn.proj.bias", [c], 1, c, false),
                 Add(b + "norm2.weight", [c], 1, c, false), Add(b + "norm2.bias", [c], 1, c, false),
                 Add(b + "mlp.fc1.weight", [f, c], f, c, true), Add(b + "mlp.fc1.bias", [f], 1, f, false),
@@ -144,8 +148,8 @@ public sealed class VitModel
         foreach (var prm in ps)
         {
             var r = rng.Split(stream++);
-            if (prm.Name.EndsWith("norm1.weight", StringComparison.Ordinal) || prm.Name.EndsWith("norm2.weight", StringComparison.Ordinal)
-                || prm.Name == "norm.weight")
+            if (prm.Name.EndsWith("norm1.weight", StringComparison.Ordinal)
+                || prm.Name.EndsWith("norm2.weight", StringComparison.Ordinal) || prm.Name == "norm.weight")
                 Array.Fill(prm.Value.Data, 1.0);
             else if (prm.Name is "cls_token" or "pos_embed") r.FillGaussian(prm.Value.Data, 0, 0.02);
             else if (prm.Decay) r.FillGaussian(prm.Value.Data, 0, 1 / Math.Sqrt(prm.Value.Cols));
@@ -159,7 +163,8 @@ public sealed class VitModel
     public IEnumerable<(string Name, long[] Shape, double[] Data)> ExportTensors() =>
         Parameters.Select(p => (p.Name, p.Shape.ToArray(), (double[])p.Value.Data.Clone()));
 
-    /// <summary>Cut an image (C × S × S, row-major) into patches in the order the audit's ViT forward pass uses.</summary>
+    /// <summary>Cut an image (C × S × S, row-major) into patches in the order the audit's ViT forward pass
+    /// uses.</summary>
     private void Patchify(ReadOnlySpan<double> image, Span<double> patchRows)
     {
         int p = Config.PatchSize, s = Config.ImageSide, g = s / p, ch = Config.Channels, pd = Config.PatchDim;
@@ -180,7 +185,8 @@ public sealed class VitModel
         return ws;
     }
 
-    /// <summary>Logits (batch × classes) for the images (rows of <paramref name="images"/>, C·S·S values each).</summary>
+    /// <summary>Logits (batch × classes) for the images (rows of <paramref name="images"/>, C·S·S values
+    /// each).</summary>
     public Matrix Logits(Matrix images)
     {
         ArgumentNullException.ThrowIfNull(images);
@@ -188,7 +194,8 @@ public sealed class VitModel
         return ws.Logits.Clone();
     }
 
-    /// <summary>Fraction of images whose arg-max logit is the label, evaluated in chunks of <paramref name="chunk"/>.</summary>
+    /// <summary>Fraction of images whose arg-max logit is the label, evaluated in chunks of <paramref
+    /// name="chunk"/>.</summary>
     public double Accuracy(Matrix images, int[] labels, int chunk = 128)
     {
         ArgumentNullException.ThrowIfNull(images);
@@ -208,7 +215,8 @@ public sealed class VitModel
     }
 
     /// <summary>Mean cross-entropy of the batch (rows <paramref name="index"/> of <paramref name="images"/>) and its
-    /// gradient, written into every parameter's <see cref="VitParameter.Grad"/> (overwritten, not accumulated).</summary>
+    /// gradient, written into every parameter's <see cref="VitParameter.Grad"/> (overwritten, not
+    /// accumulated).</summary>
     public double LossAndGradient(Matrix images, int[] labels, int[] index)
     {
         ArgumentNullException.ThrowIfNull(images);
@@ -271,13 +279,15 @@ public sealed class VitModel
     private ReadOnlySpan<double> QRow(LayerWs lw, int row, int h)
     {
         int dh = Config.HeadDim;
-        return Config.StandardizeQk ? lw.Qks.RowReadOnly(row).Slice(h * dh, dh) : lw.Qkv.RowReadOnly(row).Slice(h * dh, dh);
+        return Config.StandardizeQk ? lw.Qks.RowReadOnly(row).Slice(h * dh, dh) : lw.Qkv.RowReadOnly(row).Slice(h * dh,
+            dh);
     }
 
     private ReadOnlySpan<double> KRow(LayerWs lw, int row, int h)
     {
         int dh = Config.HeadDim, c = Config.Dim;
-        return Config.StandardizeQk ? lw.Qks.RowReadOnly(row).Slice(c + h * dh, dh) : lw.Qkv.RowReadOnly(row).Slice(c + h * dh, dh);
+        return Config.StandardizeQk ? lw.Qks.RowReadOnly(row).Slice(c + h * dh,
+            dh) : lw.Qkv.RowReadOnly(row).Slice(c + h * dh, dh);
     }
 
     // ---------------------------------------------------------------- forward
@@ -356,7 +366,8 @@ public sealed class VitModel
         Blas.Gemm(ws.DLogits, ws.ClsOut, _headW.Grad, transA: true);
         ColumnSums(ws.DLogits, _headB.Grad.Data);
         Blas.Gemm(ws.DLogits, _headW.Value, ws.DClsOut);
-        LayerNormBackward(ws.DClsOut, ws.ClsHat, ws.ClsRstd, _normG.Value.Data, _normG.Grad.Data, _normB.Grad.Data, ws.DClsIn);
+        LayerNormBackward(ws.DClsOut, ws.ClsHat, ws.ClsRstd, _normG.Value.Data, _normG.Grad.Data, _normB.Grad.Data,
+            ws.DClsIn);
         var dx = ws.DX;
         dx.Data.AsSpan().Clear();
         for (int i = 0; i < b; i++) ws.DClsIn.RowReadOnly(i).CopyTo(dx.Row(i * n));
@@ -367,7 +378,8 @@ public sealed class VitModel
         for (int i = 0; i < b; i++)
         {
             TensorPrimitives.Add(_cls.Grad.Data, dx.RowReadOnly(i * n), _cls.Grad.Data);
-            for (int t = 0; t < n; t++) TensorPrimitives.Add(_pos.Grad.RowReadOnly(t), dx.RowReadOnly(i * n + t), _pos.Grad.Row(t));
+            for (int t = 0; t < n; t++) TensorPrimitives.Add(_pos.Grad.RowReadOnly(t), dx.RowReadOnly(i * n + t),
+                _pos.Grad.Row(t));
             for (int t = 1; t < n; t++) dx.RowReadOnly(i * n + t).CopyTo(ws.DPatchEmb.Row(i * np + t - 1));
         }
         Blas.Gemm(ws.DPatchEmb, ws.PatchRows, _wp.Grad, transA: true);
@@ -506,7 +518,8 @@ public sealed class VitModel
     }
 
     /// <summary>dx = rstd (dy − mean(dy) − y mean(dy ⊙ y)) for y = Standardize(x).</summary>
-    private static void StandardizeBackward(ReadOnlySpan<double> dy, ReadOnlySpan<double> y, double rstd, Span<double> dx)
+    private static void StandardizeBackward(ReadOnlySpan<double> dy, ReadOnlySpan<double> y, double rstd,
+        Span<double> dx)
     {
         int d = dy.Length;
         double mdy = TensorPrimitives.Sum(dy) / d, mdyy = TensorPrimitives.Dot(dy, y) / d;
@@ -566,12 +579,14 @@ public sealed class VitModel
         return x >= 0 ? 1 - r : r - 1;
     }
 
-    /// <summary>d/dx of <see cref="Erf"/>: with r(z) = t exp(−z² + P(t)), t = 1/(1 + z/2), erf'(x) = −r'(|x|).</summary>
+    /// <summary>d/dx of <see cref="Erf"/>: with r(z) = t exp(−z² + P(t)), t = 1/(1 + z/2), erf'(x) =
+    /// −r'(|x|).</summary>
     internal static double ErfDerivative(double x)
     {
         double z = Math.Abs(x), t = 1 / (1 + 0.5 * z);
         double poly = 0, dpoly = 0;
-        for (int k = ErfCoefficients.Length - 1; k >= 0; k--) { dpoly = poly + t * dpoly; poly = ErfCoefficients[k] + t * poly; }
+        for (int k = ErfCoefficients.Length - 1; k >= 0; k--) { dpoly = poly + t * dpoly; poly = ErfCoefficients[k]
+            + t * poly; }
         double e = Math.Exp(-z * z + poly), dt = -0.5 * t * t;
         double dr = dt * e + t * e * (-2 * z + dpoly * dt);
         return -dr;
@@ -613,7 +628,8 @@ public sealed class VitModel
             DQks = new(cfg.StandardizeQk ? rows : 1, 2 * c); DPatchEmb = new(b * cfg.Patches, c);
         }
         public int Batch;
-        public Matrix PatchRows, PatchEmb, ClsIn, ClsHat, ClsOut, Logits, DLogits, DClsOut, DClsIn, DX, DU, DTmp, DH, DCtx,
+        public Matrix PatchRows, PatchEmb, ClsIn, ClsHat, ClsOut, Logits, DLogits, DClsOut, DClsIn, DX, DU, DTmp, DH,
+            DCtx,
             DQkv, DQks, DPatchEmb;
         public Matrix[] X;
         public LayerWs[] Layers;

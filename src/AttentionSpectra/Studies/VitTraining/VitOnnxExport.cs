@@ -15,13 +15,17 @@ public static class VitOnnxExport
     {
         ArgumentNullException.ThrowIfNull(model);
         var cfg = model.Config;
-        if (cfg.StandardizeQk) throw new NotSupportedException("ONNX export of the standardised-Q/K variant is not implemented.");
+        if (cfg.StandardizeQk)
+            throw new NotSupportedException("ONNX export of the standardised-Q/K variant is not implemented.");
         var g = new GraphBuilder();
         var prm = model.Parameters.ToDictionary(p => p.Name, p => p.Value);
-        int c = cfg.Dim, n = cfg.Tokens, p = cfg.PatchSize, s = cfg.ImageSide, gs = s / p, hh = cfg.Heads, dh = cfg.HeadDim;
-        string W(string name) => g.Float(name + ".T", Transpose(prm[name].Data, prm[name].Rows, prm[name].Cols), [prm[name].Cols, prm[name].Rows]);
+        int c = cfg.Dim, n = cfg.Tokens, p = cfg.PatchSize, s = cfg.ImageSide, gs = s / p, hh = cfg.Heads,
+            dh = cfg.HeadDim;
+        string W(string name) => g.Float(name + ".T", Transpose(prm[name].Data, prm[name].Rows, prm[name].Cols),
+            [prm[name].Cols, prm[name].Rows]);
         string V(string name) => g.Float(name, prm[name].Data, [prm[name].Data.Length]);
-        string Linear(string x, string name) => g.Node("Add", [g.Node("MatMul", [x, W(name + ".weight")]), V(name + ".bias")]);
+        string Linear(string x, string name) => g.Node("Add", [g.Node("MatMul", [x, W(name + ".weight")]),
+            V(name + ".bias")]);
         string Ln(string x, string name) => g.Node("LayerNormalization", [x, V(name + ".weight"), V(name + ".bias")],
             ("axis", -1L), ("epsilon", (float)VitConfig.LayerNormEps));
 
@@ -30,9 +34,11 @@ public static class VitOnnxExport
         var xt = g.Node("Transpose", [x5], ("perm", new long[] { 1, 3, 0, 2, 4 }));
         var patches = g.Node("Reshape", [xt, g.Ints("shapeP", [gs * gs, cfg.PatchDim])]);
         var emb = g.Node("Add", [g.Node("MatMul", [patches, g.Float("patch_embed.proj.weight.T",
-            Transpose(prm["patch_embed.proj.weight"].Data, c, cfg.PatchDim), [cfg.PatchDim, c])]), V("patch_embed.proj.bias")]);
+            Transpose(prm["patch_embed.proj.weight"].Data, c, cfg.PatchDim), [cfg.PatchDim, c])]),
+                V("patch_embed.proj.bias")]);
         var cls = g.Float("cls_token", prm["cls_token"].Data, [1, c]);
-        var x = g.Node("Add", [g.Node("Concat", [cls, emb], ("axis", 0L)), g.Float("pos_embed", prm["pos_embed"].Data, [n, c])]);
+        var x = g.Node("Add", [g.Node("Concat", [cls, emb], ("axis", 0L)), g.Float("pos_embed", prm["pos_embed"].Data,
+            [n, c])]);
         var scale = g.Float("scale", [1 / Math.Sqrt(dh)], []);
         var headShape = g.Ints("shapeH", [1, n, hh, dh]);
         var tokenShape = g.Ints("shapeN", [n, c]);
@@ -44,11 +50,15 @@ public static class VitOnnxExport
             string b = $"blocks.{l}.";
             var qkv = Linear(Ln(x, b + "norm1"), b + "attn.qkv");
             var parts = g.NodeMulti("Split", [qkv, g.Ints($"split{l}", [c, c, c])], 3, ("axis", 1L));
-            var q = g.Node("Transpose", [g.Node("Reshape", [parts[0], headShape])], ("perm", new long[] { 0, 2, 1, 3 }));
-            var kt = g.Node("Transpose", [g.Node("Reshape", [parts[1], headShape])], ("perm", new long[] { 0, 2, 3, 1 }));
-            var v = g.Node("Transpose", [g.Node("Reshape", [parts[2], headShape])], ("perm", new long[] { 0, 2, 1, 3 }));
+            var q = g.Node("Transpose", [g.Node("Reshape", [parts[0], headShape])], ("perm", new long[] { 0, 2, 1,
+                3 }));
+            var kt = g.Node("Transpose", [g.Node("Reshape", [parts[1], headShape])], ("perm", new long[] { 0, 2, 3,
+                1 }));
+            var v = g.Node("Transpose", [g.Node("Reshape", [parts[2], headShape])], ("perm", new long[] { 0, 2, 1,
+                3 }));
             var attn = g.Node("Softmax", [g.Node("Mul", [g.Node("MatMul", [q, kt]), scale])], ("axis", -1L));
-            var ctx = g.Node("Reshape", [g.Node("Transpose", [g.Node("MatMul", [attn, v])], ("perm", new long[] { 0, 2, 1, 3 })), tokenShape]);
+            var ctx = g.Node("Reshape", [g.Node("Transpose", [g.Node("MatMul", [attn, v])], ("perm", new long[] { 0, 2,
+                1, 3 })), tokenShape]);
             x = g.Node("Add", [x, Linear(ctx, b + "attn.proj")]);
             var hpre = Linear(Ln(x, b + "norm2"), b + "mlp.fc1");
             var erf = g.Node("Erf", [g.Node("Div", [hpre, sqrt2])]);

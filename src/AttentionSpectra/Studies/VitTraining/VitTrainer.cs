@@ -15,16 +15,21 @@ namespace AttentionSpectra.Studies.VitTraining;
 /// <param name="MaxShift">Data augmentation: each training image is shifted by a random whole number of pixels in
 /// [−MaxShift, MaxShift] along each axis (vacated pixels take the background value −1); 0 = off.</param>
 public sealed record VitTrainingOptions(int Steps = 1500, int Batch = 64, double LearningRate = 3e-3,
-    double WeightDecay = 0.05, double WarmupFraction = 0.05, int ProbeEvery = 100, int ProbeImages = 8, int MaxShift = 0)
+    double WeightDecay = 0.05, double WarmupFraction = 0.05, int ProbeEvery = 100, int ProbeImages = 8,
+        int MaxShift = 0)
 {
     /// <summary>Throw <see cref="ArgumentException"/> naming the first invalid field.</summary>
     public void Validate()
     {
         if (Steps < 1 || Batch < 1) throw new ArgumentException("Steps and Batch must be positive.");
-        if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new ArgumentException("LearningRate must be positive.");
-        if (!(WeightDecay >= 0) || !double.IsFinite(WeightDecay)) throw new ArgumentException("WeightDecay must be >= 0.");
-        if (!(WarmupFraction >= 0 && WarmupFraction < 1)) throw new ArgumentException("WarmupFraction must lie in [0, 1).");
-        if (ProbeEvery < 1 || ProbeImages < 1) throw new ArgumentException("ProbeEvery and ProbeImages must be positive.");
+        if (!(LearningRate > 0)
+            || !double.IsFinite(LearningRate)) throw new ArgumentException("LearningRate must be positive.");
+        if (!(WeightDecay >= 0)
+            || !double.IsFinite(WeightDecay)) throw new ArgumentException("WeightDecay must be >= 0.");
+        if (!(WarmupFraction >= 0
+            && WarmupFraction < 1)) throw new ArgumentException("WarmupFraction must lie in [0, 1).");
+        if (ProbeEvery < 1
+            || ProbeImages < 1) throw new ArgumentException("ProbeEvery and ProbeImages must be positive.");
         if (MaxShift < 0) throw new ArgumentException("MaxShift must be >= 0.");
     }
 }
@@ -70,7 +75,8 @@ public sealed record VitProbePoint(int Step, double TrainLoss, double TestAccura
 /// <param name="TotalSeconds">Wall time including the probes.</param>
 /// <param name="Model">The trained model.</param>
 public sealed record VitTrainingResult(string Dataset, VitConfig Config, VitTrainingOptions Options,
-    IReadOnlyList<VitProbePoint> Trace, double FinalTestAccuracy, double TrainSeconds, double TotalSeconds, VitModel Model);
+    IReadOnlyList<VitProbePoint> Trace, double FinalTestAccuracy, double TrainSeconds, double TotalSeconds,
+        VitModel Model);
 
 /// <summary>Trains <see cref="VitModel"/> with AdamW and follows the kernel-PCA audit quantities through training on a
 /// fixed probe batch of test images.</summary>
@@ -87,7 +93,8 @@ public static class VitTrainer
         ArgumentNullException.ThrowIfNull(rng);
         options.Validate();
         if (config.ImageSide != data.Side || config.Channels != data.Channels || config.Classes != data.Classes)
-            throw new ArgumentException($"The model expects {config.Channels}×{config.ImageSide}² images in {config.Classes} classes; "
+            throw new ArgumentException(
+                $"The model expects {config.Channels}×{config.ImageSide}² images in {config.Classes} classes; "
                                         + $"{data.Name} has {data.Channels}×{data.Side}² in {data.Classes}.");
         var model = new VitModel(config, rng.Split(1));
         int nTrain = data.TrainImages.Rows, batch = Math.Min(options.Batch, nTrain);
@@ -114,7 +121,8 @@ public static class VitTrainer
             {
                 if (cursor == nTrain)
                 {
-                    for (int k = nTrain - 1; k > 0; k--) { int r = shuffle.NextInt(k + 1); (order[k], order[r]) = (order[r], order[k]); }
+                    for (int k = nTrain - 1; k > 0; k--) { int r = shuffle.NextInt(k + 1); (order[k],
+                        order[r]) = (order[r], order[k]); }
                     cursor = 0;
                 }
                 index[i] = order[cursor++];
@@ -137,7 +145,8 @@ public static class VitTrainer
             }
             if (step % 20 == 0) progress.Report("training", step, options.Steps);
         }
-        return new VitTrainingResult(data.Name, config, options, trace, trace[^1].TestAccuracy, train.Elapsed.TotalSeconds,
+        return new VitTrainingResult(data.Name, config, options, trace, trace[^1].TestAccuracy,
+            train.Elapsed.TotalSeconds,
             total.Elapsed.TotalSeconds, model);
     }
 
@@ -149,7 +158,8 @@ public static class VitTrainer
                 for (int x = 0; x < side; x++)
                 {
                     int sy = y - dy, sx = x - dx;
-                    dst[(c * side + y) * side + x] = sy < 0 || sy >= side || sx < 0 || sx >= side ? -1.0 : src[(c * side + sy) * side + sx];
+                    dst[(c * side + y) * side + x] = sy < 0 || sy >= side || sx < 0
+                        || sx >= side ? -1.0 : src[(c * side + sy) * side + sx];
                 }
     }
 
@@ -180,7 +190,8 @@ public static class VitTrainer
     }
 
     /// <summary>Audit every head on the probe batch and measure the test accuracy.</summary>
-    internal static VitProbePoint Probe(VitModel model, ImageDataset data, Matrix probe, int step, double trainLoss, Rng rng)
+    internal static VitProbePoint Probe(VitModel model, ImageDataset data, Matrix probe, int step, double trainLoss,
+        Rng rng)
     {
         var cap = model.Capture(probe);
         var heads = new List<VitProbeHead>();
@@ -200,7 +211,8 @@ public static class VitTrainer
                     gl += m.GammaLearned.Residual; gc += m.GammaControl.Residual; ent += c.Entropy;
                     nm += m.Null!.MeanCosine; nl += m.Null.LinearCka;
                 }
-                heads.Add(new VitProbeHead(step, l, h, mc / n, oc / n, lc / n, rc / n, lp / n, lh / n, jp / n, gl / n, gc / n,
+                heads.Add(new VitProbeHead(step, l, h, mc / n, oc / n, lc / n, rc / n, lp / n, lh / n, jp / n, gl / n,
+                    gc / n,
                     ent / n, nm / n, nl / n));
             }
         return new VitProbePoint(step, trainLoss, model.Accuracy(data.TestImages, data.TestLabels), heads);
