@@ -92,17 +92,25 @@ public static class KpcaTrainCommand
         return cmd;
     }
 
+    /// <summary>Library parameter names and the CLI flags that set them (for validation messages).</summary>
+    private static readonly (string Name, string Flag)[] FlagNames =
+    [
+        ("PatchSize", "--patch"), ("ImageSide", "image side"), ("Channels", "channels"), ("MlpDim", "--mlp-dim"),
+        ("Dim", "--dim"), ("Heads", "--heads"), ("Layers", "--layers"), ("Classes", "classes"), ("Steps", "--steps"),
+        ("Batch", "--batch"), ("LearningRate", "--lr"), ("WeightDecay", "--weight-decay"),
+        ("WarmupFraction", "warm-up fraction"), ("ProbeEvery", "--probe-every"), ("ProbeImages", "--probe-images"),
+        ("MaxShift", "--max-shift"),
+    ];
+
     private static void Check(VitConfig cfg, VitTrainingOptions opt)
     {
         try { cfg.Validate(); opt.Validate(); }
         catch (ArgumentException e)
         {
-            throw new ArgumentException(e.Message.Replace("PatchSize", "--patch").Replace("ImageSide", "image side")
-                .Replace("Dim", "--dim").Replace("Heads", "--heads").Replace("Layers", "--layers").Replace("MlpDim",
-                    "--mlp-dim")
-                .Replace("Steps", "--steps").Replace("Batch", "--batch").Replace("LearningRate", "--lr")
-                .Replace("WeightDecay", "--weight-decay").Replace("ProbeEvery", "--probe-every").Replace("ProbeImages",
-                    "--probe-images").Replace("MaxShift", "--max-shift"), e);
+            string msg = e.Message;
+            foreach (var (name, flag) in FlagNames)
+                msg = System.Text.RegularExpressions.Regex.Replace(msg, $@"\b{name}\b", flag);
+            throw new ArgumentException(msg, e);
         }
     }
 
