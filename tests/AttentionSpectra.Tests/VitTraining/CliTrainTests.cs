@@ -17,13 +17,15 @@ public class CliTrainTests
                 "--probe-images", "2", "--out", dir, "--format", "csv", "--quiet");
             Assert.True(r.ExitCode == 0, r.All);
             string sd = Path.Combine(dir, "kpca-train");
-            foreach (var f in new[] { "train-heads.csv", "train-summary.csv", "train-jproj-terms.png", "train-linear-cka.png",
-                                      "model.safetensors", "config.json", "model.onnx" })
+            string[] expected = ["train-heads.csv", "train-summary.csv", "train-jproj-terms.png", "train-linear-cka.png",
+                "model.safetensors", "config.json", "model.onnx"];
+            foreach (var f in expected)
                 Assert.True(File.Exists(Path.Combine(sd, f)), $"{f} missing: {r.All}");
             // 3 probes (steps 0, 3, 6) x 1 block x 2 heads, plus the header.
             Assert.Equal(7, File.ReadAllLines(Path.Combine(sd, "train-heads.csv")).Length);
             var a = CliRunner.Run(Path.GetTempPath(), TimeSpan.FromMinutes(2), "kpca", "audit", "--model",
-                Path.Combine(sd, "model.safetensors"), "--random-inputs", "1", "--null-perms", "0", "--out", dir, "--quiet");
+                Path.Combine(sd, "model.safetensors"), "--random-inputs", "1", "--null-perms", "0", "--out", dir,
+                "--quiet");
             Assert.True(a.ExitCode == 0, a.All);
             var bad = CliRunner.Run("kpca", "train", "--heads", "3", "--out", dir);
             Assert.NotEqual(0, bad.ExitCode);
