@@ -17,8 +17,8 @@ public class CliTrainTests
                 "--probe-images", "2", "--out", dir, "--format", "csv", "--quiet");
             Assert.True(r.ExitCode == 0, r.All);
             string sd = Path.Combine(dir, "kpca-train");
-            string[] expected = ["train-heads.csv", "train-summary.csv", "train-jproj-terms.png", "train-linear-cka.png",
-                "model.safetensors", "config.json", "model.onnx"];
+            string[] expected = ["train-heads.csv", "train-summary.csv", "train-jproj-terms.png",
+                "train-linear-cka.png", "model.safetensors", "config.json", "model.onnx"];
             foreach (var f in expected)
                 Assert.True(File.Exists(Path.Combine(sd, f)), $"{f} missing: {r.All}");
             // 3 probes (steps 0, 3, 6) x 1 block x 2 heads, plus the header.
