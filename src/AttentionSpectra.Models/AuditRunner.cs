@@ -25,7 +25,8 @@ public sealed record AuditRequest(
     string ModelPath, ModelFormat Format = ModelFormat.Auto,
     IReadOnlyList<string>? InputFiles = null, IReadOnlyList<string>? Texts = null, int RandomInputs = 0,
     int[]? InputShape = null, ImageNormalisation? Normalisation = null, int Tokens = 32,
-    ISet<int>? Layers = null, ISet<int>? Heads = null, int? NumHeads = null, AuditOptions? Options = null)
+    ISet<int>? Layers = null, ISet<int>? Heads = null, int? NumHeads = null, AuditOptions? Options = null,
+    string? Tokenizer = null)
 {
     /// <summary>Keep the captured Q/K/V of every head in <see cref="ModelAuditResult.Captured"/> (e.g. to export
     /// them with <see cref="TensorExport"/>).</summary>
@@ -102,6 +103,10 @@ public static class AuditRunner
         if (req.Tokens < 2) throw new ArgumentException("Tokens must be at least 2.", nameof(req));
         var options = req.Options ?? new AuditOptions();
         options.Validate();
+        string shownName = BuiltinModels.IsBuiltin(req.ModelPath) ? req.ModelPath.ToLowerInvariant() : Path.GetFileName(req.ModelPath);
+        var (resolvedModel, tokenizerFile) = TextModels.ResolveBuiltin(req.ModelPath, req.Tokenizer);
+        req = req with { ModelPath = resolvedModel };
+        var tokenizer = new Lazy<TextTokenizer?>(() => TextModels.Load(req.ModelPath, tokenizerFile));
         var fmt = req.Format == ModelFormat.Auto ? Detect(req.ModelPath) : req.Format;
         var heads = new List<CapturedHead>();
         var notes = new List<string>();
@@ -116,7 +121,7 @@ public static class AuditRunner
             CheckSelection(req.Layers, null, ex.LayerCount, null);
             hpl = 0;
             int fed = 0;
-            foreach (var (label, feeds) in OnnxFeeds(ex, req, random, inputRng, notes))
+            foreach (var (label, feeds) in OnnxFeeds(ex, req, random, inputRng, tokenizer, notes))
             {
                 fed++;
                 cancellationToken.ThrowIfCancellationRequested();
@@ -143,16 +148,9 @@ public static class AuditRunner
                 else inputs.Add((Path.GetFileName(f), null, ToChw(OnnxInputs.FromImageFile(f, [1, enc.Channels, enc.ImageSize, enc.ImageSize], norm))));
             }
             var texts = req.Texts ?? [];
-            if (texts.Count > 0 && enc.Kind == EncoderKind.Bert && req.SkipIncompatibleInputs)
-            {
-                notes.Add($"{texts.Count} text input(s) skipped: a BERT-style safetensors model takes token-id files");
-                texts = [];
-                if (inputs.Count == 0 && random == 0)
-                    throw new ArgumentException($"None of the given inputs fits {Path.GetFileName(req.ModelPath)}.", nameof(req));
-            }
-            if (texts.Count > 0 && enc.Kind == EncoderKind.Bert)
-                throw new ArgumentException("Texts need a tokenizer for a BERT-style safetensors model; pass token-id files in InputFiles.", nameof(req));
-            for (int i = 0; i < texts.Count; i++)
+            for (int i = 0; i < texts.Count && enc.Kind == EncoderKind.Bert; i++)
+                inputs.Add(($"text-{i}", TextInputs.TokenIds(tokenizer.Value, req.ModelPath, texts[i]), null));
+            for (int i = 0; i < texts.Count && enc.Kind != EncoderKind.Bert; i++)
                 inputs.Add(($"text-{i}", null, ToChw(OnnxInputs.FromText(texts[i], [1, enc.Channels, enc.ImageSize, enc.ImageSize], norm))));
             for (int r = 0; r < random; r++)
             {
@@ -160,7 +158,7 @@ public static class AuditRunner
                 if (enc.Kind == EncoderKind.Bert)
                 {
                     int n = Math.Min(req.Tokens, enc.MaxPositions);
-                    inputs.Add(($"random-{r}", Enumerable.Range(0, n).Select(_ => rr.NextInt(enc.VocabSize)).ToArray(), null));
+                    inputs.Add(($"random-{r}", TextInputs.RandomIds(tokenizer.Value, rr, n, enc.VocabSize, notes), null));
                 }
                 else
                 {
@@ -178,7 +176,7 @@ public static class AuditRunner
         if (heads.Count == 0) throw new ArgumentException("No heads selected: Layers and Heads select nothing in this model.", nameof(req));
         var metrics = ModelAudit.AuditHeads(heads, rng.Split(2), options, progress, cancellationToken);
         notes.Add(StructureNote(layers, hpl, heads));
-        return new ModelAuditResult(Path.GetFileName(req.ModelPath), kind, layers, hpl, metrics, notes.Distinct().ToList())
+        return new ModelAuditResult(shownName, kind, layers, hpl, metrics, notes.Distinct().ToList())
         {
             Options = options, Captured = req.KeepTensors ? heads : null,
         };
@@ -209,7 +207,8 @@ public static class AuditRunner
         return ids;
     }
 
-    private static IEnumerable<(string, Dictionary<string, Tensor<float>>)> OnnxFeeds(OnnxAttentionExtractor ex, AuditRequest req, int random, Rng rng, List<string> notes)
+    internal static IEnumerable<(string, Dictionary<string, Tensor<float>>)> OnnxFeeds(OnnxAttentionExtractor ex, AuditRequest req, int random, Rng rng,
+        Lazy<TextTokenizer?> tokenizer, List<string> notes)
     {
         var ins = ex.Inputs;
         var image = ins.FirstOrDefault(i => i.ElemType == "Float" && i.Shape.Length == 4);
@@ -248,14 +247,19 @@ public static class AuditRunner
             else throw new ArgumentException($"Model has no image or token-id input to feed '{f}' into.", nameof(req));
         }
         var texts = req.Texts ?? [];
-        if (texts.Count > 0 && image.Name == null && req.SkipIncompatibleInputs)
+        if (texts.Count > 0 && image.Name == null && idsIn.Name == null && req.SkipIncompatibleInputs)
         {
-            notes.Add($"{texts.Count} text input(s) skipped: the model has no 4-D float image input to render them into");
+            notes.Add($"{texts.Count} text input(s) skipped: the model has neither a 4-D float image input nor a token-id input");
             texts = [];
         }
-        if (texts.Count > 0 && image.Name == null)
-            throw new ArgumentException("Texts are rendered to an image, but the model has no 4-D float image input.", nameof(req));
-        for (int i = 0; i < texts.Count; i++)
+        if (texts.Count > 0 && image.Name == null && idsIn.Name == null)
+            throw new ArgumentException("Texts need a 4-D float image input (rendered text) or a token-id input (tokenized text).", nameof(req));
+        for (int i = 0; i < texts.Count && image.Name == null; i++)
+        {
+            var ids = TextInputs.TokenIds(tokenizer.Value, req.ModelPath, texts[i]);
+            yield return ($"text-{i}", Complete(new() { [idsIn.Name!] = TextInputs.IdTensor(ids) }, ids.Length));
+        }
+        for (int i = 0; i < texts.Count && image.Name != null; i++)
             yield return ($"text-{i}", Complete(new() { [image.Name!] = OnnxInputs.FromText(texts[i], ImgShape(), norm) }, 0));
         for (int r = 0; r < random; r++)
         {
@@ -263,8 +267,7 @@ public static class AuditRunner
             if (image.Name != null) yield return ($"random-{r}", Complete(new() { [image.Name] = OnnxInputs.Random(rr, ImgShape()) }, 0));
             else if (idsIn.Name != null)
             {
-                var t = new DenseTensor<float>([1, req.Tokens]);
-                for (int k = 0; k < req.Tokens; k++) t[0, k] = rr.NextInt(1000);
+                var t = TextInputs.IdTensor(TextInputs.RandomIds(tokenizer.Value, rr, req.Tokens, null, notes));
                 yield return ($"random-{r}", Complete(new() { [idsIn.Name] = t }, req.Tokens));
             }
             else

