@@ -126,7 +126,7 @@ public sealed class MarchenkoPastur
 /// G(x) = (1 + ψ)/x and the density |Im G(x + i0)|/π. All public quantities include the scale kappa
 /// (eigenvalues λ = κ x). Atom at zero of mass 1 - min(1, 1/δ, 1/γ) when δ &gt; 1 or γ &gt; 1 (rank deficiency);
 /// the density integrates to the remaining mass.</summary>
-public sealed class FreeProductMP
+public sealed class FreeProductMP : ISpectralLaw
 {
     public double Delta { get; }
     public double Gamma { get; }
@@ -276,6 +276,10 @@ public sealed class FreeProductMP
         for (int k = 0; k < m.Length; k++) m[k] *= Math.Pow(Kappa, k + 1);
         return m;
     }
+
+    /// <inheritdoc/>
+    public double[] ContinuousCdf(ReadOnlySpan<double> sortedPoints) =>
+        SpectralDistance.IntegrateCdf(Density, LowerEdge, UpperEdge, sortedPoints);
 
     /// <summary>Integral of the continuous density over [lo, hi] ∩ support (Chebyshev-type substitution
     /// that absorbs the square-root edges), n nodes.</summary>
