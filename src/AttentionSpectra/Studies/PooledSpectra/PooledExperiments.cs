@@ -32,6 +32,52 @@ public static class PooledExperiments
             ev.Count(e => e <= zero) / (double)ev.Length, SpectralDistance.Kolmogorov(ev, th.Bulk), hist);
     }
 
+    /// <summary>One draw with tokens from a real embedding table: sample spectrum of S against the exact-table law
+    /// κ·(MP_γ ⊠ ν) and the fitted top-r + isotropic law κ·(MP_γ ⊠ MP_δ ⊠ H), exact Kolmogorov distances, the
+    /// outliers above the fitted bulk edge with their predicted locations, and the signal prediction.</summary>
+    /// <param name="table">Embedding table (V×d rows); centred internally.</param>
+    /// <param name="tableName">Label of the table.</param>
+    /// <param name="spec">Pooling specification (its D and V are ignored: they come from the table).</param>
+    /// <param name="snr">Signal strength |μ|² (≥ 0).</param>
+    /// <param name="rank">Number of spikes of the fit (null: <see cref="TableFit.AutomaticRank"/>).</param>
+    /// <param name="bins">Histogram bins, in [5, 1000].</param>
+    /// <param name="rng">Randomness.</param>
+    /// <param name="progress">Progress sink.</param>
+    public static TableSpectrumResult TableSpectrum(Matrix table, string tableName, PooledSpec spec, double snr, int? rank,
+        int bins, Rng rng, IProgress<ProgressUpdate>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        if (bins < 5 || bins > 1000) throw new ArgumentException($"bins must lie in [5, 1000], got {bins}.", nameof(bins));
+        CheckSnr(snr, nameof(snr));
+        const string task = "rmt spectrum (table)";
+        progress.Report(task, 0, 4);
+        var r = spec.CorrelationMatrix();
+        var m = PooledModel.WithTable(table, spec.N, spec.WeightVector(r), r, spec.ProfileAmplitudes());
+        var fit = TableFit.Fit(TableFit.CovarianceEigenvalues(m.FixedTable!), m.Delta, rank);
+        progress.Report(task, 1, 4);
+        var (ev, ov) = PooledSimulator.Spectrum(m, snr, rng);
+        progress.Report(task, 2, 4);
+        var exact = new FreeProductLaw(fit.TableEigenvalues.Where(x => x > 0).ToArray(), null, [m.Gamma], m.Kappa);
+        var fitted = fit.SampleLaw(m.Gamma, m.Kappa);
+        double edge = fit.BulkEdge(m.Gamma, m.Kappa);
+        var outliers = new List<TableOutlier>();
+        for (int i = ev.Length - 1, k = 0; i >= 0 && ev[i] > edge; i--, k++)
+            outliers.Add(new TableOutlier(k, ev[i], k < fit.Rank ? fit.PredictedOutlier(k, m.Gamma, m.Kappa) : double.NaN));
+        double rho = m.Rho(snr);
+        var signal = TableSpikeTheory.ForEigenvalues(fit.TableEigenvalues, m.Gamma, m.Kappa).Predict(rho);
+        double ksExact = SpectralDistance.Kolmogorov(ev, exact);
+        progress.Report(task, 3, 4);
+        double ksFitted = SpectralDistance.Kolmogorov(ev, fitted);
+        // the histogram covers the bulk (up to 1.5 λ₊ or the 98th percentile); outliers beyond are listed
+        double upper = Math.Max(1.5 * edge, ev[(int)(0.98 * (ev.Length - 1))] * 1.05);
+        var hist = Histogram(ev, exact, bins, upper);
+        var fittedHist = Histogram(ev, fitted, bins, upper).Theory;
+        progress.Report(task, 4, 4);
+        var summary = ModelSummary.Of(spec, m);
+        return new TableSpectrumResult(tableName, summary, snr, rho, fit, ev, ov, exact, fitted, edge, ksExact, ksFitted,
+            outliers.ToArray(), signal, hist, fittedHist);
+    }
+
     /// <summary>Histogram of the nonzero eigenvalues over [0, <paramref name="upper"/>] with the theory density
     /// averaged over each bin (20-point sub-grid); numerical zeros (|λ| ≤ 1e-9 · upper) are left out so both
     /// columns integrate to the continuous mass.</summary>

@@ -105,3 +105,33 @@ public sealed record PoolingResult(PooledSpec Spec, double Snr, int Trials, Pool
 /// <param name="Phase">Phase diagram.</param>
 /// <param name="Pooling">Pooling comparison.</param>
 public sealed record PooledReproduction(SpectrumResult Spectrum, PhaseResult Phase, PoolingResult Pooling);
+
+/// <summary>A sample eigenvalue above the fitted bulk edge λ₊, with the location predicted for the matching
+/// table spike (NaN when the fit has no separating spike of that rank).</summary>
+/// <param name="Rank">0 for the largest eigenvalue.</param>
+/// <param name="Eigenvalue">Sample eigenvalue.</param>
+/// <param name="Predicted">Predicted location from the fitted spike of the same rank.</param>
+public sealed record TableOutlier(int Rank, double Eigenvalue, double Predicted);
+
+/// <summary>Result of a spectrum draw with sequences pooled from a real embedding table
+/// (<see cref="PooledExperiments.TableSpectrum"/>).</summary>
+/// <param name="TableName">Where the table came from (file or built-in name).</param>
+/// <param name="Model">Model parameters (d, V from the table).</param>
+/// <param name="Snr">Signal strength |μ|².</param>
+/// <param name="Rho">Effective SNR ρ.</param>
+/// <param name="Fit">Top-r + isotropic fit of the table covariance.</param>
+/// <param name="Eigenvalues">Sample eigenvalues, ascending.</param>
+/// <param name="TopOverlap">Squared overlap of the top eigenvector with μ.</param>
+/// <param name="ExactLaw">κ·(MP_γ ⊠ ν), ν the exact spectrum of the table covariance.</param>
+/// <param name="FittedLaw">κ·(MP_γ ⊠ MP_δ ⊠ H), H the fitted population.</param>
+/// <param name="BulkEdge">λ₊ of the fitted isotropic part (κσ² · edge of MP_δ ⊠ MP_γ).</param>
+/// <param name="KolmogorovExact">Exact Kolmogorov distance to the exact-table law.</param>
+/// <param name="KolmogorovFitted">Exact Kolmogorov distance to the fitted law.</param>
+/// <param name="Outliers">Sample eigenvalues above λ₊, largest first.</param>
+/// <param name="Signal">Signal outlier/overlap prediction from the exact table law.</param>
+/// <param name="Histogram">Histogram against the exact-table law.</param>
+/// <param name="FittedDensity">Bin-averaged density of the fitted law on the same bins.</param>
+public sealed record TableSpectrumResult(string TableName, ModelSummary Model, double Snr, double Rho, TableFit Fit,
+    double[] Eigenvalues, double TopOverlap, FreeProductLaw ExactLaw, FreeProductLaw FittedLaw, double BulkEdge,
+    double KolmogorovExact, double KolmogorovFitted, TableOutlier[] Outliers, SpikePrediction Signal,
+    SpectrumHistogram Histogram, double[] FittedDensity);
