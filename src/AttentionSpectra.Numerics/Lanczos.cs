@@ -31,7 +31,7 @@ public static class Lanczos
             throw new NumericsException($"Lanczos: the matrix is not symmetric (max |a_ij - a_ji| = {asym:E2}, max |a_ij| = {maxAbs:E2}); " +
                 "the iteration uses the full matrix (SymmetricEigen reads only the lower triangle).");
         return Iterate((_, _) => throw new InvalidOperationException(), n, k, rng ?? new Rng(DefaultSeed),
-            Uniform(k, tolerance), parallelMatVec: a);
+            Uniform(k, tolerance), parallelMatVec: a, k);
     }
 
     /// <summary>k largest eigenpairs of the operator <paramref name="op"/> of dimension <paramref name="n"/>,
@@ -51,9 +51,13 @@ public static class Lanczos
     /// <param name="k">Number of pairs.</param>
     /// <param name="tolerances">k relative residual tolerances in (0, 1), one per pair, largest pair first.</param>
     /// <param name="rng">Start-block randomness (a fixed default seed when null).</param>
+    /// <param name="blockSize">Vectors added per step, in [1, k]; 0 means k. Block size k resolves eigenvalues of
+    /// multiplicity up to k; block size 1 is the classical single-vector Lanczos (one operator application per
+    /// step, the cheapest when the wanted eigenvalues are simple, e.g. the top pairs of a sample covariance).</param>
     /// <exception cref="NonConvergenceException">The residuals did not reach the tolerances within the operator
     /// budget.</exception>
-    public static EigenDecomposition TopK(SymmetricOperator op, int n, int k, IReadOnlyList<double> tolerances, Rng? rng = null)
+    public static EigenDecomposition TopK(SymmetricOperator op, int n, int k, IReadOnlyList<double> tolerances, Rng? rng = null,
+        int blockSize = 0)
     {
         ArgumentNullException.ThrowIfNull(op);
         ArgumentNullException.ThrowIfNull(tolerances);
@@ -62,6 +66,8 @@ public static class Lanczos
             throw new NumericsException($"Lanczos: {tolerances.Count} tolerances given for k = {k} pairs.");
         foreach (var t in tolerances) CheckArgs(n, k, t);
         if (k == 0) CheckArgs(n, k, 1e-10);
+        if (blockSize < 0 || blockSize > Math.Max(1, k))
+            throw new NumericsException($"Lanczos: block size {blockSize} must lie in [1, k = {k}] (or 0 for k).");
         if (UseDense(n, k))
         {
             var a = new Matrix(n, n);
@@ -79,7 +85,8 @@ public static class Lanczos
                 for (int j = 0; j < i; j++) { double s = 0.5 * (a[i, j] + a[j, i]); a[i, j] = s; a[j, i] = s; }
             return SymmetricEigen.TopK(a, k);
         }
-        return Iterate(op, n, k, rng ?? new Rng(DefaultSeed), tolerances.ToArray(), parallelMatVec: null);
+        return Iterate(op, n, k, rng ?? new Rng(DefaultSeed), tolerances.ToArray(), parallelMatVec: null,
+            blockSize == 0 ? k : blockSize);
     }
 
     /// <summary>The operator x ↦ scale · C'C x of a data matrix C (rows × cols, row-major), applied in one pass
@@ -126,10 +133,11 @@ public static class Lanczos
             throw new NumericsException("Lanczos: the operator returned NaN or infinite values.");
     }
 
-    private static EigenDecomposition Iterate(SymmetricOperator op, int n, int k, Rng rng, double[] tols, Matrix? parallelMatVec)
+    private static EigenDecomposition Iterate(SymmetricOperator op, int n, int k, Rng rng, double[] tols, Matrix? parallelMatVec,
+        int blockSize)
     {
         if (k == 0) return new EigenDecomposition([], new Matrix(n, 0));
-        int p = k;                                          // block size
+        int p = blockSize;                                  // vectors added per step
         int mMax = Math.Min(n, Math.Max(4 * k, k + 100));   // basis cap
         int keep = Math.Min(mMax - p, Math.Max(k + p, (mMax + k) / 2));
         var q = new double[mMax][];
@@ -290,7 +298,7 @@ public static class Lanczos
 
             // expand with the residuals of the unconverged wanted pairs (random vectors on breakdown)
             int added = 0;
-            for (int c = 0; c < kk && m < n && m < mMax; c++)
+            for (int c = 0; c < kk && m < n && m < mMax && added < p; c++)
             {
                 if (resid[c] <= tols[c] * normEst) continue;
                 var r = tmpBlock[0];

@@ -203,15 +203,16 @@ public static class PooledReports
         sink.WriteTable(evTable);
 
         var m = r.Model;
-        var fig = new Figure($"Pooled spectrum from the {r.TableName} table: d={m.D}, V={m.V}, N={m.N}, T={m.T}, {m.Weights} " +
-                             $"({r.Outliers.Length} outliers above λ+, largest {r.Eigenvalues[^1]:G3})", "eigenvalue of S", "density");
+        var fig = new Figure($"Pooled spectrum, {r.TableName} table: d={m.D}, V={m.V}, N={m.N}, T={m.T}, {m.Weights}",
+            "eigenvalue of S", "density");
         fig.Bars(h.Centers, h.Empirical, h.BinWidth, "sample eigenvalues");
         int ng = 800;
         var xs = Enumerable.Range(0, ng).Select(i => h.Upper * (i + 0.5) / ng).ToArray();
         fig.Line(xs, xs.Select(r.ExactLaw.Density).ToArray(), $"exact-table theory κ(MP_γ ⊠ ν), KS {r.KolmogorovExact:F3}");
         fig.Line(xs, xs.Select(r.FittedLaw.Density).ToArray(),
             $"fitted model (r = {r.Fit.Rank} spikes + σ²), KS {r.KolmogorovFitted:F3}");
-        fig.VerticalLine(r.BulkEdge, $"fitted bulk edge λ+ = {r.BulkEdge:G4}");
+        fig.VerticalLine(r.BulkEdge, $"fitted bulk edge λ+ = {r.BulkEdge:G4} ({r.Outliers.Length} eigenvalues above, " +
+                                     $"largest {r.Eigenvalues[^1]:G3})");
         fig.Save(sink, "table-spectrum", 1000, 650);
 
         sink.WriteJson("table-spectrum-summary", new

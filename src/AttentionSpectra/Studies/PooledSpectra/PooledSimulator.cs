@@ -87,7 +87,7 @@ public static class PooledSimulator
             double o = TensorPrimitives.Dot<double>(e.Vector(0), u);
             return new TrialResult(e.Values[0], e.Values[1], o * o);
         }
-        var top = Lanczos.TopK(Lanczos.GramOperator(ws.Pooled, 1.0 / m.N), m.D, 2, TrialTolerances, rng.Split(3));
+        var top = Lanczos.TopK(Lanczos.GramOperator(ws.Pooled, 1.0 / m.N), m.D, 2, TrialTolerances, rng.Split(3), blockSize: 1);
         double ov = TensorPrimitives.Dot<double>(top.Vector(0), u);
         return new TrialResult(top.Values[0], top.Values[1], ov * ov);
     }

@@ -31,8 +31,7 @@ public static class SpectralDistance
     /// <summary>Exact Kolmogorov distance sup_x |F_n(x) − F(x)| between the empirical CDF of
     /// <paramref name="eigenvalues"/> and the law's CDF F (atom at zero plus continuous part). The supremum of
     /// |F_n − F| with F continuous except at 0 is attained at a sample point, from the left or the right, so it is
-    /// max_i max(|i/n − F(e_i)|, |(i−1)/n − F(e_i⁻)|) over the sorted sample (ties included: the intermediate
-    /// values lie between these two).</summary>
+    /// the maximum over the distinct sorted values e of |F_n(e⁻) − F(e⁻)| and |F_n(e) − F(e)|.</summary>
     /// <param name="eigenvalues">Sample eigenvalues (any order).</param>
     /// <param name="law">Limiting law.</param>
     public static double Kolmogorov(IReadOnlyList<double> eigenvalues, ISpectralLaw law)
@@ -47,11 +46,16 @@ public static class SpectralDistance
         Array.Sort(e);
         var fc = law.ContinuousCdf(e);
         double worst = 0;
-        for (int i = 0; i < n; i++)
+        // a run of tied values e[i0..i1] is one jump of F_n: compare its left limit i0/n with F(e⁻) and its right
+        // limit (i1 + 1)/n with F(e) (F jumps only at 0, by the atom)
+        for (int i0 = 0; i0 < n;)
         {
-            double right = fc[i] + (e[i] >= 0 ? law.AtomAtZero : 0);
-            double left = fc[i] + (e[i] > 0 ? law.AtomAtZero : 0);
-            worst = Math.Max(worst, Math.Max(Math.Abs((i + 1.0) / n - right), Math.Abs((double)i / n - left)));
+            int i1 = i0;
+            while (i1 + 1 < n && e[i1 + 1] == e[i0]) i1++;
+            double right = fc[i1] + (e[i0] >= 0 ? law.AtomAtZero : 0);
+            double left = fc[i0] + (e[i0] > 0 ? law.AtomAtZero : 0);
+            worst = Math.Max(worst, Math.Max(Math.Abs((i1 + 1.0) / n - right), Math.Abs((double)i0 / n - left)));
+            i0 = i1 + 1;
         }
         return worst;
     }
