@@ -5,7 +5,13 @@ namespace AttentionSpectra.Studies.PooledSpectra;
 
 /// <summary>How the simulator finds the top eigenpairs: Lanczos on C'C/N as an operator (default, never forms S), or
 /// S formed with <see cref="Blas.Syrk"/> followed by the library's <see cref="Lanczos.TopK(Matrix, int, Rng?, double)"/>.</summary>
-public enum EigenPath { Operator, GramLanczos }
+public enum EigenPath
+{
+    /// <summary>Lanczos on the Gram operator (S never formed).</summary>
+    Operator,
+    /// <summary>S formed by Syrk, then <see cref="Lanczos.TopK(Matrix, int, Rng?, double)"/>.</summary>
+    GramLanczos,
+}
 
 /// <summary>One simulated draw: top two eigenvalues of S and the squared overlap (v̂₁·μ/|μ|)².</summary>
 /// <param name="Top">Largest eigenvalue of S.</param>

@@ -27,6 +27,8 @@ public static class Correlations
         return m;
     }
 
+    /// <summary>R = I (independent positions).</summary>
+    /// <param name="t">T.</param>
     public static Matrix Independent(int t) { CheckT(t); return Matrix.Identity(t); }
 
     /// <summary>Parse "iid", "exp:0.9" or "uniform:0.3".</summary>
