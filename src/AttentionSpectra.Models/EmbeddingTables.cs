@@ -63,7 +63,8 @@ public static class EmbeddingTables
                     break;
                 case 2 when f.WireType == 0: t.DataType = (int)f.Value; break;
                 case 4 when f.WireType == 2: t.Floats = (f.Start, f.End); break;
-                case 8 when f.WireType == 2: t.Name = System.Text.Encoding.UTF8.GetString(b, f.Start, f.End - f.Start); break;
+                case 8 when f.WireType == 2: t.Name = System.Text.Encoding.UTF8.GetString(b, f.Start,
+                    f.End - f.Start); break;
                 case 9 when f.WireType == 2: t.Raw = (f.Start, f.End); break;
             }
         }
@@ -73,16 +74,21 @@ public static class EmbeddingTables
     private static Matrix ToMatrix(byte[] b, Tensor t)
     {
         const int Float32 = 1;
-        if (t.DataType != Float32) throw new InvalidDataException($"Initializer '{t.Name}' has data type {t.DataType}, not float32.");
-        if (t.Dims.Count != 2) throw new InvalidDataException($"Initializer '{t.Name}' has {t.Dims.Count} dimensions, not 2.");
+        if (t.DataType != Float32)
+            throw new InvalidDataException($"Initializer '{t.Name}' has data type {t.DataType}, not float32.");
+        if (t.Dims.Count != 2)
+            throw new InvalidDataException($"Initializer '{t.Name}' has {t.Dims.Count} dimensions, not 2.");
         long rows = t.Dims[0], cols = t.Dims[1];
-        if (rows <= 0 || cols <= 0 || rows * cols > int.MaxValue) throw new InvalidDataException($"Initializer '{t.Name}' has bad shape.");
+        if (rows <= 0 || cols <= 0 || rows * cols > int.MaxValue)
+            throw new InvalidDataException($"Initializer '{t.Name}' has bad shape.");
         var range = t.Raw ?? t.Floats ?? throw new InvalidDataException($"Initializer '{t.Name}' has no inline data.");
         if (range.End - range.Start != rows * cols * 4)
-            throw new InvalidDataException($"Initializer '{t.Name}': {range.End - range.Start} data bytes for shape {rows}x{cols}.");
+            throw new InvalidDataException(
+                $"Initializer '{t.Name}': {range.End - range.Start} data bytes for shape {rows}x{cols}.");
         var m = new Matrix((int)rows, (int)cols);
         var span = b.AsSpan(range.Start, range.End - range.Start);
-        for (int i = 0; i < m.Data.Length; i++) m.Data[i] = BinaryPrimitives.ReadSingleLittleEndian(span.Slice(4 * i, 4));
+        for (int i = 0; i < m.Data.Length; i++) m.Data[i] = BinaryPrimitives.ReadSingleLittleEndian(span.Slice(4 * i,
+            4));
         return m;
     }
 

@@ -4,7 +4,8 @@ using AttentionSpectra.Studies.PooledSpectra;
 namespace AttentionSpectra.Reporting;
 
 /// <summary>The three study outputs (spectrum, phase diagram, pooling comparison): tables, summary JSON and PNG
-/// figures written to an <see cref="OutputSink"/>. Used by <c>attnspec rmt ...</c> and <c>attnspec reproduce</c>.</summary>
+/// figures written to an <see cref="OutputSink"/>. Used by <c>attnspec rmt ...</c> and <c>attnspec
+/// reproduce</c>.</summary>
 public static class PooledReports
 {
     private static object ModelInfo(ModelSummary m) => new
@@ -14,7 +15,8 @@ public static class PooledReports
     };
 
     private static string Subtitle(ModelSummary m) =>
-        $"d={m.D}, V={m.V}, N={m.N}, T={m.T}, {m.Weights}, {m.Corr}" + (m.Profile == "flat" ? "" : $", profile {m.Profile}");
+        $"d={m.D}, V={m.V}, N={m.N}, T={m.T}, {m.Weights}, {m.Corr}"
+            + (m.Profile == "flat" ? "" : $", profile {m.Profile}");
 
     /// <summary>Writes a spectrum draw: <c>spectrum-histogram</c>, <c>spectrum-eigenvalues</c>,
     /// <c>spectrum-summary.json</c> and <c>spectrum.png</c>.</summary>
@@ -62,7 +64,8 @@ public static class PooledReports
             },
             empirical = new
             {
-                min_eigenvalue = ev[0], top_eigenvalue = ev[^1], second_eigenvalue = ev.Length > 1 ? ev[^2] : double.NaN,
+                min_eigenvalue = ev[0], top_eigenvalue = ev[^1],
+                    second_eigenvalue = ev.Length > 1 ? ev[^2] : double.NaN,
                 top_overlap = r.TopOverlap, fraction_zero = r.FractionZero,
                 // exact Kolmogorov distance between the empirical CDF and the theory CDF (over all eigenvalues)
                 kolmogorov = r.Kolmogorov,
@@ -77,11 +80,13 @@ public static class PooledReports
     public static void Write(PhaseResult r, OutputSink sink)
     {
         var pts = r.Points;
-        var table = new ResultTable("phase", "snr", "rho", "trials", "top_mean", "top_se", "second_mean", "second_se", "overlap_mean", "overlap_se",
+        var table = new ResultTable("phase", "snr", "rho", "trials", "top_mean", "top_se", "second_mean", "second_se",
+            "overlap_mean", "overlap_se",
             "theory_top", "theory_overlap", "theory_population_top", "theory_population_overlap", "sample_outlier");
         foreach (var p in pts)
             table.Add(p.Snr, p.Rho, p.Trials, p.TopMean, p.TopSe, p.SecondMean, p.SecondSe, p.OverlapMean, p.OverlapSe,
-                p.Theory.SampleTop, p.Theory.SampleOverlap, p.Theory.PopulationTop, p.Theory.PopulationOverlap, p.Theory.SampleOutlier);
+                p.Theory.SampleTop, p.Theory.SampleOverlap, p.Theory.PopulationTop, p.Theory.PopulationOverlap,
+                    p.Theory.SampleOutlier);
         sink.WriteTable(table);
 
         var th = r.Theory;
@@ -96,7 +101,8 @@ public static class PooledReports
 
         var f1 = new Figure($"Top eigenvalue vs signal strength ({sub})", "|μ|²", "top eigenvalue of S");
         f1.Line(gx, gp.Select(p => p.SampleTop).ToArray(), "theory: outlier / bulk edge");
-        f1.Points(snrs, pts.Select(p => p.TopMean).ToArray(), pts.Select(p => p.TopSe).ToArray(), $"simulation (mean ± se, {r.Trials} trials)");
+        f1.Points(snrs, pts.Select(p => p.TopMean).ToArray(), pts.Select(p => p.TopSe).ToArray(),
+            $"simulation (mean ± se, {r.Trials} trials)");
         f1.Line(gx, gx.Select(_ => th.BulkEdge).ToArray(), "bulk edge λ+");
         f1.VerticalLine(popSnr, $"population threshold |μ|² = {popSnr:G4}");
         f1.VerticalLine(sampSnr, $"sample threshold |μ|² = {sampSnr:G4}");
@@ -105,7 +111,8 @@ public static class PooledReports
         var f2 = new Figure($"Squared overlap with μ vs signal strength ({sub})", "|μ|²", "(v₁·μ/|μ|)²");
         f2.Line(gx, gp.Select(p => p.SampleOverlap).ToArray(), "theory η (sample)");
         f2.Line(gx, gp.Select(p => p.PopulationOverlap).ToArray(), "theory η₁ (population)");
-        f2.Points(snrs, pts.Select(p => p.OverlapMean).ToArray(), pts.Select(p => p.OverlapSe).ToArray(), $"simulation (mean ± se, {r.Trials} trials)");
+        f2.Points(snrs, pts.Select(p => p.OverlapMean).ToArray(), pts.Select(p => p.OverlapSe).ToArray(),
+            $"simulation (mean ± se, {r.Trials} trials)");
         f2.VerticalLine(popSnr, "population threshold");
         f2.VerticalLine(sampSnr, "sample threshold");
         f2.Save(sink, "phase-overlap");
@@ -113,10 +120,12 @@ public static class PooledReports
         var a = r.Agreement;
         sink.WriteJson("phase-summary", new
         {
-            study = "B", command = "phase", model = ModelInfo(m), snr_min = snrMin, snr_max = snrMax, points = pts.Length,
+            study = "B", command = "phase", model = ModelInfo(m), snr_min = snrMin, snr_max = snrMax,
+                points = pts.Length,
             trials = r.Trials,
             population_threshold_rho = th.PopulationThreshold, sample_threshold_rho = th.SampleThreshold,
-            population_threshold_snr = popSnr, sample_threshold_snr = sampSnr, x_star = th.XStar, bulk_edge = th.BulkEdge,
+            population_threshold_snr = popSnr, sample_threshold_snr = sampSnr, x_star = th.XStar,
+                bulk_edge = th.BulkEdge,
             points_above_threshold = a.PointsAboveThreshold,
             max_abs_z_top = a.MaxAbsZTop, max_abs_z_overlap = a.MaxAbsZOverlap,
             max_rel_dev_top = a.MaxRelDevTop, max_abs_dev_overlap = a.MaxAbsDevOverlap,
@@ -127,7 +136,8 @@ public static class PooledReports
     /// <param name="r">The result.</param>
     public static ResultTable PoolingTable(PoolingResult r)
     {
-        var table = new ResultTable("pooling", "scheme", "T", "alpha", "kappa", "alpha_over_kappa", "rho", "threshold_snr",
+        var table = new ResultTable("pooling", "scheme", "T", "alpha", "kappa", "alpha_over_kappa", "rho",
+            "threshold_snr",
             "theory_top", "theory_overlap", "sim_top_mean", "sim_top_se", "sim_overlap_mean", "sim_overlap_se");
         foreach (var s in r.Schemes)
         {
@@ -152,17 +162,20 @@ public static class PooledReports
         // figure: theory overlap curves vs |μ|² for each scheme, simulated points at the chosen |μ|²
         double snrMax = Math.Max(2 * snr, 1.5 * schemes.Max(s => s.ThresholdSnr));
         string profile = spec.ProfileLabel == "flat" ? "" : $", profile {spec.ProfileLabel}";
-        var fig = new Figure($"Pooling schemes: overlap vs |μ|² (d={spec.D}, V={spec.V}, N={spec.N}, {spec.Corr.Label}{profile})",
+        var fig = new Figure(
+            $"Pooling schemes: overlap vs |μ|² (d={spec.D}, V={spec.V}, N={spec.N}, {spec.Corr.Label}{profile})",
             "|μ|²", "(v₁·μ/|μ|)²");
         int ng = 300;
         var gx = Enumerable.Range(0, ng).Select(i => snrMax * i / (ng - 1)).ToArray();
-        ScottPlot.Color[] palette = [ScottPlot.Colors.C0, ScottPlot.Colors.C1, ScottPlot.Colors.C2, ScottPlot.Colors.C3, ScottPlot.Colors.C4, ScottPlot.Colors.C5];
+        ScottPlot.Color[] palette = [ScottPlot.Colors.C0, ScottPlot.Colors.C1, ScottPlot.Colors.C2,
+            ScottPlot.Colors.C3, ScottPlot.Colors.C4, ScottPlot.Colors.C5];
         for (int i = 0; i < schemes.Length; i++)
         {
             var model = schemes[i].Model;
             var th = model.Theory();
             var color = palette[i % palette.Length];
-            var line = fig.Plot.Add.Scatter(gx, gx.Select(s => th.Predict(model.Rho(s)).SampleOverlap).ToArray(), color);
+            var line = fig.Plot.Add.Scatter(gx, gx.Select(s => th.Predict(model.Rho(s)).SampleOverlap).ToArray(),
+                color);
             line.LineWidth = 2; line.MarkerSize = 0;
             line.LegendText = $"{schemes[i].Label}: theory (α/κ = {schemes[i].AlphaOverKappa:G3}), simulation ●";
             // simulated point in the same colour, slightly offset in x so overlapping error bars stay readable
@@ -177,23 +190,26 @@ public static class PooledReports
         fig.Save(sink, "pooling-overlap", 1000, 650);
         sink.WriteJson("pooling-summary", new
         {
-            study = "B", command = "pooling", d = spec.D, V = spec.V, N = spec.N, T = spec.Length, corr = spec.Corr.Label,
+            study = "B", command = "pooling", d = spec.D, V = spec.V, N = spec.N, T = spec.Length,
+                corr = spec.Corr.Label,
             signal_profile = spec.ProfileLabel, snr, trials = r.Trials, best_scheme = r.Best.Label,
             schemes = table.ToRecords(),
         });
     }
 
-    /// <summary>Writes a real-table spectrum: <c>table-spectrum-histogram</c> (bin centre, empirical density, exact-table
-    /// and fitted-model theory), <c>table-spectrum-outliers</c>, <c>table-spectrum-eigenvalues</c>,
+    /// <summary>Writes a real-table spectrum: <c>table-spectrum-histogram</c> (bin centre, empirical density,
+    /// exact-table and fitted-model theory), <c>table-spectrum-outliers</c>, <c>table-spectrum-eigenvalues</c>,
     /// <c>table-spectrum-summary.json</c> and <c>table-spectrum.png</c>.</summary>
     /// <param name="r">The result.</param>
     /// <param name="sink">Destination.</param>
     public static void Write(TableSpectrumResult r, OutputSink sink)
     {
         var h = r.Histogram;
-        var table = new ResultTable("table-spectrum-histogram", "bin_center", "empirical_density", "exact_table_density",
+        var table = new ResultTable("table-spectrum-histogram", "bin_center", "empirical_density",
+            "exact_table_density",
             "fitted_model_density");
-        for (int b = 0; b < h.Centers.Length; b++) table.Add(h.Centers[b], h.Empirical[b], h.Theory[b], r.FittedDensity[b]);
+        for (int b = 0; b < h.Centers.Length; b++) table.Add(h.Centers[b], h.Empirical[b], h.Theory[b],
+            r.FittedDensity[b]);
         sink.WriteTable(table);
         var outl = new ResultTable("table-spectrum-outliers", "rank", "eigenvalue", "predicted_from_fit");
         foreach (var o in r.Outliers) outl.Add(o.Rank, o.Eigenvalue, o.Predicted);
@@ -208,7 +224,8 @@ public static class PooledReports
         fig.Bars(h.Centers, h.Empirical, h.BinWidth, "sample eigenvalues");
         int ng = 800;
         var xs = Enumerable.Range(0, ng).Select(i => h.Upper * (i + 0.5) / ng).ToArray();
-        fig.Line(xs, xs.Select(r.ExactLaw.Density).ToArray(), $"exact-table theory κ(MP_γ ⊠ ν), KS {r.KolmogorovExact:F3}");
+        fig.Line(xs, xs.Select(r.ExactLaw.Density).ToArray(),
+            $"exact-table theory κ(MP_γ ⊠ ν), KS {r.KolmogorovExact:F3}");
         fig.Line(xs, xs.Select(r.FittedLaw.Density).ToArray(),
             $"fitted model (r = {r.Fit.Rank} spikes + σ²), KS {r.KolmogorovFitted:F3}");
         fig.VerticalLine(r.BulkEdge, $"fitted bulk edge λ+ = {r.BulkEdge:G4} ({r.Outliers.Length} eigenvalues above, " +
@@ -220,12 +237,16 @@ public static class PooledReports
             study = "B", command = "spectrum", table = r.TableName, model = ModelInfo(m), snr = r.Snr, rho = r.Rho,
             fit = new
             {
-                rank = r.Fit.Rank, rank_rule = r.Fit.Automatic ? "automatic: eigenvalues above sigma^2 (1 + sqrt(delta))^2, iterated" : "given",
-                noise_level = r.Fit.NoiseLevel, spikes = r.Fit.Spikes, table_top_eigenvalues = r.Fit.TableEigenvalues.Take(20).ToArray(),
+                rank = r.Fit.Rank,
+                    rank_rule = r.Fit.Automatic
+                        ? "automatic: eigenvalues above sigma^2 (1 + sqrt(delta))^2, iterated" : "given",
+                noise_level = r.Fit.NoiseLevel, spikes = r.Fit.Spikes,
+                    table_top_eigenvalues = r.Fit.TableEigenvalues.Take(20).ToArray(),
             },
             theory = new
             {
-                fitted_bulk_edge = r.BulkEdge, exact_upper_edge = r.ExactLaw.UpperEdge, fitted_upper_edge = r.FittedLaw.UpperEdge,
+                fitted_bulk_edge = r.BulkEdge, exact_upper_edge = r.ExactLaw.UpperEdge,
+                    fitted_upper_edge = r.FittedLaw.UpperEdge,
                 signal = r.Signal,
             },
             empirical = new

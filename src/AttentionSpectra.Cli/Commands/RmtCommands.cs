@@ -10,9 +10,12 @@ public static class RmtCommands
 {
     private sealed class ModelOptions
     {
-        public readonly Option<int> D = new("--d") { Description = "Embedding dimension d.", DefaultValueFactory = _ => 400 };
-        public readonly Option<int> V = new("--V") { Description = "Vocabulary size V (delta = d/V).", DefaultValueFactory = _ => 800 };
-        public readonly Option<int> N = new("--N") { Description = "Number of pooled sequences N (gamma = d/N).", DefaultValueFactory = _ => 1000 };
+        public readonly Option<int> D = new("--d") { Description = "Embedding dimension d.",
+            DefaultValueFactory = _ => 400 };
+        public readonly Option<int> V = new("--V") { Description = "Vocabulary size V (delta = d/V).",
+            DefaultValueFactory = _ => 800 };
+        public readonly Option<int> N = new("--N") { Description = "Number of pooled sequences N (gamma = d/N).",
+            DefaultValueFactory = _ => 1000 };
         public readonly Option<int> T = new("--T") { Description = "Sequence length T (ignored for --weights custom: T = number of weights).", DefaultValueFactory = _ => 16 };
         public readonly Option<string> Weights = new("--weights") { Description = "Pooling weights: mean | optimal (top eigenvector of R) | harmonic (causal attention, see --tau) | custom.", DefaultValueFactory = _ => "mean" };
         public readonly Option<double> Tau = new("--tau") { Description = "Inverse temperature tau of the causal-attention (harmonic) weights; tau = 0 gives (H_T - H_{s-1})/T.", DefaultValueFactory = _ => 0.0 };
@@ -50,7 +53,8 @@ public static class RmtCommands
             double tau = pr.GetValue(Tau);
             if (!double.IsFinite(tau)) throw new ArgumentException("--tau must be finite.");
             string? custom = pr.GetValue(Custom);
-            if (fam == WeightFamily.Custom && string.IsNullOrWhiteSpace(custom)) throw new ArgumentException("--weights custom needs --custom-weights LIST|FILE.");
+            if (fam == WeightFamily.Custom && string.IsNullOrWhiteSpace(custom))
+                throw new ArgumentException("--weights custom needs --custom-weights LIST|FILE.");
             double[]? weights = custom == null ? null : Flag("--custom-weights", () => PoolingWeights.Custom(custom));
             if (weights != null) t = weights.Length;
             var corr = Flag("--corr", () => CorrelationSpec.Parse(pr.GetValue(Corr) ?? "iid"));
@@ -84,7 +88,8 @@ public static class RmtCommands
     private static Command SpectrumCommand()
     {
         var mo = new ModelOptions();
-        var snr = new Option<double>("--snr") { Description = "Signal strength |mu|^2 (0: pure bulk).", DefaultValueFactory = _ => 0.0 };
+        var snr = new Option<double>("--snr") { Description = "Signal strength |mu|^2 (0: pure bulk).",
+            DefaultValueFactory = _ => 0.0 };
         var bins = new Option<int>("--bins") { Description = "Histogram bins.", DefaultValueFactory = _ => 60 };
         var table = new Option<string?>("--table")
         {
@@ -97,14 +102,16 @@ public static class RmtCommands
                           "of the isotropic remainder).",
             DefaultValueFactory = _ => -1,
         };
-        var cmd = new Command("spectrum", "Histogram of the sample eigenvalues of one draw vs the theory density kappa (MP_delta ⊠ MP_gamma), with edges and the predicted outlier.");
+        var cmd = new Command("spectrum",
+            "Histogram of the sample eigenvalues of one draw vs the theory density kappa (MP_delta ⊠ MP_gamma), with edges and the predicted outlier.");
         mo.AddTo(cmd); cmd.Options.Add(snr); cmd.Options.Add(bins); cmd.Options.Add(table); cmd.Options.Add(rank);
         cmd.SetAction(pr =>
         {
             var ctx = RunContext.From(pr);
             var spec = mo.Read(pr);
             double s = pr.GetValue(snr);
-            if (!(s >= 0) || !double.IsFinite(s)) throw new ArgumentException($"--snr must be finite and >= 0, got {s}.");
+            if (!(s >= 0) || !double.IsFinite(s))
+                throw new ArgumentException($"--snr must be finite and >= 0, got {s}.");
             int b = pr.GetValue(bins);
             if (b < 5 || b > 1000) throw new ArgumentException($"--bins must lie in [5, 1000], got {b}.");
             var sink = ctx.Sink("rmt");
@@ -114,8 +121,10 @@ public static class RmtCommands
             {
                 if (r < -1) throw new ArgumentException($"--table-rank must be -1 (automatic) or >= 0, got {r}.");
                 var (matrix, name) = LoadTable(tableArg);
-                if (r >= matrix.Cols) throw new ArgumentException($"--table-rank must be below d = {matrix.Cols}, got {r}.");
-                var tr = Ui.WithProgress(ctx, p => PooledExperiments.TableSpectrum(matrix, name, spec, s, r < 0 ? null : r, b,
+                if (r >= matrix.Cols)
+                    throw new ArgumentException($"--table-rank must be below d = {matrix.Cols}, got {r}.");
+                var tr = Ui.WithProgress(ctx, p => PooledExperiments.TableSpectrum(matrix, name, spec, s,
+                    r < 0 ? null : r, b,
                     new Rng(ctx.Seed), p));
                 PooledReports.Write(tr, sink);
                 Ui.Info(ctx, $"table {name}: r = {tr.Fit.Rank}, KS exact-table {tr.KolmogorovExact:F4}, " +
@@ -134,11 +143,15 @@ public static class RmtCommands
     private static Command PhaseCommand()
     {
         var mo = new ModelOptions();
-        var snrMin = new Option<double>("--snr-min") { Description = "Smallest |mu|^2.", DefaultValueFactory = _ => 0.0 };
+        var snrMin = new Option<double>("--snr-min") { Description = "Smallest |mu|^2.",
+            DefaultValueFactory = _ => 0.0 };
         var snrMax = new Option<double>("--snr-max") { Description = "Largest |mu|^2 (0: three times the sample threshold).", DefaultValueFactory = _ => 0.0 };
-        var points = new Option<int>("--points") { Description = "Number of |mu|^2 values.", DefaultValueFactory = _ => 20 };
-        var trials = new Option<int>("--trials") { Description = "Independent draws per value.", DefaultValueFactory = _ => 10 };
-        var cmd = new Command("phase", "Outlier location and squared overlap vs |mu|^2: theory curves, simulation means with standard-error bars, population and sample thresholds.");
+        var points = new Option<int>("--points") { Description = "Number of |mu|^2 values.",
+            DefaultValueFactory = _ => 20 };
+        var trials = new Option<int>("--trials") { Description = "Independent draws per value.",
+            DefaultValueFactory = _ => 10 };
+        var cmd = new Command("phase",
+            "Outlier location and squared overlap vs |mu|^2: theory curves, simulation means with standard-error bars, population and sample thresholds.");
         mo.AddTo(cmd); cmd.Options.Add(snrMin); cmd.Options.Add(snrMax); cmd.Options.Add(points); cmd.Options.Add(trials);
         cmd.SetAction(pr =>
         {
@@ -148,15 +161,18 @@ public static class RmtCommands
             double lo = pr.GetValue(snrMin), hi = pr.GetValue(snrMax);
             if (np < 2 || np > 500) throw new ArgumentException($"--points must lie in [2, 500], got {np}.");
             CheckTrials(nt);
-            if (!(lo >= 0) || !double.IsFinite(lo)) throw new ArgumentException($"--snr-min must be finite and >= 0, got {lo}.");
+            if (!(lo >= 0) || !double.IsFinite(lo))
+                throw new ArgumentException($"--snr-min must be finite and >= 0, got {lo}.");
             if (hi > 0 && !(hi > lo && double.IsFinite(hi)))
                 throw new ArgumentException($"--snr-max ({hi}) must be finite and larger than --snr-min ({lo}).");
             var sink = ctx.Sink("rmt");
             var result = Ui.WithProgress(ctx, p => PooledExperiments.Phase(spec, lo, hi, np, nt, new Rng(ctx.Seed), p));
             PooledReports.Write(result, sink);
             var pts = result.Points;
-            var t = new ResultTable("phase (theory vs simulation)", "|mu|^2", "rho", "top sim", "top theory", "overlap sim", "overlap theory");
-            foreach (var q in pts) t.Add(q.Snr, q.Rho, q.TopMean, q.Theory.SampleTop, q.OverlapMean, q.Theory.SampleOverlap);
+            var t = new ResultTable("phase (theory vs simulation)", "|mu|^2", "rho", "top sim", "top theory",
+                "overlap sim", "overlap theory");
+            foreach (var q in pts) t.Add(q.Snr, q.Rho, q.TopMean, q.Theory.SampleTop, q.OverlapMean,
+                q.Theory.SampleOverlap);
             Ui.Table(ctx, t);
             Ui.Files(ctx, sink);
             return 0;
@@ -168,26 +184,32 @@ public static class RmtCommands
     {
         var mo = new ModelOptions();
         var snr = new Option<double>("--snr") { Description = "Signal strength |mu|^2 at which schemes are simulated (0: 1.5x the mean-pooling threshold).", DefaultValueFactory = _ => 0.0 };
-        var trials = new Option<int>("--trials") { Description = "Independent draws per scheme.", DefaultValueFactory = _ => 10 };
-        var cmd = new Command("pooling", "Compare pooling schemes (mean, optimal, harmonic tau=0, harmonic --tau, custom): alpha/kappa, effective SNR, predicted threshold, predicted and simulated overlap.");
+        var trials = new Option<int>("--trials") { Description = "Independent draws per scheme.",
+            DefaultValueFactory = _ => 10 };
+        var cmd = new Command("pooling",
+            "Compare pooling schemes (mean, optimal, harmonic tau=0, harmonic --tau, custom): alpha/kappa, effective SNR, predicted threshold, predicted and simulated overlap.");
         mo.AddTo(cmd); cmd.Options.Add(snr); cmd.Options.Add(trials);
         cmd.SetAction(pr =>
         {
             var ctx = RunContext.From(pr);
             var spec = mo.Read(pr);
             if (spec.Corr.IsIid && spec.Profile == null)
-                Ui.Info(ctx, "note: with --corr iid and a flat profile every scheme has alpha = kappa (no gain from weighting); " +
+                Ui.Info(ctx,
+                    "note: with --corr iid and a flat profile every scheme has alpha = kappa (no gain from weighting); " +
                              "try --corr exp:0.9 or --signal-profile decay:4.");
             double s = pr.GetValue(snr);
-            if (!(s >= 0) || !double.IsFinite(s)) throw new ArgumentException($"--snr must be finite and >= 0, got {s}.");
+            if (!(s >= 0) || !double.IsFinite(s))
+                throw new ArgumentException($"--snr must be finite and >= 0, got {s}.");
             int nt = pr.GetValue(trials);
             CheckTrials(nt);
             if (s == 0) s = PooledExperiments.DefaultPoolingSnr(spec);
             var sink = ctx.Sink("rmt");
-            var result = Ui.WithProgress(ctx, p => PooledExperiments.Pooling(spec, s, spec.Tau, nt, new Rng(ctx.Seed), p));
+            var result = Ui.WithProgress(ctx, p => PooledExperiments.Pooling(spec, s, spec.Tau, nt, new Rng(ctx.Seed),
+                p));
             PooledReports.Write(result, sink);
             var table = PooledReports.PoolingTable(result);
-            var brief = new ResultTable($"pooling schemes at |mu|^2 = {s:G4}", "scheme", "alpha/kappa", "rho", "threshold |mu|^2", "overlap theory", "overlap sim", "se");
+            var brief = new ResultTable($"pooling schemes at |mu|^2 = {s:G4}", "scheme", "alpha/kappa", "rho",
+                "threshold |mu|^2", "overlap theory", "overlap sim", "se");
             foreach (var r in table.Rows) brief.Add(r[0], r[4], r[5], r[6], r[8], r[11], r[12]);
             Ui.Table(ctx, brief);
             Ui.Files(ctx, sink);
@@ -203,12 +225,14 @@ public static class RmtCommands
         if (!arg.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
             throw new ArgumentException($"--table must be 'minilm' or a .npy file (V x d), got '{arg}'.");
         var m = MatrixFile.Read(arg);
-        if (m.Rows < 2 || m.Cols < 2) throw new ArgumentException($"--table: {arg} is {m.Rows}x{m.Cols}; need a V x d matrix.");
+        if (m.Rows < 2 || m.Cols < 2)
+            throw new ArgumentException($"--table: {arg} is {m.Rows}x{m.Cols}; need a V x d matrix.");
         return (m, Path.GetFileName(arg));
     }
 
     private static void CheckTrials(int trials)
     {
-        if (trials < 2 || trials > 10000) throw new ArgumentException($"--trials must lie in [2, 10000], got {trials}.");
+        if (trials < 2 || trials > 10000)
+            throw new ArgumentException($"--trials must lie in [2, 10000], got {trials}.");
     }
 }

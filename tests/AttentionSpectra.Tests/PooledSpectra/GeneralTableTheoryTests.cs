@@ -24,7 +24,8 @@ public class GeneralTableTheoryTests(ITestOutputHelper output)
             double scale = closed.Density(0.5 * (closed.LowerEdge + closed.UpperEdge));
             Assert.Equal(closed.Density(x), general.DensityAt(x), 1e-10 * scale);
         }
-        foreach (var z in new[] { new Complex(0.3 * kappa, 0.2 * kappa), new Complex(3 * kappa, 0.01), new Complex(-kappa, 0.5) })
+        foreach (var z in new[] { new Complex(0.3 * kappa, 0.2 * kappa), new Complex(3 * kappa, 0.01),
+            new Complex(-kappa, 0.5) })
         {
             var a = closed.Stieltjes(z);
             var b = general.Stieltjes(z);
@@ -96,10 +97,13 @@ public class GeneralTableTheoryTests(ITestOutputHelper output)
         double rho = 2.5 * theory.SampleThreshold;
         var pts = PooledSimulator.Phase(model, [model.SnrForRho(rho)], 16, rng.Split(2));
         var p = theory.Predict(rho);
-        output.WriteLine($"top {pts[0].TopMean}±{pts[0].TopSe} vs {p.SampleTop}; overlap {pts[0].OverlapMean}±{pts[0].OverlapSe} vs {p.SampleOverlap}");
+        output.WriteLine($"top {pts[0].TopMean}±{pts[0].TopSe} vs {p.SampleTop}; " +
+                         $"overlap {pts[0].OverlapMean}±{pts[0].OverlapSe} vs {p.SampleOverlap}");
         Assert.True(p.SampleOutlier);
-        Assert.InRange(pts[0].TopMean, p.SampleTop - 3 * pts[0].TopSe - 0.01 * p.SampleTop, p.SampleTop + 3 * pts[0].TopSe + 0.01 * p.SampleTop);
-        Assert.InRange(pts[0].OverlapMean, p.SampleOverlap - 3 * pts[0].OverlapSe - 0.03, p.SampleOverlap + 3 * pts[0].OverlapSe + 0.03);
+        Assert.InRange(pts[0].TopMean, p.SampleTop - 3 * pts[0].TopSe - 0.01 * p.SampleTop,
+            p.SampleTop + 3 * pts[0].TopSe + 0.01 * p.SampleTop);
+        Assert.InRange(pts[0].OverlapMean, p.SampleOverlap - 3 * pts[0].OverlapSe - 0.03,
+            p.SampleOverlap + 3 * pts[0].OverlapSe + 0.03);
     }
 }
 
@@ -117,7 +121,8 @@ public class TableFitTests(ITestOutputHelper output)
             for (int j = 0; j < spikes.Length; j++) z[i, j] *= Math.Sqrt(spikes[j]);
         var spec = new PooledSpec(0, 0, 800, 8, WeightFamily.Mean, 0, null, CorrelationSpec.Iid);
         var r = PooledExperiments.TableSpectrum(z, "generated", spec, 0, null, 40, rng.Split(1));
-        output.WriteLine($"rank {r.Fit.Rank}, sigma2 {r.Fit.NoiseLevel}, spikes {string.Join(", ", r.Fit.Spikes.Select(x => x.ToString("F2")))}");
+        var fitted = string.Join(", ", r.Fit.Spikes.Select(x => x.ToString("F2")));
+        output.WriteLine($"rank {r.Fit.Rank}, sigma2 {r.Fit.NoiseLevel}, spikes {fitted}");
         output.WriteLine($"KS exact {r.KolmogorovExact}, fitted {r.KolmogorovFitted}; outliers {r.Outliers.Length}");
         foreach (var o in r.Outliers) output.WriteLine($"  {o.Eigenvalue} vs predicted {o.Predicted}");
         Assert.Equal(4, r.Fit.Rank);
@@ -155,7 +160,8 @@ public class MiniLmTableTests(ITestOutputHelper output)
         var spec = new PooledSpec(0, 0, 1000, 16, WeightFamily.Mean, 0, null, CorrelationSpec.Iid);
         var r = PooledExperiments.TableSpectrum(table, "minilm", spec, 0, null, 40, new Rng(1));
         output.WriteLine($"total {sw.ElapsedMilliseconds} ms");
-        output.WriteLine($"rank {r.Fit.Rank}, KS exact {r.KolmogorovExact}, fitted {r.KolmogorovFitted}, outliers {r.Outliers.Length}");
+        output.WriteLine($"rank {r.Fit.Rank}, KS exact {r.KolmogorovExact}, fitted {r.KolmogorovFitted}, " +
+                         $"outliers {r.Outliers.Length}");
         Assert.InRange(r.KolmogorovExact, 0, 0.02);
         Assert.InRange(r.KolmogorovFitted, 0, 0.1);
         Assert.True(r.Outliers.Length > 0);

@@ -12,7 +12,8 @@ public class KolmogorovTests(ITestOutputHelper output)
     public void ExactDistanceEqualsBruteForceSupremumAndIsAtLeastTheBinEdgeValue(double delta, double gamma)
     {
         int d = 200;
-        var model = new PooledModel(d, (int)(d / delta), (int)(d / gamma), PoolingWeights.Mean(8), Correlations.Independent(8));
+        var model = new PooledModel(d, (int)(d / delta), (int)(d / gamma), PoolingWeights.Mean(8),
+            Correlations.Independent(8));
         var (ev, _) = PooledSimulator.Spectrum(model, 0, new Rng(17));
         var law = new FreeProductMP(model.Delta, model.Gamma, model.Kappa);
         double exact = SpectralDistance.Kolmogorov(ev, law);
@@ -23,7 +24,8 @@ public class KolmogorovTests(ITestOutputHelper output)
         const int grid = 40000;
         double a = law.LowerEdge, b = law.UpperEdge, h = (b - a) / grid;
         var cum = new double[grid + 1];
-        for (int i = 1; i <= grid; i++) cum[i] = cum[i - 1] + 0.5 * h * (law.Density(a + (i - 1) * h) + law.Density(a + i * h));
+        for (int i = 1; i <= grid; i++) cum[i] = cum[i - 1] + 0.5 * h * (law.Density(a + (i - 1) * h) + law.Density(a
+            + i * h));
         double F(double x)
         {
             double atom = x >= 0 ? law.AtomAtZero : 0;

@@ -11,14 +11,16 @@ public class SignalProfileTests(ITestOutputHelper output)
     {
         // signal decays along the sequence (a_t = exp(-(t-1)/3)), positions independent: causal (harmonic) pooling
         // weights the early tokens more and beats mean pooling; the top eigenvector of diag(a) R diag(a) is best
-        var spec = new PooledSpec(300, 600, 900, 16, WeightFamily.Mean, 0, null, CorrelationSpec.Iid, SignalProfile.Decay(3));
+        var spec = new PooledSpec(300, 600, 900, 16, WeightFamily.Mean, 0, null, CorrelationSpec.Iid,
+            SignalProfile.Decay(3));
         double snr = PooledExperiments.DefaultPoolingSnr(spec);
         var r = PooledExperiments.Pooling(spec, snr, 0, 12, new Rng(5));
         var mean = r.Schemes.Single(s => s.Label == "mean");
         var optimal = r.Schemes.Single(s => s.Label == "optimal");
         var harmonic = r.Schemes.Single(s => s.Label.StartsWith("harmonic"));
         foreach (var s in r.Schemes)
-            output.WriteLine($"{s.Label}: a/k {s.AlphaOverKappa:F4} overlap theory {s.Simulation.Theory.SampleOverlap:F4} " +
+            output.WriteLine($"{s.Label}: a/k {s.AlphaOverKappa:F4} " +
+                             $"overlap theory {s.Simulation.Theory.SampleOverlap:F4} " +
                              $"sim {s.Simulation.OverlapMean:F4}±{s.Simulation.OverlapSe:F4}");
         // theory: ranking of α/κ and of the predicted overlap
         Assert.True(harmonic.AlphaOverKappa > mean.AlphaOverKappa);
@@ -27,11 +29,13 @@ public class SignalProfileTests(ITestOutputHelper output)
         Assert.True(optimal.Simulation.Theory.SampleOverlap >= harmonic.Simulation.Theory.SampleOverlap);
         // simulation: the same ranking, and each scheme within 3 standard errors (+0.02 finite size) of its theory
         Assert.True(harmonic.Simulation.OverlapMean > mean.Simulation.OverlapMean);
-        Assert.True(optimal.Simulation.OverlapMean >= harmonic.Simulation.OverlapMean - 2 * optimal.Simulation.OverlapSe);
+        Assert.True(optimal.Simulation.OverlapMean
+                    >= harmonic.Simulation.OverlapMean - 2 * optimal.Simulation.OverlapSe);
         foreach (var s in r.Schemes)
         {
             var p = s.Simulation;
-            Assert.InRange(p.OverlapMean, p.Theory.SampleOverlap - 3 * p.OverlapSe - 0.02, p.Theory.SampleOverlap + 3 * p.OverlapSe + 0.02);
+            Assert.InRange(p.OverlapMean, p.Theory.SampleOverlap - 3 * p.OverlapSe - 0.02,
+                p.Theory.SampleOverlap + 3 * p.OverlapSe + 0.02);
         }
         Assert.Equal("optimal", r.Best.Label);
     }

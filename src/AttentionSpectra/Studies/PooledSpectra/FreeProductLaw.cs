@@ -38,12 +38,16 @@ public sealed class FreeProductLaw : ISpectralLaw
         if (atoms.Count == 0) throw new ArgumentException("The population law has no atoms.", nameof(atoms));
         if (atoms.Any(t => !(t >= 0) || !double.IsFinite(t)))
             throw new ArgumentException("Population atoms must be finite and >= 0.", nameof(atoms));
-        if (masses != null && (masses.Count != atoms.Count || masses.Any(p => !(p >= 0) || !double.IsFinite(p)) || !(masses.Sum() > 0)))
+        if (masses != null
+            && (masses.Count != atoms.Count || masses.Any(p => !(p >= 0) || !double.IsFinite(p))
+                || !(masses.Sum() > 0)))
             throw new ArgumentException("Masses must be finite, >= 0, not all zero, one per atom.", nameof(masses));
         if (mpRatios.Any(c => !(c >= 0) || !double.IsFinite(c)))
             throw new ArgumentException("MP ratios must be finite and >= 0.", nameof(mpRatios));
-        if (!mpRatios.Any(c => c > 0)) throw new ArgumentException("At least one MP ratio must be positive.", nameof(mpRatios));
-        if (!(kappa > 0) || !double.IsFinite(kappa)) throw new ArgumentException($"kappa must be finite and > 0, got {kappa}.", nameof(kappa));
+        if (!mpRatios.Any(c => c > 0))
+            throw new ArgumentException("At least one MP ratio must be positive.", nameof(mpRatios));
+        if (!(kappa > 0) || !double.IsFinite(kappa))
+            throw new ArgumentException($"kappa must be finite and > 0, got {kappa}.", nameof(kappa));
         double total = masses?.Sum() ?? atoms.Count;
         var t = new List<double>(); var p = new List<double>();
         double z = 0;
@@ -86,16 +90,19 @@ public sealed class FreeProductLaw : ISpectralLaw
     public double LowerEdge => Kappa * UnitLowerEdge;
 
     /// <summary>1 − min(1 − H({0}), min_j 1/c_j): the rank deficiency of each factor.</summary>
-    public double AtomAtZero => 1 - Math.Min(1 - zeroMass, ratios.Select(c => c > 1 ? 1 / c : 1).DefaultIfEmpty(1).Min());
+    public double AtomAtZero => 1 - Math.Min(1 - zeroMass,
+        ratios.Select(c => c > 1 ? 1 / c : 1).DefaultIfEmpty(1).Min());
 
-    /// <summary>The same law with one more MP factor of ratio <paramref name="c"/> (e.g. sampling N rows: c = d/N).</summary>
+    /// <summary>The same law with one more MP factor of ratio <paramref name="c"/> (e.g. sampling N rows: c =
+    /// d/N).</summary>
     /// <param name="c">The extra ratio.</param>
     public FreeProductLaw WithRatio(double c) => new(tau.Append(0).ToArray(), mass.Append(zeroMass).ToArray(),
         ratios.Append(c).ToArray(), Kappa);
 
     /// <summary>The same law at scale <paramref name="kappa"/>.</summary>
     /// <param name="kappa">New scale.</param>
-    public FreeProductLaw WithScale(double kappa) => new(tau.Append(0).ToArray(), mass.Append(zeroMass).ToArray(), ratios, kappa);
+    public FreeProductLaw WithScale(double kappa) => new(tau.Append(0).ToArray(), mass.Append(zeroMass).ToArray(),
+        ratios, kappa);
 
     // ψ_H(v), ψ_H'(v)
     private Complex PsiH(Complex v, out Complex derivative)
@@ -209,11 +216,13 @@ public sealed class FreeProductLaw : ISpectralLaw
         return Math.Max(0, -psi.Imaginary) / (Math.PI * x) / Kappa;
     }
 
-    /// <summary>G(l) and G'(l) for real l above the upper edge (unit scale is not applied: l in eigenvalue units).</summary>
+    /// <summary>G(l) and G'(l) for real l above the upper edge (unit scale is not applied: l in eigenvalue
+    /// units).</summary>
     /// <param name="l">Point above <see cref="UpperEdge"/>.</param>
     public (double G, double Derivative) CauchyAbove(double l)
     {
-        if (!(l > UpperEdge)) throw new ArgumentException($"l = {l} must lie above the upper edge {UpperEdge}.", nameof(l));
+        if (!(l > UpperEdge))
+            throw new ArgumentException($"l = {l} must lie above the upper edge {UpperEdge}.", nameof(l));
         double x = l / Kappa;
         var psiC = SolveByContinuation(new Complex(x, 0));
         double psi = psiC.Real;
@@ -259,7 +268,8 @@ public sealed class FreeProductLaw : ISpectralLaw
         return -GoldenMinimum(u => -X(u), U(top - 1), U(top + 1));
     }
 
-    /// <summary>Minimum of f on (lo, hi): grid search then golden-section refinement around the best grid point.</summary>
+    /// <summary>Minimum of f on (lo, hi): grid search then golden-section refinement around the best grid
+    /// point.</summary>
     private static double MinimiseOnInterval(Func<double, double> f, double lo, double hi)
     {
         const int n = 4000;

@@ -17,7 +17,8 @@ public static class PooledExperiments
     public static SpectrumResult Spectrum(PooledSpec spec, double snr, int bins, Rng rng,
         IProgress<ProgressUpdate>? progress = null)
     {
-        if (bins < 5 || bins > 1000) throw new ArgumentException($"bins must lie in [5, 1000], got {bins}.", nameof(bins));
+        if (bins < 5 || bins > 1000)
+            throw new ArgumentException($"bins must lie in [5, 1000], got {bins}.", nameof(bins));
         CheckSnr(snr, nameof(snr));
         var m = spec.Build();
         var th = m.Theory();
@@ -43,11 +44,13 @@ public static class PooledExperiments
     /// <param name="bins">Histogram bins, in [5, 1000].</param>
     /// <param name="rng">Randomness.</param>
     /// <param name="progress">Progress sink.</param>
-    public static TableSpectrumResult TableSpectrum(Matrix table, string tableName, PooledSpec spec, double snr, int? rank,
+    public static TableSpectrumResult TableSpectrum(Matrix table, string tableName, PooledSpec spec, double snr,
+        int? rank,
         int bins, Rng rng, IProgress<ProgressUpdate>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(table);
-        if (bins < 5 || bins > 1000) throw new ArgumentException($"bins must lie in [5, 1000], got {bins}.", nameof(bins));
+        if (bins < 5 || bins > 1000)
+            throw new ArgumentException($"bins must lie in [5, 1000], got {bins}.", nameof(bins));
         CheckSnr(snr, nameof(snr));
         const string task = "rmt spectrum (table)";
         progress.Report(task, 0, 4);
@@ -62,7 +65,8 @@ public static class PooledExperiments
         double edge = fit.BulkEdge(m.Gamma, m.Kappa);
         var outliers = new List<TableOutlier>();
         for (int i = ev.Length - 1, k = 0; i >= 0 && ev[i] > edge; i--, k++)
-            outliers.Add(new TableOutlier(k, ev[i], k < fit.Rank ? fit.PredictedOutlier(k, m.Gamma, m.Kappa) : double.NaN));
+            outliers.Add(new TableOutlier(k, ev[i], k < fit.Rank ? fit.PredictedOutlier(k, m.Gamma,
+                m.Kappa) : double.NaN));
         double rho = m.Rho(snr);
         var signal = TableSpikeTheory.ForEigenvalues(fit.TableEigenvalues, m.Gamma, m.Kappa).Predict(rho);
         double ksExact = SpectralDistance.Kolmogorov(ev, exact);
@@ -74,7 +78,8 @@ public static class PooledExperiments
         var fittedHist = Histogram(ev, fitted, bins, upper).Theory;
         progress.Report(task, 4, 4);
         var summary = ModelSummary.Of(spec, m);
-        return new TableSpectrumResult(tableName, summary, snr, rho, fit, ev, ov, exact, fitted, edge, ksExact, ksFitted,
+        return new TableSpectrumResult(tableName, summary, snr, rho, fit, ev, ov, exact, fitted, edge, ksExact,
+            ksFitted,
             outliers.ToArray(), signal, hist, fittedHist);
     }
 
@@ -85,7 +90,8 @@ public static class PooledExperiments
     /// <param name="law">Theory law.</param>
     /// <param name="bins">Number of bins.</param>
     /// <param name="upper">Right end.</param>
-    public static SpectrumHistogram Histogram(IReadOnlyList<double> eigenvalues, ISpectralLaw law, int bins, double upper)
+    public static SpectrumHistogram Histogram(IReadOnlyList<double> eigenvalues, ISpectralLaw law, int bins,
+        double upper)
     {
         double bw = upper / bins;
         var counts = new double[bins];
@@ -124,20 +130,24 @@ public static class PooledExperiments
     public static PhaseResult Phase(PooledSpec spec, double snrMin, double snrMax, int points, int trials, Rng rng,
         IProgress<ProgressUpdate>? progress = null, CancellationToken cancellationToken = default)
     {
-        if (points < 2 || points > 500) throw new ArgumentException($"points must lie in [2, 500], got {points}.", nameof(points));
+        if (points < 2 || points > 500)
+            throw new ArgumentException($"points must lie in [2, 500], got {points}.", nameof(points));
         CheckTrials(trials);
         CheckSnr(snrMin, nameof(snrMin));
         var m = spec.Build();
         var th = m.Theory();
         if (snrMax <= 0) snrMax = Math.Max(3 * m.SnrForRho(th.SampleThreshold), snrMin * 1.5 + 1e-9);
         if (!(snrMax > snrMin) || !double.IsFinite(snrMax))
-            throw new ArgumentException($"snrMax ({snrMax}) must be finite and larger than snrMin ({snrMin}).", nameof(snrMax));
+            throw new ArgumentException($"snrMax ({snrMax}) must be finite and larger than snrMin ({snrMin}).",
+                nameof(snrMax));
         var snrs = Enumerable.Range(0, points).Select(i => snrMin + (snrMax - snrMin) * i / (points - 1)).ToArray();
         var pts = PooledSimulator.Phase(m, snrs, trials, rng, progress, cancellationToken: cancellationToken);
         var above = pts.Where(p => p.Theory.SampleOutlier && p.Rho > 1.2 * th.SampleThreshold).ToArray();
         var agreement = new PhaseAgreement(above.Length,
-            above.Select(p => Math.Abs(p.TopMean - p.Theory.SampleTop) / Math.Max(p.TopSe, 1e-300)).DefaultIfEmpty(0).Max(),
-            above.Select(p => Math.Abs(p.OverlapMean - p.Theory.SampleOverlap) / Math.Max(p.OverlapSe, 1e-300)).DefaultIfEmpty(0).Max(),
+            above.Select(p => Math.Abs(p.TopMean - p.Theory.SampleTop) / Math.Max(p.TopSe,
+                1e-300)).DefaultIfEmpty(0).Max(),
+            above.Select(p => Math.Abs(p.OverlapMean - p.Theory.SampleOverlap) / Math.Max(p.OverlapSe,
+                1e-300)).DefaultIfEmpty(0).Max(),
             above.Select(p => Math.Abs(p.TopMean / p.Theory.SampleTop - 1)).DefaultIfEmpty(0).Max(),
             above.Select(p => Math.Abs(p.OverlapMean - p.Theory.SampleOverlap)).DefaultIfEmpty(0).Max());
         return new PhaseResult(spec, ModelSummary.Of(spec, m), th, snrMin, snrMax, trials, pts,
@@ -191,9 +201,11 @@ public static class PooledExperiments
             cancellationToken.ThrowIfCancellationRequested();
             var m = models[i];
             var th = m.Theory();
-            var p = PooledSimulator.Phase(m, [snr], trials, rng.Split((ulong)i), progress, $"rmt pooling: {specs[i].WeightLabel}",
+            var p = PooledSimulator.Phase(m, [snr], trials, rng.Split((ulong)i), progress,
+                $"rmt pooling: {specs[i].WeightLabel}",
                 cancellationToken: cancellationToken)[0];
-            result[i] = new PoolingScheme(specs[i].WeightLabel, specs[i], m, m.Rho(snr), m.SnrForRho(th.SampleThreshold), p);
+            result[i] = new PoolingScheme(specs[i].WeightLabel, specs[i], m, m.Rho(snr),
+                m.SnrForRho(th.SampleThreshold), p);
         }
         return new PoolingResult(spec, snr, trials, result);
     }
@@ -212,18 +224,21 @@ public static class PooledExperiments
         cancellationToken.ThrowIfCancellationRequested();
         var phase = Phase(spec, 0, 0, 16, 8, rng.Split(1), progress, cancellationToken);
         var built = spec.Build();
-        var pooling = Pooling(spec, 0.0 + 1.5 * built.SnrForRho(built.Theory().SampleThreshold), 2.0, 8, rng.Split(2), progress,
+        var pooling = Pooling(spec, 0.0 + 1.5 * built.SnrForRho(built.Theory().SampleThreshold), 2.0, 8, rng.Split(2),
+            progress,
             cancellationToken);
         return new PooledReproduction(spectrum, phase, pooling);
     }
 
     private static void CheckTrials(int trials)
     {
-        if (trials < 2 || trials > 10000) throw new ArgumentException($"trials must lie in [2, 10000], got {trials}.", nameof(trials));
+        if (trials < 2 || trials > 10000)
+            throw new ArgumentException($"trials must lie in [2, 10000], got {trials}.", nameof(trials));
     }
 
     private static void CheckSnr(double snr, string name)
     {
-        if (!(snr >= 0) || !double.IsFinite(snr)) throw new ArgumentException($"{name} must be finite and >= 0, got {snr}.", name);
+        if (!(snr >= 0) || !double.IsFinite(snr))
+            throw new ArgumentException($"{name} must be finite and >= 0, got {snr}.", name);
     }
 }

@@ -54,16 +54,23 @@ public sealed class PooledModel
         if (n < 2) throw new ArgumentException($"Number of sequences N must be >= 2, got {n}.");
         ArgumentNullException.ThrowIfNull(weights);
         if (weights.Length == 0) throw new ArgumentException("Pooling weights are empty.");
-        if (weights.Any(x => !double.IsFinite(x))) throw new ArgumentException("Pooling weights contain non-finite values.");
+        if (weights.Any(x => !double.IsFinite(x)))
+            throw new ArgumentException("Pooling weights contain non-finite values.");
         Correlations.Validate(r);
-        if (r.Rows != weights.Length) throw new ArgumentException($"R is {r.Rows}x{r.Rows} but there are {weights.Length} pooling weights (T must agree).");
-        if ((long)n * d > 200_000_000L || (long)v * d > 200_000_000L) throw new ArgumentException($"Problem too large (N·d = {(long)n * d}, V·d = {(long)v * d}); keep each below 2e8.");
+        if (r.Rows != weights.Length)
+            throw new ArgumentException(
+                $"R is {r.Rows}x{r.Rows} but there are {weights.Length} pooling weights (T must agree).");
+        if ((long)n * d > 200_000_000L || (long)v * d > 200_000_000L)
+            throw new ArgumentException(
+                $"Problem too large (N·d = {(long)n * d}, V·d = {(long)v * d}); keep each below 2e8.");
         if (profile != null)
         {
             if (profile.Length != weights.Length)
-                throw new ArgumentException($"The signal profile has {profile.Length} values but there are {weights.Length} pooling weights.",
+                throw new ArgumentException(
+                    $"The signal profile has {profile.Length} values but there are {weights.Length} pooling weights.",
                     nameof(profile));
-            if (profile.Any(x => !double.IsFinite(x))) throw new ArgumentException("The signal profile has non-finite values.", nameof(profile));
+            if (profile.Any(x => !double.IsFinite(x)))
+                throw new ArgumentException("The signal profile has non-finite values.", nameof(profile));
         }
         D = d; V = v; N = n; Weights = (double[])weights.Clone(); R = r;
         Profile = profile == null ? null : (double[])profile.Clone();
@@ -71,7 +78,8 @@ public sealed class PooledModel
         Alpha = PoolingWeights.Alpha(SignalWeights, r);
         Kappa = PoolingWeights.Kappa(Weights);
         if (!(Kappa > 0)) throw new ArgumentException("Pooling weights are all zero (kappa = 0).");
-        if (!(Alpha > 0)) throw new ArgumentException($"w'Rw = {Alpha:G4}: the pooled signal vanishes for these weights.");
+        if (!(Alpha > 0))
+            throw new ArgumentException($"w'Rw = {Alpha:G4}: the pooled signal vanishes for these weights.");
     }
 
     /// <summary>The same model with a fixed token table (V×d rows are embeddings; it is copied and centred, so
@@ -84,7 +92,8 @@ public sealed class PooledModel
     public static PooledModel WithTable(Matrix table, int n, double[] weights, Matrix r, double[]? profile = null)
     {
         ArgumentNullException.ThrowIfNull(table);
-        if (!table.AllFinite()) throw new ArgumentException("The embedding table has non-finite entries.", nameof(table));
+        if (!table.AllFinite())
+            throw new ArgumentException("The embedding table has non-finite entries.", nameof(table));
         return new PooledModel(table.Cols, table.Rows, n, weights, r, profile, Centre(table));
     }
 

@@ -33,7 +33,8 @@ public sealed record ModelSummary(int D, int V, int N, int T, string Weights, st
 /// <param name="Theory">Theory density averaged over each bin.</param>
 /// <param name="BinWidth">Bin width.</param>
 /// <param name="Upper">Right end of the histogram range.</param>
-public sealed record SpectrumHistogram(double[] Centers, double[] Empirical, double[] Theory, double BinWidth, double Upper);
+public sealed record SpectrumHistogram(double[] Centers, double[] Empirical, double[] Theory, double BinWidth,
+    double Upper);
 
 /// <summary>Result of one spectrum draw (<see cref="PooledExperiments.Spectrum"/>).</summary>
 /// <param name="Spec">Specification.</param>
@@ -45,7 +46,8 @@ public sealed record SpectrumHistogram(double[] Centers, double[] Empirical, dou
 /// <param name="Eigenvalues">All sample eigenvalues, ascending.</param>
 /// <param name="TopOverlap">Squared overlap of the top eigenvector with μ.</param>
 /// <param name="FractionZero">Fraction of numerical zeros.</param>
-/// <param name="Kolmogorov">Exact Kolmogorov distance to the theory law (<see cref="SpectralDistance.Kolmogorov"/>).</param>
+/// <param name="Kolmogorov">Exact Kolmogorov distance to the theory law (<see
+/// cref="SpectralDistance.Kolmogorov"/>).</param>
 /// <param name="Histogram">Histogram against the theory density.</param>
 public sealed record SpectrumResult(PooledSpec Spec, ModelSummary Model, double Snr, double Rho, SpikeTheory Theory,
     SpikePrediction Prediction, double[] Eigenvalues, double TopOverlap, double FractionZero, double Kolmogorov,
@@ -58,7 +60,8 @@ public sealed record SpectrumResult(PooledSpec Spec, ModelSummary Model, double 
 /// <param name="MaxAbsZOverlap">Largest |sim − theory|/se of the overlap.</param>
 /// <param name="MaxRelDevTop">Largest relative deviation of the top eigenvalue.</param>
 /// <param name="MaxAbsDevOverlap">Largest absolute deviation of the overlap.</param>
-public sealed record PhaseAgreement(int PointsAboveThreshold, double MaxAbsZTop, double MaxAbsZOverlap, double MaxRelDevTop,
+public sealed record PhaseAgreement(int PointsAboveThreshold, double MaxAbsZTop, double MaxAbsZOverlap,
+    double MaxRelDevTop,
     double MaxAbsDevOverlap);
 
 /// <summary>Result of a phase diagram (<see cref="PooledExperiments.Phase"/>).</summary>
@@ -73,7 +76,8 @@ public sealed record PhaseAgreement(int PointsAboveThreshold, double MaxAbsZTop,
 /// <param name="SampleThresholdSnr">Sample threshold in |μ|².</param>
 /// <param name="Agreement">Agreement above threshold.</param>
 public sealed record PhaseResult(PooledSpec Spec, ModelSummary Model, SpikeTheory Theory, double SnrMin, double SnrMax,
-    int Trials, PhasePoint[] Points, double PopulationThresholdSnr, double SampleThresholdSnr, PhaseAgreement Agreement);
+    int Trials, PhasePoint[] Points, double PopulationThresholdSnr, double SampleThresholdSnr,
+        PhaseAgreement Agreement);
 
 /// <summary>One pooling scheme at the compared |μ|²: theory and simulation.</summary>
 /// <param name="Label">Scheme label.</param>

@@ -43,7 +43,8 @@ public sealed class CorrelationSpec
     public static CorrelationSpec Parse(string spec)
     {
         if (string.IsNullOrWhiteSpace(spec))
-            throw new ArgumentException("Empty correlation spec; use iid, exp:RHO, uniform:R or a matrix file.", nameof(spec));
+            throw new ArgumentException("Empty correlation spec; use iid, exp:RHO, uniform:R or a matrix file.",
+                nameof(spec));
         string s = spec.Trim();
         if (File.Exists(s) || LooksLikeFile(s)) return FromMatrix(MatrixFile.Read(s), s);
         Correlations.Parse(s, 2); // validate the family and its parameter now, not at first use
@@ -60,7 +61,8 @@ public sealed class CorrelationSpec
         return new CorrelationSpec(label, t =>
         {
             if (t != copy.Rows)
-                throw new ArgumentException($"The correlation matrix is {copy.Rows}x{copy.Rows} but T = {t}.", nameof(t));
+                throw new ArgumentException($"The correlation matrix is {copy.Rows}x{copy.Rows} but T = {t}.",
+                    nameof(t));
             return copy.Clone();
         }, copy.Rows);
     }
@@ -75,7 +77,8 @@ public sealed class CorrelationSpec
 
     internal static bool LooksLikeFile(string s) =>
         s.IndexOfAny(['/', '\\']) >= 0 || s.EndsWith(".npy", StringComparison.OrdinalIgnoreCase)
-        || s.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) || s.EndsWith(".txt", StringComparison.OrdinalIgnoreCase)
+        || s.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) || s.EndsWith(".txt",
+            StringComparison.OrdinalIgnoreCase)
         || s.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase);
 
     /// <inheritdoc/>
@@ -84,7 +87,8 @@ public sealed class CorrelationSpec
 
 /// <summary>Positional signal profile a_t: the signal coefficient at position t is a_t ξ_{n,t}, so the signal
 /// covariance of a sequence is diag(a) R diag(a) and α = w' diag(a) R diag(a) w. <c>flat</c> (a = 1, the original
-/// model), <c>decay:τ</c> (a_t = exp(−(t−1)/τ)), <c>front:k</c> (a_t = 1 for t ≤ k, else 0) or a file of T values.</summary>
+/// model), <c>decay:τ</c> (a_t = exp(−(t−1)/τ)), <c>front:k</c> (a_t = 1 for t ≤ k, else 0) or a file of T
+/// values.</summary>
 public sealed class SignalProfile
 {
     private readonly Func<int, double[]>? build;
@@ -142,7 +146,8 @@ public sealed class SignalProfile
         if (amplitudes.Count == 0) throw new ArgumentException("The signal profile is empty.", nameof(amplitudes));
         if (amplitudes.Any(x => !double.IsFinite(x)))
             throw new ArgumentException("The signal profile has non-finite values.", nameof(amplitudes));
-        if (amplitudes.All(x => x == 0)) throw new ArgumentException("The signal profile is all zero.", nameof(amplitudes));
+        if (amplitudes.All(x => x == 0))
+            throw new ArgumentException("The signal profile is all zero.", nameof(amplitudes));
         var a = amplitudes.ToArray();
         return new SignalProfile(label, t =>
         {
@@ -170,14 +175,17 @@ public sealed class SignalProfile
         var parts = s.ToLowerInvariant().Split(':');
         if (parts[0] == "flat" && parts.Length == 1) return Flat;
         if (parts.Length != 2)
-            throw new ArgumentException($"Signal profile '{spec}': use flat, decay:TAU, front:K or a file.", nameof(spec));
+            throw new ArgumentException($"Signal profile '{spec}': use flat, decay:TAU, front:K or a file.",
+                nameof(spec));
         return parts[0] switch
         {
             "decay" when double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var tau)
                 => Decay(tau),
-            "front" when int.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var k) => Front(k),
+            "front" when int.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture,
+                out var k) => Front(k),
             _ => throw new ArgumentException(
-                $"Signal profile '{spec}': use flat, decay:TAU (TAU > 0), front:K (integer K >= 1) or a file.", nameof(spec)),
+                $"Signal profile '{spec}': use flat, decay:TAU (TAU > 0), front:K (integer K >= 1) or a file.",
+                    nameof(spec)),
         };
     }
 
@@ -220,7 +228,8 @@ public sealed record PooledSpec(int D, int V, int N, int T, WeightFamily Weights
         WeightFamily.Optimal => PoolingWeights.Optimal(r, ProfileAmplitudes()),
         WeightFamily.Harmonic => PoolingWeights.Harmonic(Length, Tau),
         WeightFamily.Custom => CustomWeights is { } c ? (double[])c.Clone()
-            : throw new ArgumentException("Custom weights are required for the custom weight family.", nameof(CustomWeights)),
+            : throw new ArgumentException("Custom weights are required for the custom weight family.",
+                nameof(CustomWeights)),
         _ => throw new ArgumentException($"Unknown weight family {Weights}.", nameof(Weights)),
     };
 

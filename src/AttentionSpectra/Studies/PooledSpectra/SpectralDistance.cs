@@ -68,7 +68,8 @@ public static class SpectralDistance
     /// <param name="b">Upper edge.</param>
     /// <param name="sortedPoints">Ascending points.</param>
     /// <param name="pieces">Number of pieces of [0, π].</param>
-    public static double[] IntegrateCdf(Func<double, double> density, double a, double b, ReadOnlySpan<double> sortedPoints,
+    public static double[] IntegrateCdf(Func<double, double> density, double a, double b,
+        ReadOnlySpan<double> sortedPoints,
         int pieces = 512)
     {
         var result = new double[sortedPoints.Length];
@@ -87,7 +88,8 @@ public static class SpectralDistance
                 for (int s = 0; s < m; s++)
                 {
                     double lo = prev + s * h, mid = lo + h / 2;
-                    for (int g = 0; g < GaussNodes.Length; g++) acc += GaussWeights[g] * h / 2 * F(mid + GaussNodes[g] * h / 2);
+                    for (int g = 0; g < GaussNodes.Length; g++) acc += GaussWeights[g] * h / 2 * F(mid
+                        + GaussNodes[g] * h / 2);
                 }
                 prev = th;
             }
@@ -97,8 +99,10 @@ public static class SpectralDistance
     }
 
     private static readonly double[] GaussNodes =
-        [-0.9324695142031521, -0.6612093864662645, -0.2386191860831969, 0.2386191860831969, 0.6612093864662645, 0.9324695142031521];
+        [-0.9324695142031521, -0.6612093864662645, -0.2386191860831969, 0.2386191860831969, 0.6612093864662645,
+            0.9324695142031521];
 
     private static readonly double[] GaussWeights =
-        [0.1713244923791704, 0.3607615730481386, 0.4679139345726910, 0.4679139345726910, 0.3607615730481386, 0.1713244923791704];
+        [0.1713244923791704, 0.3607615730481386, 0.4679139345726910, 0.4679139345726910, 0.3607615730481386,
+            0.1713244923791704];
 }

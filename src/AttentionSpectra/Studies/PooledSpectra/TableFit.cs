@@ -18,7 +18,8 @@ namespace AttentionSpectra.Studies.PooledSpectra;
 /// <param name="TableEigenvalues">Eigenvalues of W, descending.</param>
 /// <param name="Delta">δ = d/V.</param>
 /// <param name="Automatic">Whether the rank was chosen by the automatic rule.</param>
-public sealed record TableFit(int Rank, double NoiseLevel, double[] Spikes, double[] TableEigenvalues, double Delta, bool Automatic)
+public sealed record TableFit(int Rank, double NoiseLevel, double[] Spikes, double[] TableEigenvalues, double Delta,
+    bool Automatic)
 {
     /// <summary>Eigenvalues (descending) of the covariance W = Z_c'Z_c/V of a centred V×d table.</summary>
     /// <param name="centredTable">Centred table.</param>
@@ -60,11 +61,15 @@ public sealed record TableFit(int Rank, double NoiseLevel, double[] Spikes, doub
         ArgumentNullException.ThrowIfNull(descending);
         int d = descending.Count;
         if (d < 2) throw new ArgumentException("Need at least 2 eigenvalues.", nameof(descending));
-        if (!(delta > 0) || !double.IsFinite(delta)) throw new ArgumentException($"delta must be finite and > 0, got {delta}.", nameof(delta));
-        if (rank is int rr && (rr < 0 || rr > d - 1)) throw new ArgumentException($"rank must lie in [0, {d - 1}], got {rr}.", nameof(rank));
+        if (!(delta > 0) || !double.IsFinite(delta))
+            throw new ArgumentException($"delta must be finite and > 0, got {delta}.", nameof(delta));
+        if (rank is int rr && (rr < 0 || rr > d - 1))
+            throw new ArgumentException($"rank must lie in [0, {d - 1}], got {rr}.", nameof(rank));
         int r = rank ?? AutomaticRank(descending, delta);
         double s2 = Noise(descending, r);
-        if (!(s2 > 0)) throw new ArgumentException("The table's covariance has no positive isotropic level (rank too high).", nameof(rank));
+        if (!(s2 > 0))
+            throw new ArgumentException("The table's covariance has no positive isotropic level (rank too high).",
+                nameof(rank));
         var spikes = new double[r];
         for (int i = 0; i < r; i++)
         {
@@ -102,7 +107,8 @@ public sealed record TableFit(int Rank, double NoiseLevel, double[] Spikes, doub
     /// <summary>Bulk edge without the spikes: κσ² times the right edge of MP_δ ⊠ MP_γ.</summary>
     /// <param name="gamma">γ.</param>
     /// <param name="kappa">κ.</param>
-    public double BulkEdge(double gamma, double kappa) => kappa * NoiseLevel * new FreeProductMP(Delta, gamma).UnitUpperEdge;
+    public double BulkEdge(double gamma, double kappa) => kappa * NoiseLevel * new FreeProductMP(Delta,
+        gamma).UnitUpperEdge;
 
     /// <summary>Predicted sample eigenvalue of spike i (κσ² f(y) with y = τ_i/σ² − 1 and f the free-product edge map),
     /// or NaN when y ≤ y* (the spike does not separate from the bulk).</summary>

@@ -19,11 +19,14 @@ public sealed class TableSpikeTheory
     /// <param name="cauchyAbove">l ↦ (G_ν(l), G_ν'(l)) for l above the edge.</param>
     /// <param name="gamma">γ = d/N.</param>
     /// <param name="kappa">κ.</param>
-    public TableSpikeTheory(double upperEdge, Func<double, (double G, double Derivative)> cauchyAbove, double gamma, double kappa = 1.0)
+    public TableSpikeTheory(double upperEdge, Func<double, (double G, double Derivative)> cauchyAbove, double gamma,
+        double kappa = 1.0)
     {
         ArgumentNullException.ThrowIfNull(cauchyAbove);
-        if (!(gamma >= 0) || !double.IsFinite(gamma)) throw new ArgumentException($"gamma must be finite and >= 0, got {gamma}.", nameof(gamma));
-        if (!(kappa > 0) || !double.IsFinite(kappa)) throw new ArgumentException($"kappa must be finite and > 0, got {kappa}.", nameof(kappa));
+        if (!(gamma >= 0) || !double.IsFinite(gamma))
+            throw new ArgumentException($"gamma must be finite and >= 0, got {gamma}.", nameof(gamma));
+        if (!(kappa > 0) || !double.IsFinite(kappa))
+            throw new ArgumentException($"kappa must be finite and > 0, got {kappa}.", nameof(kappa));
         TableEdge = upperEdge; cauchy = cauchyAbove; Gamma = gamma; Kappa = kappa;
         LStar = FindLStar();
         BulkEdge = Kappa * SampleMap(LStar);
@@ -93,7 +96,8 @@ public sealed class TableSpikeTheory
         return PolyRoots.Bisect(SampleMapDerivative, lo, hi, 1e-14);
     }
 
-    /// <summary>Population spike location l (unit scale) for effective SNR ρ, or NaN below the population threshold.</summary>
+    /// <summary>Population spike location l (unit scale) for effective SNR ρ, or NaN below the population
+    /// threshold.</summary>
     /// <param name="rho">ρ.</param>
     public double PopulationSpike(double rho)
     {
@@ -104,11 +108,13 @@ public sealed class TableSpikeTheory
         return PolyRoots.Bisect(l => cauchy(l).G - 1 / rho, lo, hi, 1e-15);
     }
 
-    /// <summary>Prediction at effective SNR ρ (same fields as <see cref="SpikeTheory.Predict"/>; X = l − edge).</summary>
+    /// <summary>Prediction at effective SNR ρ (same fields as <see cref="SpikeTheory.Predict"/>; X = l −
+    /// edge).</summary>
     /// <param name="rho">ρ ≥ 0.</param>
     public SpikePrediction Predict(double rho)
     {
-        if (!(rho >= 0) || !double.IsFinite(rho)) throw new ArgumentException($"Effective SNR rho must be finite and >= 0, got {rho}.", nameof(rho));
+        if (!(rho >= 0) || !double.IsFinite(rho))
+            throw new ArgumentException($"Effective SNR rho must be finite and >= 0, got {rho}.", nameof(rho));
         double l = PopulationSpike(rho);
         bool pop = !double.IsNaN(l);
         double eta1 = 0;
@@ -116,6 +122,7 @@ public sealed class TableSpikeTheory
         bool samp = pop && l > LStar;
         double top = samp ? Kappa * SampleMap(l) : BulkEdge;
         double eta = samp ? eta1 * l / SampleMap(l) * SampleMapDerivative(l) : 0;
-        return new SpikePrediction(rho, pop ? l - TableEdge : double.NaN, pop, pop ? Kappa * l : Kappa * TableEdge, eta1, samp, top, eta);
+        return new SpikePrediction(rho, pop ? l - TableEdge : double.NaN, pop, pop ? Kappa * l : Kappa * TableEdge,
+            eta1, samp, top, eta);
     }
 }
