@@ -225,6 +225,8 @@ public static class RmtCommands
         if (!arg.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
             throw new ArgumentException($"--table must be 'minilm' or a .npy file (V x d), got '{arg}'.");
         var m = MatrixFile.Read(arg);
+        if (m.Cols > 4000)
+            throw new ArgumentException($"--table: d = {m.Cols} exceeds 4000 (dense eigensolver / memory).");
         if (m.Rows < 2 || m.Cols < 2)
             throw new ArgumentException($"--table: {arg} is {m.Rows}x{m.Cols}; need a V x d matrix.");
         return (m, Path.GetFileName(arg));

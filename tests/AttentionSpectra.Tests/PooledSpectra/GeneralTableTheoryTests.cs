@@ -18,6 +18,10 @@ public class GeneralTableTheoryTests(ITestOutputHelper output)
         Assert.Equal(closed.UpperEdge, general.UpperEdge, 1e-10 * closed.UpperEdge);
         Assert.Equal(closed.LowerEdge, general.LowerEdge, 1e-10 * closed.UpperEdge);
         Assert.Equal(closed.AtomAtZero, general.AtomAtZero, 1e-12);
+        // composing factor by factor gives the same law
+        var composed = new FreeProductLaw([1.0], null, [delta]).WithRatio(gamma).WithScale(kappa);
+        Assert.Equal(closed.UpperEdge, composed.UpperEdge, 1e-10 * closed.UpperEdge);
+        Assert.Equal(closed.AtomAtZero, composed.AtomAtZero, 1e-12);
         foreach (var q in new[] { 0.05, 0.3, 0.5, 0.8, 0.97 })
         {
             double x = closed.LowerEdge + q * (closed.UpperEdge - closed.LowerEdge);
