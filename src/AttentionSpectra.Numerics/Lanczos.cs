@@ -232,6 +232,13 @@ public static class Lanczos
         var resid = new double[k];
         while (true)
         {
+            // single-vector mode: every other step extends the Krylov space with A q_last directly (the same space
+            // the residual of any Ritz pair would give), skipping the Rayleigh-Ritz solve and the Ritz vectors
+            if (p == 1 && m % 2 == 1 && m >= k && m + 1 < mMax && m + 1 < n)
+            {
+                aq[m - 1].CopyTo(tmpBlock[0], 0);
+                if (OrthAppend(tmpBlock[0])) { Flush(); continue; }
+            }
             // Rayleigh-Ritz on the current basis
             var hm = new Matrix(m, m);
             for (int i = 0; i < m; i++) Array.Copy(h, i * mMax, hm.Data, i * m, m);
