@@ -53,7 +53,8 @@ public static class Lanczos
     /// <param name="rng">Start-block randomness (a fixed default seed when null).</param>
     /// <param name="blockSize">Vectors added per step, in [1, k]; 0 means k. Block size k resolves eigenvalues of
     /// multiplicity up to k; block size 1 is the classical single-vector Lanczos (one operator application per
-    /// step, the cheapest when the wanted eigenvalues are simple, e.g. the top pairs of a sample covariance).</param>
+    /// step, the cheapest when the wanted eigenvalues are simple, e.g. the top pairs of a sample covariance; the
+    /// Rayleigh–Ritz convergence check then runs every other step).</param>
     /// <exception cref="NonConvergenceException">The residuals did not reach the tolerances within the operator
     /// budget.</exception>
     public static EigenDecomposition TopK(SymmetricOperator op, int n, int k, IReadOnlyList<double> tolerances, Rng? rng = null,
