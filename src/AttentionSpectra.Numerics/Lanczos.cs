@@ -30,16 +30,45 @@ public static class Lanczos
         if (asym > 1e-12 * maxAbs * Math.Sqrt(n))
             throw new NumericsException($"Lanczos: the matrix is not symmetric (max |a_ij - a_ji| = {asym:E2}, max |a_ij| = {maxAbs:E2}); " +
                 "the iteration uses the full matrix (SymmetricEigen reads only the lower triangle).");
-        return Iterate((_, _) => throw new InvalidOperationException(), n, k, rng ?? new Rng(DefaultSeed), tolerance, parallelMatVec: a);
+        return Iterate((_, _) => throw new InvalidOperationException(), n, k, rng ?? new Rng(DefaultSeed),
+            Uniform(k, tolerance), parallelMatVec: a, k);
     }
 
     /// <summary>k largest eigenpairs of the operator <paramref name="op"/> of dimension <paramref name="n"/>,
     /// values descending, vectors as columns of an n x k matrix.</summary>
     public static EigenDecomposition TopK(SymmetricOperator op, int n, int k, Rng? rng = null, double tolerance = 1e-10)
     {
-        ArgumentNullException.ThrowIfNull(op);
-        if (n < 0) throw new NumericsException($"Operator dimension n = {n} must be non-negative.");
         CheckArgs(n, k, tolerance);
+        return TopK(op, n, k, Uniform(k, tolerance), rng);
+    }
+
+    /// <summary>k largest eigenpairs of the operator <paramref name="op"/> with a tolerance per pair:
+    /// pair c (0 = largest) is converged when its residual |A y − θ y| is at most
+    /// <paramref name="tolerances"/>[c] · |A|est. A loose tolerance on the lower pairs saves iterations when only
+    /// their eigenvalues are needed (the eigenvalue error is of order residual²/gap).</summary>
+    /// <param name="op">The symmetric operator y = A x.</param>
+    /// <param name="n">Dimension of the operator.</param>
+    /// <param name="k">Number of pairs.</param>
+    /// <param name="tolerances">k relative residual tolerances in (0, 1), one per pair, largest pair first.</param>
+    /// <param name="rng">Start-block randomness (a fixed default seed when null).</param>
+    /// <param name="blockSize">Vectors added per step, in [1, k]; 0 means k. Block size k resolves eigenvalues of
+    /// multiplicity up to k; block size 1 is the classical single-vector Lanczos (one operator application per
+    /// step, the cheapest when the wanted eigenvalues are simple, e.g. the top pairs of a sample covariance; the
+    /// Rayleigh–Ritz convergence check then runs every other step).</param>
+    /// <exception cref="NonConvergenceException">The residuals did not reach the tolerances within the operator
+    /// budget.</exception>
+    public static EigenDecomposition TopK(SymmetricOperator op, int n, int k, IReadOnlyList<double> tolerances, Rng? rng = null,
+        int blockSize = 0)
+    {
+        ArgumentNullException.ThrowIfNull(op);
+        ArgumentNullException.ThrowIfNull(tolerances);
+        if (n < 0) throw new NumericsException($"Operator dimension n = {n} must be non-negative.");
+        if (tolerances.Count != k)
+            throw new NumericsException($"Lanczos: {tolerances.Count} tolerances given for k = {k} pairs.");
+        foreach (var t in tolerances) CheckArgs(n, k, t);
+        if (k == 0) CheckArgs(n, k, 1e-10);
+        if (blockSize < 0 || blockSize > Math.Max(1, k))
+            throw new NumericsException($"Lanczos: block size {blockSize} must lie in [1, k = {k}] (or 0 for k).");
         if (UseDense(n, k))
         {
             var a = new Matrix(n, n);
@@ -57,7 +86,35 @@ public static class Lanczos
                 for (int j = 0; j < i; j++) { double s = 0.5 * (a[i, j] + a[j, i]); a[i, j] = s; a[j, i] = s; }
             return SymmetricEigen.TopK(a, k);
         }
-        return Iterate(op, n, k, rng ?? new Rng(DefaultSeed), tolerance, parallelMatVec: null);
+        return Iterate(op, n, k, rng ?? new Rng(DefaultSeed), tolerances.ToArray(), parallelMatVec: null,
+            blockSize == 0 ? k : blockSize);
+    }
+
+    /// <summary>The operator x ↦ scale · C'C x of a data matrix C (rows × cols, row-major), applied in one pass
+    /// over C (each row is used twice while it is in cache); C'C is never formed.</summary>
+    /// <param name="c">Data matrix; the operator has dimension <c>c.Cols</c>.</param>
+    /// <param name="scale">Factor, e.g. 1/rows for the sample second-moment matrix.</param>
+    public static SymmetricOperator GramOperator(Matrix c, double scale)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        int rows = c.Rows;
+        return (x, y) =>
+        {
+            y.Clear();
+            for (int i = 0; i < rows; i++)
+            {
+                var row = c.RowReadOnly(i);
+                double s = TensorPrimitives.Dot(row, x) * scale;
+                if (s != 0) TensorPrimitives.MultiplyAdd(row, s, y, y);
+            }
+        };
+    }
+
+    private static double[] Uniform(int k, double tolerance)
+    {
+        var t = new double[k];
+        Array.Fill(t, tolerance);
+        return t;
     }
 
     internal const ulong DefaultSeed = 0x1A2C05UL;
@@ -77,10 +134,11 @@ public static class Lanczos
             throw new NumericsException("Lanczos: the operator returned NaN or infinite values.");
     }
 
-    private static EigenDecomposition Iterate(SymmetricOperator op, int n, int k, Rng rng, double tol, Matrix? parallelMatVec)
+    private static EigenDecomposition Iterate(SymmetricOperator op, int n, int k, Rng rng, double[] tols, Matrix? parallelMatVec,
+        int blockSize)
     {
         if (k == 0) return new EigenDecomposition([], new Matrix(n, 0));
-        int p = k;                                          // block size
+        int p = blockSize;                                  // vectors added per step
         int mMax = Math.Min(n, Math.Max(4 * k, k + 100));   // basis cap
         int keep = Math.Min(mMax - p, Math.Max(k + p, (mMax + k) / 2));
         var q = new double[mMax][];
@@ -175,6 +233,13 @@ public static class Lanczos
         var resid = new double[k];
         while (true)
         {
+            // single-vector mode: every other step extends the Krylov space with A q_last directly (the same space
+            // the residual of any Ritz pair would give), skipping the Rayleigh-Ritz solve and the Ritz vectors
+            if (p == 1 && m % 2 == 1 && m >= k && m + 1 < mMax && m + 1 < n)
+            {
+                aq[m - 1].CopyTo(tmpBlock[0], 0);
+                if (OrthAppend(tmpBlock[0])) { Flush(); continue; }
+            }
             // Rayleigh-Ritz on the current basis
             var hm = new Matrix(m, m);
             for (int i = 0; i < m; i++) Array.Copy(h, i * mMax, hm.Data, i * m, m);
@@ -199,7 +264,7 @@ public static class Lanczos
                 var r = tmpBlock[c % p];
                 TensorPrimitives.MultiplyAdd<double>(y[c], -theta[c], ay[c], r);
                 resid[c] = TensorPrimitives.Norm<double>(r);
-                if (resid[c] > tol * normEst) allConverged = false;
+                if (resid[c] > tols[c] * normEst) allConverged = false;
             }
             if (allConverged || m == n)
             {
@@ -208,8 +273,9 @@ public static class Lanczos
                 return new EigenDecomposition(theta[..k].ToArray(), vecs);
             }
             if (ops > maxOps)
-                throw new NumericsException($"Lanczos did not converge after {ops} operator applications: largest Ritz residual " +
-                    $"{resid.Max():E2} exceeds tolerance {tol:E1} x |A|est {normEst:E3}. Increase the tolerance or use the dense solver.");
+                throw new NonConvergenceException($"Lanczos did not converge after {ops} operator applications: largest " +
+                    $"Ritz residual {resid.Max():E2} exceeds its tolerance (smallest {tols.Min():E1}) x |A|est {normEst:E3}. " +
+                    "Increase the tolerance or use the dense solver.");
 
             // restart: keep the best Ritz vectors
             if (m + p > mMax)
@@ -240,9 +306,9 @@ public static class Lanczos
 
             // expand with the residuals of the unconverged wanted pairs (random vectors on breakdown)
             int added = 0;
-            for (int c = 0; c < kk && m < n && m < mMax; c++)
+            for (int c = 0; c < kk && m < n && m < mMax && added < p; c++)
             {
-                if (resid[c] <= tol * normEst) continue;
+                if (resid[c] <= tols[c] * normEst) continue;
                 var r = tmpBlock[0];
                 TensorPrimitives.MultiplyAdd<double>(y[c], -theta[c], ay[c], r);
                 if (OrthAppend(r)) added++;

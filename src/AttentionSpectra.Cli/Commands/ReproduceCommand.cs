@@ -1,4 +1,7 @@
 using System.CommandLine;
+using AttentionSpectra.Numerics;
+using AttentionSpectra.Reporting;
+using AttentionSpectra.Studies.PooledSpectra;
 
 namespace AttentionSpectra.Cli.Commands;
 
@@ -17,7 +20,9 @@ public static class ReproduceCommand
             Ui.Info(ctx, "== Study A: attention as PCA ==");
             PcaCommands.Reproduce(ctx);
             Ui.Info(ctx, "== Study B: random-matrix theory of attention pooling ==");
-            RmtCommands.Reproduce(ctx);
+            var studyB = ctx.Sink("study-b");
+            PooledReports.Write(Ui.WithProgress(ctx, p => PooledExperiments.Reproduce(new Rng(ctx.Seed), p)), studyB);
+            Ui.Files(ctx, studyB);
             Ui.Info(ctx, "== Study C: kernel-PCA audit of self-attention ==");
             KpcaCommands.Reproduce(ctx);
             Ui.Info(ctx, $"reproduce finished in {sw.Elapsed.TotalSeconds:F1} s; results in {Path.GetFullPath(ctx.OutDir)}");

@@ -10,18 +10,27 @@ public static class RmtCommands
 {
     private sealed class ModelOptions
     {
-        public readonly Option<int> D = new("--d") { Description = "Embedding dimension d.", DefaultValueFactory = _ => 400 };
-        public readonly Option<int> V = new("--V") { Description = "Vocabulary size V (delta = d/V).", DefaultValueFactory = _ => 800 };
-        public readonly Option<int> N = new("--N") { Description = "Number of pooled sequences N (gamma = d/N).", DefaultValueFactory = _ => 1000 };
+        public readonly Option<int> D = new("--d") { Description = "Embedding dimension d.",
+            DefaultValueFactory = _ => 400 };
+        public readonly Option<int> V = new("--V") { Description = "Vocabulary size V (delta = d/V).",
+            DefaultValueFactory = _ => 800 };
+        public readonly Option<int> N = new("--N") { Description = "Number of pooled sequences N (gamma = d/N).",
+            DefaultValueFactory = _ => 1000 };
         public readonly Option<int> T = new("--T") { Description = "Sequence length T (ignored for --weights custom: T = number of weights).", DefaultValueFactory = _ => 16 };
         public readonly Option<string> Weights = new("--weights") { Description = "Pooling weights: mean | optimal (top eigenvector of R) | harmonic (causal attention, see --tau) | custom.", DefaultValueFactory = _ => "mean" };
         public readonly Option<double> Tau = new("--tau") { Description = "Inverse temperature tau of the causal-attention (harmonic) weights; tau = 0 gives (H_T - H_{s-1})/T.", DefaultValueFactory = _ => 0.0 };
         public readonly Option<string?> Custom = new("--custom-weights") { Description = "Custom weights: comma-separated list or a file with one weight per line (used by --weights custom; also added to 'rmt pooling')." };
-        public readonly Option<string> Corr = new("--corr") { Description = "Positional correlation R of the signal: iid | exp:RHO (R_ts = RHO^|t-s|) | uniform:R ((1-R) I + R 11').", DefaultValueFactory = _ => "iid" };
+        public readonly Option<string> Corr = new("--corr") { Description = "Positional correlation R of the signal: iid | exp:RHO (R_ts = RHO^|t-s|) | uniform:R ((1-R) I + R 11') | FILE (.npy/CSV T x T, symmetric PSD, unit diagonal).", DefaultValueFactory = _ => "iid" };
+        public readonly Option<string> Profile = new("--signal-profile")
+        {
+            Description = "Positional signal profile a_t (signal a_t xi_t): flat | decay:TAU (exp(-(t-1)/TAU)) | " +
+                          "front:K (1 for t <= K, else 0) | FILE (T values, text or .npy).",
+            DefaultValueFactory = _ => "flat",
+        };
 
         public void AddTo(Command c)
         {
-            foreach (var o in new Option[] { D, V, N, T, Weights, Tau, Custom, Corr }) c.Options.Add(o);
+            foreach (var o in new Option[] { D, V, N, T, Weights, Tau, Custom, Corr, Profile }) c.Options.Add(o);
         }
 
         public PooledSpec Read(ParseResult pr)
@@ -44,10 +53,25 @@ public static class RmtCommands
             double tau = pr.GetValue(Tau);
             if (!double.IsFinite(tau)) throw new ArgumentException("--tau must be finite.");
             string? custom = pr.GetValue(Custom);
-            if (fam == WeightFamily.Custom && string.IsNullOrWhiteSpace(custom)) throw new ArgumentException("--weights custom needs --custom-weights LIST|FILE.");
-            if (custom != null) t = PoolingWeights.Custom(custom).Length;
-            return new PooledSpec(d, v, n, t, fam, tau, custom, pr.GetValue(Corr) ?? "iid");
+            if (fam == WeightFamily.Custom && string.IsNullOrWhiteSpace(custom))
+                throw new ArgumentException("--weights custom needs --custom-weights LIST|FILE.");
+            double[]? weights = custom == null ? null : Flag("--custom-weights", () => PoolingWeights.Custom(custom));
+            if (weights != null) t = weights.Length;
+            var corr = Flag("--corr", () => CorrelationSpec.Parse(pr.GetValue(Corr) ?? "iid"));
+            var profile = Flag("--signal-profile", () => SignalProfile.Parse(pr.GetValue(Profile) ?? "flat"));
+            if (corr.FixedLength is int tc && tc != t)
+                throw new ArgumentException($"--corr: the matrix is {tc}x{tc} but T = {t} (set --T {tc}).");
+            if (profile.FixedLength is int tp && tp != t)
+                throw new ArgumentException($"--signal-profile: the file has {tp} values but T = {t} (set --T {tp}).");
+            return new PooledSpec(d, v, n, t, fam, tau, weights, corr, profile.IsFlat ? null : profile);
         }
+    }
+
+    /// <summary>Runs a library parser, prefixing its bad-input messages with the flag that carried the value.</summary>
+    private static TValue Flag<TValue>(string flag, Func<TValue> parse)
+    {
+        try { return parse(); }
+        catch (ArgumentException ex) { throw new ArgumentException($"{flag}: {ex.Message}", ex); }
     }
 
     /// <summary>Top-level commands contributed by this study.</summary>
@@ -64,19 +88,52 @@ public static class RmtCommands
     private static Command SpectrumCommand()
     {
         var mo = new ModelOptions();
-        var snr = new Option<double>("--snr") { Description = "Signal strength |mu|^2 (0: pure bulk).", DefaultValueFactory = _ => 0.0 };
+        var snr = new Option<double>("--snr") { Description = "Signal strength |mu|^2 (0: pure bulk).",
+            DefaultValueFactory = _ => 0.0 };
         var bins = new Option<int>("--bins") { Description = "Histogram bins.", DefaultValueFactory = _ => 60 };
-        var cmd = new Command("spectrum", "Histogram of the sample eigenvalues of one draw vs the theory density kappa (MP_delta ⊠ MP_gamma), with edges and the predicted outlier.");
-        mo.AddTo(cmd); cmd.Options.Add(snr); cmd.Options.Add(bins);
+        var table = new Option<string?>("--table")
+        {
+            Description = "Pool tokens from a real embedding table: FILE (.npy V x d) or 'minilm' (30,522 x 384). " +
+                          "d and V are then taken from the table; compares with the exact-table and fitted theory.",
+        };
+        var rank = new Option<int>("--table-rank")
+        {
+            Description = "Spikes r of the table fit (top-r + isotropic); -1: automatic (eigenvalues above the MP edge " +
+                          "of the isotropic remainder).",
+            DefaultValueFactory = _ => -1,
+        };
+        var cmd = new Command("spectrum",
+            "Histogram of the sample eigenvalues of one draw vs the theory density kappa (MP_delta ⊠ MP_gamma), with edges and the predicted outlier.");
+        mo.AddTo(cmd); cmd.Options.Add(snr); cmd.Options.Add(bins); cmd.Options.Add(table); cmd.Options.Add(rank);
         cmd.SetAction(pr =>
         {
             var ctx = RunContext.From(pr);
             var spec = mo.Read(pr);
             double s = pr.GetValue(snr);
-            if (!(s >= 0) || !double.IsFinite(s)) throw new ArgumentException($"--snr must be finite and >= 0, got {s}.");
+            if (!(s >= 0) || !double.IsFinite(s))
+                throw new ArgumentException($"--snr must be finite and >= 0, got {s}.");
             int b = pr.GetValue(bins);
+            if (b < 5 || b > 1000) throw new ArgumentException($"--bins must lie in [5, 1000], got {b}.");
             var sink = ctx.Sink("rmt");
-            Ui.WithProgress(ctx, p => PooledReports.Spectrum(spec, s, b, new Rng(ctx.Seed), sink, p));
+            string? tableArg = pr.GetValue(table);
+            int r = pr.GetValue(rank);
+            if (tableArg != null)
+            {
+                if (r < -1) throw new ArgumentException($"--table-rank must be -1 (automatic) or >= 0, got {r}.");
+                var (matrix, name) = LoadTable(tableArg);
+                if (r >= matrix.Cols)
+                    throw new ArgumentException($"--table-rank must be below d = {matrix.Cols}, got {r}.");
+                var tr = Ui.WithProgress(ctx, p => PooledExperiments.TableSpectrum(matrix, name, spec, s,
+                    r < 0 ? null : r, b,
+                    new Rng(ctx.Seed), p));
+                PooledReports.Write(tr, sink);
+                Ui.Info(ctx, $"table {name}: r = {tr.Fit.Rank}, KS exact-table {tr.KolmogorovExact:F4}, " +
+                             $"KS fitted {tr.KolmogorovFitted:F4}, {tr.Outliers.Length} outliers above λ+ = {tr.BulkEdge:G4}");
+                Ui.Files(ctx, sink);
+                return 0;
+            }
+            var result = Ui.WithProgress(ctx, p => PooledExperiments.Spectrum(spec, s, b, new Rng(ctx.Seed), p));
+            PooledReports.Write(result, sink);
             Ui.Files(ctx, sink);
             return 0;
         });
@@ -86,20 +143,36 @@ public static class RmtCommands
     private static Command PhaseCommand()
     {
         var mo = new ModelOptions();
-        var snrMin = new Option<double>("--snr-min") { Description = "Smallest |mu|^2.", DefaultValueFactory = _ => 0.0 };
+        var snrMin = new Option<double>("--snr-min") { Description = "Smallest |mu|^2.",
+            DefaultValueFactory = _ => 0.0 };
         var snrMax = new Option<double>("--snr-max") { Description = "Largest |mu|^2 (0: three times the sample threshold).", DefaultValueFactory = _ => 0.0 };
-        var points = new Option<int>("--points") { Description = "Number of |mu|^2 values.", DefaultValueFactory = _ => 20 };
-        var trials = new Option<int>("--trials") { Description = "Independent draws per value.", DefaultValueFactory = _ => 10 };
-        var cmd = new Command("phase", "Outlier location and squared overlap vs |mu|^2: theory curves, simulation means with standard-error bars, population and sample thresholds.");
+        var points = new Option<int>("--points") { Description = "Number of |mu|^2 values.",
+            DefaultValueFactory = _ => 20 };
+        var trials = new Option<int>("--trials") { Description = "Independent draws per value.",
+            DefaultValueFactory = _ => 10 };
+        var cmd = new Command("phase",
+            "Outlier location and squared overlap vs |mu|^2: theory curves, simulation means with standard-error bars, population and sample thresholds.");
         mo.AddTo(cmd); cmd.Options.Add(snrMin); cmd.Options.Add(snrMax); cmd.Options.Add(points); cmd.Options.Add(trials);
         cmd.SetAction(pr =>
         {
             var ctx = RunContext.From(pr);
             var spec = mo.Read(pr);
+            int np = pr.GetValue(points), nt = pr.GetValue(trials);
+            double lo = pr.GetValue(snrMin), hi = pr.GetValue(snrMax);
+            if (np < 2 || np > 500) throw new ArgumentException($"--points must lie in [2, 500], got {np}.");
+            CheckTrials(nt);
+            if (!(lo >= 0) || !double.IsFinite(lo))
+                throw new ArgumentException($"--snr-min must be finite and >= 0, got {lo}.");
+            if (hi > 0 && !(hi > lo && double.IsFinite(hi)))
+                throw new ArgumentException($"--snr-max ({hi}) must be finite and larger than --snr-min ({lo}).");
             var sink = ctx.Sink("rmt");
-            var pts = Ui.WithProgress(ctx, p => PooledReports.Phase(spec, pr.GetValue(snrMin), pr.GetValue(snrMax), pr.GetValue(points), pr.GetValue(trials), new Rng(ctx.Seed), sink, p));
-            var t = new ResultTable("phase (theory vs simulation)", "|mu|^2", "rho", "top sim", "top theory", "overlap sim", "overlap theory");
-            foreach (var q in pts) t.Add(q.Snr, q.Rho, q.TopMean, q.Theory.SampleTop, q.OverlapMean, q.Theory.SampleOverlap);
+            var result = Ui.WithProgress(ctx, p => PooledExperiments.Phase(spec, lo, hi, np, nt, new Rng(ctx.Seed), p));
+            PooledReports.Write(result, sink);
+            var pts = result.Points;
+            var t = new ResultTable("phase (theory vs simulation)", "|mu|^2", "rho", "top sim", "top theory",
+                "overlap sim", "overlap theory");
+            foreach (var q in pts) t.Add(q.Snr, q.Rho, q.TopMean, q.Theory.SampleTop, q.OverlapMean,
+                q.Theory.SampleOverlap);
             Ui.Table(ctx, t);
             Ui.Files(ctx, sink);
             return 0;
@@ -111,25 +184,32 @@ public static class RmtCommands
     {
         var mo = new ModelOptions();
         var snr = new Option<double>("--snr") { Description = "Signal strength |mu|^2 at which schemes are simulated (0: 1.5x the mean-pooling threshold).", DefaultValueFactory = _ => 0.0 };
-        var trials = new Option<int>("--trials") { Description = "Independent draws per scheme.", DefaultValueFactory = _ => 10 };
-        var cmd = new Command("pooling", "Compare pooling schemes (mean, optimal, harmonic tau=0, harmonic --tau, custom): alpha/kappa, effective SNR, predicted threshold, predicted and simulated overlap.");
+        var trials = new Option<int>("--trials") { Description = "Independent draws per scheme.",
+            DefaultValueFactory = _ => 10 };
+        var cmd = new Command("pooling",
+            "Compare pooling schemes (mean, optimal, harmonic tau=0, harmonic --tau, custom): alpha/kappa, effective SNR, predicted threshold, predicted and simulated overlap.");
         mo.AddTo(cmd); cmd.Options.Add(snr); cmd.Options.Add(trials);
         cmd.SetAction(pr =>
         {
             var ctx = RunContext.From(pr);
             var spec = mo.Read(pr);
-            if (spec.Corr.Trim().Equals("iid", StringComparison.OrdinalIgnoreCase))
-                Ui.Info(ctx, "note: with --corr iid every scheme has alpha = kappa (no gain from weighting); try --corr exp:0.9.");
+            if (spec.Corr.IsIid && spec.Profile == null)
+                Ui.Info(ctx,
+                    "note: with --corr iid and a flat profile every scheme has alpha = kappa (no gain from weighting); " +
+                             "try --corr exp:0.9 or --signal-profile decay:4.");
             double s = pr.GetValue(snr);
-            if (!(s >= 0) || !double.IsFinite(s)) throw new ArgumentException($"--snr must be finite and >= 0, got {s}.");
-            if (s == 0)
-            {
-                var mean = (spec with { Weights = WeightFamily.Mean }).Build();
-                s = 1.5 * mean.SnrForRho(mean.Theory().SampleThreshold);
-            }
+            if (!(s >= 0) || !double.IsFinite(s))
+                throw new ArgumentException($"--snr must be finite and >= 0, got {s}.");
+            int nt = pr.GetValue(trials);
+            CheckTrials(nt);
+            if (s == 0) s = PooledExperiments.DefaultPoolingSnr(spec);
             var sink = ctx.Sink("rmt");
-            var table = Ui.WithProgress(ctx, p => PooledReports.Pooling(spec, s, spec.Tau, pr.GetValue(trials), new Rng(ctx.Seed), sink, p));
-            var brief = new ResultTable($"pooling schemes at |mu|^2 = {s:G4}", "scheme", "alpha/kappa", "rho", "threshold |mu|^2", "overlap theory", "overlap sim", "se");
+            var result = Ui.WithProgress(ctx, p => PooledExperiments.Pooling(spec, s, spec.Tau, nt, new Rng(ctx.Seed),
+                p));
+            PooledReports.Write(result, sink);
+            var table = PooledReports.PoolingTable(result);
+            var brief = new ResultTable($"pooling schemes at |mu|^2 = {s:G4}", "scheme", "alpha/kappa", "rho",
+                "threshold |mu|^2", "overlap theory", "overlap sim", "se");
             foreach (var r in table.Rows) brief.Add(r[0], r[4], r[5], r[6], r[8], r[11], r[12]);
             Ui.Table(ctx, brief);
             Ui.Files(ctx, sink);
@@ -138,18 +218,23 @@ public static class RmtCommands
         return cmd;
     }
 
-    /// <summary>The study's part of 'attnspec reproduce': a small, fast default run (d = 300) under OutDir/study-b.</summary>
-    public static void Reproduce(RunContext ctx)
+    private static (Matrix Table, string Name) LoadTable(string arg)
     {
-        var sink = ctx.Sink("study-b");
-        var rng = new Rng(ctx.Seed);
-        var spec = new PooledSpec(300, 600, 900, 16, WeightFamily.Mean, 0, null, "exp:0.8");
-        Ui.WithProgress(ctx, p =>
-        {
-            PooledReports.Spectrum(spec with { Corr = "iid" }, 0, 50, rng.Split(0), sink, p);
-            PooledReports.Phase(spec, 0, 0, 16, 8, rng.Split(1), sink, p);
-            PooledReports.Pooling(spec, 0.0 + 1.5 * spec.Build().SnrForRho(spec.Build().Theory().SampleThreshold), 2.0, 8, rng.Split(2), sink, p);
-        });
-        Ui.Files(ctx, sink);
+        if (AttentionSpectra.Models.BuiltinModels.IsBuiltin(arg))
+            return (AttentionSpectra.Models.EmbeddingTables.MiniLm(), AttentionSpectra.Models.BuiltinModels.MiniLm);
+        if (!arg.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"--table must be 'minilm' or a .npy file (V x d), got '{arg}'.");
+        var m = MatrixFile.Read(arg);
+        if (m.Cols > 4000)
+            throw new ArgumentException($"--table: d = {m.Cols} exceeds 4000 (dense eigensolver / memory).");
+        if (m.Rows < 2 || m.Cols < 2)
+            throw new ArgumentException($"--table: {arg} is {m.Rows}x{m.Cols}; need a V x d matrix.");
+        return (m, Path.GetFileName(arg));
+    }
+
+    private static void CheckTrials(int trials)
+    {
+        if (trials < 2 || trials > 10000)
+            throw new ArgumentException($"--trials must lie in [2, 10000], got {trials}.");
     }
 }

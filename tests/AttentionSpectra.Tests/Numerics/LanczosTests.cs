@@ -105,6 +105,41 @@ public class LanczosTests
         Assert.Empty(Lanczos.TopK(a, 0).Values);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void PerPairTolerancesAndSingleVectorBlocksMatchDense(int blockSize)
+    {
+        // the top pair to 1e-10, the next two loosely (1e-4): their eigenvalues are still accurate to ~residual²/gap
+        int n = 600;
+        var a = SpikedWishart(n, 1200, 41);
+        var dense = SymmetricEigen.TopK(a, 3);
+        void Op(ReadOnlySpan<double> x, Span<double> y) => a.Multiply(x).CopyTo(y);
+        var lz = Lanczos.TopK(Op, n, 3, [1e-10, 1e-4, 1e-4], new Rng(3), blockSize);
+        Assert.InRange(Math.Abs(lz.Values[0] - dense.Values[0]), 0, 1e-9 * dense.Values[0]);
+        for (int j = 1; j < 3; j++) Assert.InRange(Math.Abs(lz.Values[j] - dense.Values[j]), 0, 1e-6 * dense.Values[0]);
+        // the top vector meets its own (tight) tolerance
+        var v = lz.Vector(0);
+        var av = a.Multiply(v);
+        double res = 0;
+        for (int i = 0; i < n; i++) res = Math.Max(res, Math.Abs(av[i] - lz.Values[0] * v[i]));
+        Assert.InRange(res, 0, 1e-8 * dense.Values[0]);
+        // the Gram-operator form gives the same top eigenvalue as the formed matrix
+        var x = Samplers.Gaussian(new Rng(4), 400, 300);
+        var s = (1.0 / 400) * Blas.Gram(x);
+        var g = Lanczos.TopK(Lanczos.GramOperator(x, 1.0 / 400), 300, 1, [1e-10], new Rng(5), blockSize);
+        Assert.Equal(SymmetricEigen.TopK(s, 1).Values[0], g.Values[0], 10);
+    }
+
+    [Fact]
+    public void PerPairArgumentsAreValidated()
+    {
+        void Op(ReadOnlySpan<double> x, Span<double> y) => x.CopyTo(y);
+        Assert.Throws<NumericsException>(() => Lanczos.TopK(Op, 300, 2, [1e-8], null));
+        Assert.Throws<NumericsException>(() => Lanczos.TopK(Op, 300, 2, [1e-8, 0.0], null));
+        Assert.Throws<NumericsException>(() => Lanczos.TopK(Op, 300, 2, [1e-8, 1e-8], null, blockSize: 3));
+    }
+
     [Fact]
     public void BadArgumentsAreRejected()
     {

@@ -100,17 +100,28 @@ public static class PolyRoots
 /// Cauchy transform and S-transform S(z) = 1/(1 + c z). For c &gt; 1 it has an atom of mass 1 - 1/c at zero.</summary>
 public sealed class MarchenkoPastur
 {
+    /// <summary>Ratio c = dimension / samples.</summary>
     public double Ratio { get; }
+
+    /// <summary>MP_c.</summary>
+    /// <param name="ratio">c ≥ 0.</param>
     public MarchenkoPastur(double ratio)
     {
         if (!(ratio >= 0) || !double.IsFinite(ratio)) throw new ArgumentException($"Marchenko–Pastur ratio must be finite and >= 0, got {ratio}.");
         Ratio = ratio;
     }
+    /// <summary>(1 − √c)².</summary>
     public double LowerEdge => Math.Pow(1 - Math.Sqrt(Ratio), 2);
+    /// <summary>(1 + √c)².</summary>
     public double UpperEdge => Math.Pow(1 + Math.Sqrt(Ratio), 2);
+    /// <summary>1 − 1/c for c &gt; 1, else 0.</summary>
     public double AtomAtZero => Ratio > 1 ? 1 - 1 / Ratio : 0;
+    /// <summary>S(z) = 1/(1 + cz).</summary>
+    /// <param name="z">Argument.</param>
     public Complex STransform(Complex z) => 1 / (1 + Ratio * z);
 
+    /// <summary>Density of the continuous part at x.</summary>
+    /// <param name="x">Point.</param>
     public double Density(double x)
     {
         if (Ratio == 0 || x <= LowerEdge || x >= UpperEdge) return 0;
@@ -126,12 +137,19 @@ public sealed class MarchenkoPastur
 /// G(x) = (1 + ψ)/x and the density |Im G(x + i0)|/π. All public quantities include the scale kappa
 /// (eigenvalues λ = κ x). Atom at zero of mass 1 - min(1, 1/δ, 1/γ) when δ &gt; 1 or γ &gt; 1 (rank deficiency);
 /// the density integrates to the remaining mass.</summary>
-public sealed class FreeProductMP
+public sealed class FreeProductMP : ISpectralLaw
 {
+    /// <summary>δ = d/V.</summary>
     public double Delta { get; }
+    /// <summary>γ = d/N.</summary>
     public double Gamma { get; }
+    /// <summary>Scale κ.</summary>
     public double Kappa { get; }
 
+    /// <summary>κ · (MP_δ ⊠ MP_γ).</summary>
+    /// <param name="delta">δ ≥ 0.</param>
+    /// <param name="gamma">γ ≥ 0.</param>
+    /// <param name="kappa">κ &gt; 0.</param>
     public FreeProductMP(double delta, double gamma, double kappa = 1.0)
     {
         if (!(delta >= 0) || !double.IsFinite(delta)) throw new ArgumentException($"delta must be finite and >= 0, got {delta}.");
@@ -143,10 +161,15 @@ public sealed class FreeProductMP
 
     /// <summary>Edges of MP_δ ⊠ MP_γ with κ = 1.</summary>
     public double UnitLowerEdge { get; }
+    /// <summary>Upper edge of MP_δ ⊠ MP_γ with κ = 1.</summary>
     public double UnitUpperEdge { get; }
+    /// <summary>κ × the unit lower edge.</summary>
     public double LowerEdge => Kappa * UnitLowerEdge;
+    /// <summary>κ × the unit upper edge.</summary>
     public double UpperEdge => Kappa * UnitUpperEdge;
+    /// <summary>Mass 1 − min(1, 1/δ, 1/γ) at zero.</summary>
     public double AtomAtZero => 1 - Math.Min(1, Math.Min(Delta > 0 ? 1 / Delta : 1, Gamma > 0 ? 1 / Gamma : 1));
+    /// <summary>1 − atom.</summary>
     public double ContinuousMass => 1 - AtomAtZero;
 
     /// <summary>S-transform of the unit law: 1/((1 + δz)(1 + γz)).</summary>
@@ -276,6 +299,10 @@ public sealed class FreeProductMP
         for (int k = 0; k < m.Length; k++) m[k] *= Math.Pow(Kappa, k + 1);
         return m;
     }
+
+    /// <inheritdoc/>
+    public double[] ContinuousCdf(ReadOnlySpan<double> sortedPoints) =>
+        SpectralDistance.IntegrateCdf(Density, LowerEdge, UpperEdge, sortedPoints);
 
     /// <summary>Integral of the continuous density over [lo, hi] ∩ support (Chebyshev-type substitution
     /// that absorbs the square-root edges), n nodes.</summary>

@@ -3,56 +3,21 @@ using AttentionSpectra.Numerics;
 
 namespace AttentionSpectra.Studies.PooledSpectra;
 
-/// <summary>The pooled-sequence model of THEORY.md B: dimension d, vocabulary size V (table z_1..z_V iid N(0, I_d),
-/// centred), N sequences of length T = |w|, positional correlation R of the signal variables, pooling weights w.
-/// Pooled row c_n = (Σ_t w_t ξ_{n,t}) μ + Σ_t w_t z_{x_{n,t}}; S = C'C/N.</summary>
-public sealed class PooledModel
-{
-    public int D { get; }
-    public int V { get; }
-    public int N { get; }
-    public double[] Weights { get; }
-    public Matrix R { get; }
-    public int T => Weights.Length;
-    /// <summary>α = w'Rw (variance of the pooled signal coefficient).</summary>
-    public double Alpha { get; }
-    /// <summary>κ = |w|² (scale of the pooled noise).</summary>
-    public double Kappa { get; }
-    public double Delta => (double)D / V;
-    public double Gamma => (double)D / N;
-
-    public PooledModel(int d, int v, int n, double[] weights, Matrix r)
-    {
-        if (d < 2) throw new ArgumentException($"Dimension d must be >= 2, got {d}.");
-        if (v < 2) throw new ArgumentException($"Vocabulary size V must be >= 2, got {v}.");
-        if (n < 2) throw new ArgumentException($"Number of sequences N must be >= 2, got {n}.");
-        ArgumentNullException.ThrowIfNull(weights);
-        if (weights.Length == 0) throw new ArgumentException("Pooling weights are empty.");
-        if (weights.Any(x => !double.IsFinite(x))) throw new ArgumentException("Pooling weights contain non-finite values.");
-        Correlations.Validate(r);
-        if (r.Rows != weights.Length) throw new ArgumentException($"R is {r.Rows}x{r.Rows} but there are {weights.Length} pooling weights (T must agree).");
-        if ((long)n * d > 200_000_000L || (long)v * d > 200_000_000L) throw new ArgumentException($"Problem too large (N·d = {(long)n * d}, V·d = {(long)v * d}); keep each below 2e8.");
-        D = d; V = v; N = n; Weights = (double[])weights.Clone(); R = r;
-        Alpha = PoolingWeights.Alpha(Weights, r);
-        Kappa = PoolingWeights.Kappa(Weights);
-        if (!(Kappa > 0)) throw new ArgumentException("Pooling weights are all zero (kappa = 0).");
-        if (!(Alpha > 0)) throw new ArgumentException($"w'Rw = {Alpha:G4}: the pooled signal vanishes for these weights.");
-    }
-
-    /// <summary>Effective SNR ρ = α|μ|²/κ for a raw signal strength |μ|² = snr.</summary>
-    public double Rho(double snr) => Alpha * snr / Kappa;
-    /// <summary>Raw |μ|² giving effective SNR ρ.</summary>
-    public double SnrForRho(double rho) => rho * Kappa / Alpha;
-    /// <summary>Theory for this model (δ = d/V, γ = d/N, scale κ).</summary>
-    public SpikeTheory Theory() => new(Delta, Gamma, Kappa);
-}
-
 /// <summary>How the simulator finds the top eigenpairs: Lanczos on C'C/N as an operator (default, never forms S), or
 /// S formed with <see cref="Blas.Syrk"/> followed by the library's <see cref="Lanczos.TopK(Matrix, int, Rng?, double)"/>.</summary>
-public enum EigenPath { Operator, GramLanczos }
+public enum EigenPath
+{
+    /// <summary>Lanczos on the Gram operator (S never formed).</summary>
+    Operator,
+    /// <summary>S formed by Syrk, then <see cref="Lanczos.TopK(Matrix, int, Rng?, double)"/>.</summary>
+    GramLanczos,
+}
 
-/// <summary>One simulated draw: top two eigenvalues of S, squared overlap (v̂₁·μ/|μ|)², Lanczos steps.</summary>
-public readonly record struct TrialResult(double Top, double Second, double Overlap, int Iterations);
+/// <summary>One simulated draw: top two eigenvalues of S and the squared overlap (v̂₁·μ/|μ|)².</summary>
+/// <param name="Top">Largest eigenvalue of S.</param>
+/// <param name="Second">Second eigenvalue of S.</param>
+/// <param name="Overlap">Squared overlap of the top eigenvector with μ/|μ|.</param>
+public readonly record struct TrialResult(double Top, double Second, double Overlap);
 
 /// <summary>Mean ± standard error over trials at one signal strength, with the theory prediction.</summary>
 public sealed record PhasePoint(double Snr, double Rho, int Trials, double TopMean, double TopSe, double SecondMean, double SecondSe,
@@ -65,10 +30,12 @@ public static class PooledSimulator
     /// <summary>Reusable per-thread buffers (table, pooled rows, signal factor).</summary>
     public sealed class Workspace(PooledModel m)
     {
-        public readonly Matrix Table = new(m.V, m.D);
+        /// <summary>Token table: the model's fixed table, or a buffer refilled with a Gaussian table per trial.</summary>
+        public readonly Matrix Table = m.FixedTable ?? new(m.V, m.D);
+        /// <summary>The N pooled rows.</summary>
         public readonly Matrix Pooled = new(m.N, m.D);
-        /// <summary>B'w for a factor B B' = R (Cholesky, or eigen square root if R is singular).</summary>
-        public readonly double[] SignalLoading = Correlations.Factor(m.R).Transpose().Multiply(m.Weights);
+        /// <summary>B'(a∘w) for a factor B B' = R (Cholesky, or eigen square root if R is singular).</summary>
+        public readonly double[] SignalLoading = Correlations.Factor(m.R).Transpose().Multiply(m.SignalWeights);
     }
 
     /// <summary>Fill ws.Pooled with the N pooled rows for signal strength |μ|² = snr; returns the unit direction of μ.
@@ -81,11 +48,11 @@ public static class PooledSimulator
         var dirRng = rng.Split(1);
         var rowsRng = rng.Split(2);
         var z = ws.Table;
-        tableRng.FillGaussian(z.Data);
-        var mean = new double[d];
-        for (int i = 0; i < v; i++) TensorPrimitives.Add<double>(mean, z.RowReadOnly(i), mean);
-        TensorPrimitives.Multiply<double>(mean, 1.0 / v, mean);
-        for (int i = 0; i < v; i++) TensorPrimitives.Subtract<double>(z.RowReadOnly(i), mean, z.Row(i));
+        if (m.FixedTable == null)
+        {
+            tableRng.FillGaussian(z.Data);
+            PooledModel.CentreInPlace(z);
+        }
         var u = dirRng.UnitVector(d);
         double muNorm = Math.Sqrt(snr);
         var w = m.Weights;
@@ -109,6 +76,10 @@ public static class PooledSimulator
         return u;
     }
 
+    /// <summary>Relative residual tolerances of the two Lanczos pairs of a trial: the top pair (its eigenvector
+    /// gives the overlap) to 1e-6, the second (only its eigenvalue is used; error ~ residual²/gap) to 1e-4.</summary>
+    public static readonly double[] TrialTolerances = [1e-6, 1e-4];
+
     /// <summary>One trial: top two eigenvalues of S and the squared overlap of the top eigenvector with μ.</summary>
     public static TrialResult Trial(PooledModel m, double snr, Rng rng, Workspace? ws = null, bool parallelRows = false, EigenPath path = EigenPath.Operator)
     {
@@ -120,11 +91,11 @@ public static class PooledSimulator
             Blas.Syrk(ws.Pooled, s, 1.0 / m.N, 0.0, trans: true);
             var e = Lanczos.TopK(s, 2, rng.Split(3), 1e-8);
             double o = TensorPrimitives.Dot<double>(e.Vector(0), u);
-            return new TrialResult(e.Values[0], e.Values[1], o * o, 0);
+            return new TrialResult(e.Values[0], e.Values[1], o * o);
         }
-        var (vals, vecs, it) = TopEigen.OfGram(ws.Pooled, 2, rng.Split(3));
-        double ov = TensorPrimitives.Dot<double>(vecs[0], u);
-        return new TrialResult(vals[0], vals[1], ov * ov, it);
+        var top = Lanczos.TopK(Lanczos.GramOperator(ws.Pooled, 1.0 / m.N), m.D, 2, TrialTolerances, rng.Split(3), blockSize: 1);
+        double ov = TensorPrimitives.Dot<double>(top.Vector(0), u);
+        return new TrialResult(top.Values[0], top.Values[1], ov * ov);
     }
 
     /// <summary>Full spectrum of S (ascending) for one draw, plus the squared overlap of the top eigenvector with μ.</summary>
@@ -143,7 +114,7 @@ public static class PooledSimulator
     /// <summary>Phase diagram: for each |μ|² in <paramref name="snrs"/>, <paramref name="trials"/> independent draws
     /// (task index i = point·trials + trial uses rng.Split(i), so results do not depend on scheduling).</summary>
     public static PhasePoint[] Phase(PooledModel m, IReadOnlyList<double> snrs, int trials, Rng rng, IProgress<ProgressUpdate>? progress = null, string task = "rmt phase",
-        EigenPath path = EigenPath.Operator)
+        EigenPath path = EigenPath.Operator, CancellationToken cancellationToken = default)
     {
         if (trials < 2) throw new ArgumentException($"Need at least 2 trials per point for error bars, got {trials}.");
         if (snrs.Count == 0) throw new ArgumentException("No SNR values given.");
@@ -151,7 +122,8 @@ public static class PooledSimulator
         var results = new TrialResult[total];
         int done = 0;
         progress.Report(task, 0, total);
-        Parallel.For(0, total, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
+        Parallel.For(0, total,
+            new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
             () => new Workspace(m),
             (i, _, ws) =>
             {

@@ -27,6 +27,8 @@ public static class Correlations
         return m;
     }
 
+    /// <summary>R = I (independent positions).</summary>
+    /// <param name="t">T.</param>
     public static Matrix Independent(int t) { CheckT(t); return Matrix.Identity(t); }
 
     /// <summary>Parse "iid", "exp:0.9" or "uniform:0.3".</summary>
@@ -105,6 +107,37 @@ public static class PoolingWeights
     public static double[] Optimal(Matrix r)
     {
         Correlations.Validate(r);
+        return TopDirection(r);
+    }
+
+    /// <summary>Optimal weights for a signal profile a: top eigenvector of the signal covariance diag(a) R diag(a)
+    /// (maximises α/κ with α = w' diag(a) R diag(a) w), normalised as in <see cref="Optimal(Matrix)"/>. A null
+    /// profile is the flat one.</summary>
+    /// <param name="r">Positional correlation R (T×T).</param>
+    /// <param name="profile">Signal amplitudes a_t (length T) or null.</param>
+    public static double[] Optimal(Matrix r, IReadOnlyList<double>? profile)
+    {
+        if (profile == null) return Optimal(r);
+        Correlations.Validate(r);
+        return TopDirection(SignalCovariance(r, profile));
+    }
+
+    /// <summary>diag(a) R diag(a).</summary>
+    /// <param name="r">Positional correlation R (T×T).</param>
+    /// <param name="profile">Signal amplitudes a_t (length T).</param>
+    public static Matrix SignalCovariance(Matrix r, IReadOnlyList<double> profile)
+    {
+        if (profile.Count != r.Rows)
+            throw new ArgumentException($"The signal profile has {profile.Count} values but R is {r.Rows}x{r.Rows}.",
+                nameof(profile));
+        var k = new Matrix(r.Rows, r.Rows);
+        for (int i = 0; i < r.Rows; i++)
+            for (int j = 0; j < r.Rows; j++) k[i, j] = profile[i] * r[i, j] * profile[j];
+        return k;
+    }
+
+    private static double[] TopDirection(Matrix r)
+    {
         var top = SymmetricEigen.TopK(r, 1);
         var w = top.Vector(0);
         double s = w.Sum();
@@ -141,22 +174,32 @@ public static class PoolingWeights
     /// <summary>Parse a custom weight list "0.5,0.3,0.2" (or whitespace/semicolon separated).</summary>
     public static double[] ParseList(string text)
     {
+        var w = ParseNumbers(text, "Custom weights");
+        if (w.All(v => v == 0)) throw new ArgumentException("Custom weights are all zero.");
+        return w;
+    }
+
+    /// <summary>Parse finite numbers separated by commas, semicolons or whitespace; <paramref name="what"/> names
+    /// the list in error messages.</summary>
+    /// <param name="text">The list.</param>
+    /// <param name="what">What the numbers are (for messages).</param>
+    public static double[] ParseNumbers(string text, string what)
+    {
         var parts = text.Split([',', ';', ' ', '\t', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries);
-        if (parts.Length == 0) throw new ArgumentException("Custom weights: the list is empty.");
+        if (parts.Length == 0) throw new ArgumentException($"{what}: the list is empty.");
         var w = new double[parts.Length];
         for (int i = 0; i < parts.Length; i++)
         {
             if (!double.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out w[i]) || !double.IsFinite(w[i]))
-                throw new ArgumentException($"Custom weights: '{parts[i]}' (entry {i + 1}) is not a finite number.");
+                throw new ArgumentException($"{what}: '{parts[i]}' (entry {i + 1}) is not a finite number.");
         }
-        if (w.All(v => v == 0)) throw new ArgumentException("Custom weights are all zero.");
         return w;
     }
 
     /// <summary>Custom weights from a literal list or, if <paramref name="spec"/> names an existing file, from that file.</summary>
     public static double[] Custom(string spec)
     {
-        if (string.IsNullOrWhiteSpace(spec)) throw new ArgumentException("Custom weights need --custom-weights LIST|FILE.");
+        if (string.IsNullOrWhiteSpace(spec)) throw new ArgumentException("Custom weights: give a list or a file.", nameof(spec));
         if (File.Exists(spec)) return ParseList(File.ReadAllText(spec));
         if (spec.IndexOfAny(['/', '\\']) >= 0 && !spec.Contains(',')) throw new FileNotFoundException($"Custom weight file not found: {spec}", spec);
         return ParseList(spec);

@@ -12,7 +12,7 @@ namespace AttentionSpectra.Studies.PooledSpectra;
 public sealed record SpikePrediction(double Rho, double X, bool PopulationOutlier, double PopulationTop, double PopulationOverlap,
     bool SampleOutlier, double SampleTop, double SampleOverlap);
 
-/// <summary>Spiked pooled-sequence model (THEORY.md B, formulas marked "derived"): population covariance
+/// <summary>Spiked pooled-sequence model (docs/theory.md, Study B): population covariance
 /// κ(W + ρ u u') with W ~ MP_δ (the vocabulary Gram), sample covariance of N pooled rows (ratio γ = d/N).
 /// <list type="bullet">
 /// <item>population: with x = ρ - δ, outlier iff ρ &gt; δ + √δ at l = (x + δ)(x + 1)/x, overlap η₁ = 1 - δ/x²
@@ -24,13 +24,21 @@ public sealed record SpikePrediction(double Rho, double X, bool PopulationOutlie
 /// </list></summary>
 public sealed class SpikeTheory
 {
+    /// <summary>δ = d/V.</summary>
     public double Delta { get; }
+    /// <summary>γ = d/N.</summary>
     public double Gamma { get; }
+    /// <summary>κ.</summary>
     public double Kappa { get; }
     /// <summary>x*, positive root of x³ - (γ + δ + γδ)x - 2γδ = 0.</summary>
     public double XStar { get; }
+    /// <summary>The bulk law κ·(MP_δ ⊠ MP_γ).</summary>
     public FreeProductMP Bulk { get; }
 
+    /// <summary>Theory at (δ, γ, κ).</summary>
+    /// <param name="delta">δ.</param>
+    /// <param name="gamma">γ.</param>
+    /// <param name="kappa">κ.</param>
     public SpikeTheory(double delta, double gamma, double kappa = 1.0)
     {
         Bulk = new FreeProductMP(delta, gamma, kappa);
@@ -50,6 +58,8 @@ public sealed class SpikeTheory
     /// <summary>The cubic x³ - (γ + δ + γδ)x - 2γδ.</summary>
     public double Cubic(double x) => (x * x - (Gamma + Delta + Gamma * Delta)) * x - 2 * Gamma * Delta;
 
+    /// <summary>Prediction at effective SNR ρ.</summary>
+    /// <param name="rho">ρ ≥ 0.</param>
     public SpikePrediction Predict(double rho)
     {
         if (!(rho >= 0) || !double.IsFinite(rho)) throw new ArgumentException($"Effective SNR rho must be finite and >= 0, got {rho}.");
