@@ -16,6 +16,8 @@ public static class CliApp
         foreach (var c in PcaCommands.Create()) root.Subcommands.Add(c);
         foreach (var c in RmtCommands.Create()) root.Subcommands.Add(c);
         foreach (var c in KpcaCommands.Create()) root.Subcommands.Add(c);
+        root.Subcommands.Add(MergeCommand.Create(BuildRoot));
+        root.Subcommands.Add(SlurmCommand.Create(BuildRoot));
         return root;
     }
 }

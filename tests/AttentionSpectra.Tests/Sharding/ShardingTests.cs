@@ -1,0 +1,110 @@
+using AttentionSpectra.Numerics;
+using AttentionSpectra.Sharding;
+
+namespace AttentionSpectra.Tests.Sharding;
+
+public class ShardingTests
+{
+    [Theory]
+    [InlineData("0/1", 0, 1)]
+    [InlineData("3/4", 3, 4)]
+    [InlineData(" 2 / 7 ", 2, 7)]
+    public void Parse_AcceptsIOverN(string text, int i, int n) => Assert.Equal(new ShardSpec(i, n), ShardSpec.Parse(text));
+
+    [Theory]
+    [InlineData("4/4")]
+    [InlineData("-1/4")]
+    [InlineData("1/0")]
+    [InlineData("1")]
+    [InlineData("a/b")]
+    [InlineData("1/2/3")]
+    public void Parse_RejectsMalformed(string text) => Assert.Throws<FormatException>(() => ShardSpec.Parse(text));
+
+    [Fact]
+    public void Environment_Slurm_SubtractsArrayMin_AndKubernetesNeedsCount()
+    {
+        var slurm = new Dictionary<string, string> { ["SLURM_ARRAY_TASK_ID"] = "7", ["SLURM_ARRAY_TASK_MIN"] = "5", ["SLURM_ARRAY_TASK_COUNT"] = "3" };
+        Assert.Equal(new ShardSpec(2, 3), ShardSpec.FromEnvironment(k => slurm.GetValueOrDefault(k)));
+        var bad = new Dictionary<string, string> { ["SLURM_ARRAY_TASK_ID"] = "3", ["SLURM_ARRAY_TASK_COUNT"] = "3" };
+        Assert.Throws<FormatException>(() => ShardSpec.FromEnvironment(k => bad.GetValueOrDefault(k)));
+        var k8s = new Dictionary<string, string> { ["JOB_COMPLETION_INDEX"] = "1" };
+        Assert.Equal(new ShardSpec(1, 4), ShardSpec.FromEnvironment(k => k8s.GetValueOrDefault(k), 4));
+        Assert.Throws<FormatException>(() => ShardSpec.FromEnvironment(k => k8s.GetValueOrDefault(k)));
+        Assert.Null(ShardSpec.FromEnvironment(_ => null));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(17)]
+    public void Units_PartitionTheJob(int n)
+    {
+        const int total = 50;
+        var all = Enumerable.Range(0, n).SelectMany(i => new ShardSpec(i, n).Units(total)).Order().ToArray();
+        Assert.Equal(Enumerable.Range(0, total), all);
+    }
+
+    public sealed record Unit(int Index, double Value, double[] Draws);
+
+    private static Unit Compute(int u, ulong seed)
+    {
+        var rng = new Rng(seed).Split((ulong)u);
+        var draws = new double[5];
+        rng.FillGaussian(draws);
+        return new Unit(u, draws.Sum() / 3.0, draws);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void ShardedThenMerged_EqualsInProcess_BitForBit(int n)
+    {
+        var plan = new ShardPlan("test job", ["--x", "1"], 23, "unit");
+        var direct = ShardedRun.Run(plan, ShardMode.InProcess, u => Compute(u, 99))!;
+        string dir = Directory.CreateTempSubdirectory().FullName;
+        try
+        {
+            for (int i = 0; i < n; i++)
+            {
+                var r = ShardedRun.Run(plan, new ShardMode(new ShardSpec(i, n), dir, false, false), u => Compute(u, 99));
+                if (n > 1) Assert.Null(r);
+            }
+            var merged = ShardedRun.Run<Unit>(plan, new ShardMode(ShardSpec.Single, dir, false, true), _ => throw new InvalidOperationException())!;
+            Assert.Equal(direct.Length, merged.Length);
+            for (int u = 0; u < direct.Length; u++)
+            {
+                Assert.Equal(BitConverter.DoubleToInt64Bits(direct[u].Value), BitConverter.DoubleToInt64Bits(merged[u].Value));
+                Assert.Equal(direct[u].Draws, merged[u].Draws);
+            }
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void Resume_SkipsStoredUnits_AndMergeRefusesIncompleteOrForeignStores()
+    {
+        var plan = new ShardPlan("test job", [], 10, "unit");
+        string dir = Directory.CreateTempSubdirectory().FullName;
+        try
+        {
+            int computed = 0;
+            // a shard "killed" after some units: only units 0..3 of shard 0/2 exist
+            var store = new UnitStore<Unit>(dir, plan);
+            foreach (int u in new[] { 0, 2 }) store.Write(u, Compute(u, 5));
+            File.WriteAllText(Path.Combine(dir, "unit-000004.json.123.abc.tmp"), "{ half"); // a torn temp file is ignored
+            var merge = new ShardMode(ShardSpec.Single, dir, false, true);
+            var e = Assert.Throws<InvalidDataException>(() => ShardedRun.Run<Unit>(plan, merge, _ => null!));
+            Assert.Contains("8 of 10 units are missing", e.Message);
+            ShardedRun.Run(plan, new ShardMode(new ShardSpec(0, 2), dir, true, false), u => { Interlocked.Increment(ref computed); return Compute(u, 5); });
+            Assert.Equal(3, computed); // units 4, 6, 8 — 0 and 2 were kept
+            ShardedRun.Run(plan, new ShardMode(new ShardSpec(1, 2), dir, true, false), u => Compute(u, 5));
+            var all = ShardedRun.Run<Unit>(plan, merge, _ => null!)!;
+            Assert.Equal(Enumerable.Range(0, 10), all.Select(x => x.Index));
+            var other = plan with { Arguments = ["--seed", "2"] };
+            Assert.Throws<InvalidDataException>(() => new UnitStore<Unit>(dir, other));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+}
