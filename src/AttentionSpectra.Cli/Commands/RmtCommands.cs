@@ -140,6 +140,16 @@ public static class RmtCommands
         return cmd;
     }
 
+    /// <summary>Cost model of one simulated draw (see docs/scaling.md): building the N pooled rows (N·T·d), a fresh
+    /// V×d table, and about 100 Lanczos steps of two N×d products, at 5·10⁸ effective operations per second on
+    /// 2 cores; memory for two worker threads' tables and pooled rows.</summary>
+    private static ShardEstimate TrialCost(PooledSpec spec, int units, string what)
+    {
+        double ops = 2.0 * spec.N * spec.T * spec.D + (double)spec.V * spec.D + 200.0 * spec.N * spec.D;
+        long bytes = 2L * 8 * ((long)spec.V * spec.D + (long)spec.N * spec.D) + (64L << 20);
+        return new ShardEstimate(units, what, ops / 5e8, bytes);
+    }
+
     private static Command PhaseCommand()
     {
         var mo = new ModelOptions();
@@ -153,6 +163,9 @@ public static class RmtCommands
         var cmd = new Command("phase",
             "Outlier location and squared overlap vs |mu|^2: theory curves, simulation means with standard-error bars, population and sample thresholds.");
         mo.AddTo(cmd); cmd.Options.Add(snrMin); cmd.Options.Add(snrMax); cmd.Options.Add(points); cmd.Options.Add(trials);
+        var shard = new ShardOptions();
+        shard.AddTo(cmd, "rmt phase", pr => TrialCost(mo.Read(pr), pr.GetValue(points) * pr.GetValue(trials),
+            "SNR point × trial"));
         cmd.SetAction(pr =>
         {
             var ctx = RunContext.From(pr);
@@ -165,8 +178,15 @@ public static class RmtCommands
                 throw new ArgumentException($"--snr-min must be finite and >= 0, got {lo}.");
             if (hi > 0 && !(hi > lo && double.IsFinite(hi)))
                 throw new ArgumentException($"--snr-max ({hi}) must be finite and larger than --snr-min ({lo}).");
+            var mode = shard.Resolve(pr, ctx, "rmt-phase");
+            var plan = ShardOptions.Plan(pr, np * nt, "SNR point × trial");
+            var maybe = Ui.WithProgress(ctx, p => PooledExperiments.Phase(spec, lo, hi, np, nt, new Rng(ctx.Seed), mode, plan, p));
+            if (maybe is not { } result)
+            {
+                ShardOptions.ReportStored(ctx, mode, plan);
+                return 0;
+            }
             var sink = ctx.Sink("rmt");
-            var result = Ui.WithProgress(ctx, p => PooledExperiments.Phase(spec, lo, hi, np, nt, new Rng(ctx.Seed), p));
             PooledReports.Write(result, sink);
             var pts = result.Points;
             var t = new ResultTable("phase (theory vs simulation)", "|mu|^2", "rho", "top sim", "top theory",
@@ -189,6 +209,12 @@ public static class RmtCommands
         var cmd = new Command("pooling",
             "Compare pooling schemes (mean, optimal, harmonic tau=0, harmonic --tau, custom): alpha/kappa, effective SNR, predicted threshold, predicted and simulated overlap.");
         mo.AddTo(cmd); cmd.Options.Add(snr); cmd.Options.Add(trials);
+        var shard = new ShardOptions();
+        shard.AddTo(cmd, "rmt pooling", pr =>
+        {
+            var spec = mo.Read(pr);
+            return TrialCost(spec, PooledExperiments.Schemes(spec, spec.Tau).Count * pr.GetValue(trials), "scheme × trial");
+        });
         cmd.SetAction(pr =>
         {
             var ctx = RunContext.From(pr);
@@ -203,9 +229,16 @@ public static class RmtCommands
             int nt = pr.GetValue(trials);
             CheckTrials(nt);
             if (s == 0) s = PooledExperiments.DefaultPoolingSnr(spec);
+            var mode = shard.Resolve(pr, ctx, "rmt-pooling");
+            var plan = ShardOptions.Plan(pr, PooledExperiments.Schemes(spec, spec.Tau).Count * nt, "scheme × trial");
+            var maybe = Ui.WithProgress(ctx, p => PooledExperiments.Pooling(spec, s, spec.Tau, nt, new Rng(ctx.Seed),
+                mode, plan, p));
+            if (maybe is not { } result)
+            {
+                ShardOptions.ReportStored(ctx, mode, plan);
+                return 0;
+            }
             var sink = ctx.Sink("rmt");
-            var result = Ui.WithProgress(ctx, p => PooledExperiments.Pooling(spec, s, spec.Tau, nt, new Rng(ctx.Seed),
-                p));
             PooledReports.Write(result, sink);
             var table = PooledReports.PoolingTable(result);
             var brief = new ResultTable($"pooling schemes at |mu|^2 = {s:G4}", "scheme", "alpha/kappa", "rho",

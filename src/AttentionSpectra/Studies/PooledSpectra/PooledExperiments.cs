@@ -1,3 +1,4 @@
+using AttentionSpectra.Sharding;
 using AttentionSpectra.Numerics;
 
 namespace AttentionSpectra.Studies.PooledSpectra;
@@ -128,7 +129,25 @@ public static class PooledExperiments
     /// <param name="progress">Progress sink.</param>
     /// <param name="cancellationToken">Cancellation.</param>
     public static PhaseResult Phase(PooledSpec spec, double snrMin, double snrMax, int points, int trials, Rng rng,
-        IProgress<ProgressUpdate>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<ProgressUpdate>? progress = null, CancellationToken cancellationToken = default) =>
+        Phase(spec, snrMin, snrMax, points, trials, rng, ShardMode.InProcess, null, progress, cancellationToken)!;
+
+    /// <summary>The phase diagram under a <see cref="ShardMode"/> (see
+    /// <see cref="PooledSimulator.Phase(PooledModel, IReadOnlyList{double}, int, Rng, ShardMode, ShardPlan?, IProgress{ProgressUpdate}?, string, EigenPath, CancellationToken)"/>):
+    /// null for a shard that only stored its units.</summary>
+    /// <param name="spec">Model specification.</param>
+    /// <param name="snrMin">Smallest |μ|² (≥ 0).</param>
+    /// <param name="snrMax">Largest |μ|²; ≤ 0 selects three times the sample threshold.</param>
+    /// <param name="points">Number of values, in [2, 500].</param>
+    /// <param name="trials">Draws per value, in [2, 10000].</param>
+    /// <param name="rng">Randomness.</param>
+    /// <param name="mode">In process, one shard, or merge.</param>
+    /// <param name="plan">The job's plan (points × trials units).</param>
+    /// <param name="progress">Progress sink.</param>
+    /// <param name="cancellationToken">Cancellation.</param>
+    public static PhaseResult? Phase(PooledSpec spec, double snrMin, double snrMax, int points, int trials, Rng rng,
+        ShardMode mode, ShardPlan? plan, IProgress<ProgressUpdate>? progress = null,
+        CancellationToken cancellationToken = default)
     {
         if (points < 2 || points > 500)
             throw new ArgumentException($"points must lie in [2, 500], got {points}.", nameof(points));
@@ -141,7 +160,8 @@ public static class PooledExperiments
             throw new ArgumentException($"snrMax ({snrMax}) must be finite and larger than snrMin ({snrMin}).",
                 nameof(snrMax));
         var snrs = Enumerable.Range(0, points).Select(i => snrMin + (snrMax - snrMin) * i / (points - 1)).ToArray();
-        var pts = PooledSimulator.Phase(m, snrs, trials, rng, progress, cancellationToken: cancellationToken);
+        var pts = PooledSimulator.Phase(m, snrs, trials, rng, mode, plan, progress, cancellationToken: cancellationToken);
+        if (pts == null) return null;
         var above = pts.Where(p => p.Theory.SampleOutlier && p.Rho > 1.2 * th.SampleThreshold).ToArray();
         var agreement = new PhaseAgreement(above.Length,
             above.Select(p => Math.Abs(p.TopMean - p.Theory.SampleTop) / Math.Max(p.TopSe,
@@ -189,23 +209,51 @@ public static class PooledExperiments
     /// <param name="progress">Progress sink.</param>
     /// <param name="cancellationToken">Cancellation.</param>
     public static PoolingResult Pooling(PooledSpec spec, double snr, double tau, int trials, Rng rng,
-        IProgress<ProgressUpdate>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<ProgressUpdate>? progress = null, CancellationToken cancellationToken = default) =>
+        Pooling(spec, snr, tau, trials, rng, ShardMode.InProcess, null, progress, cancellationToken)!;
+
+    /// <summary>The pooling comparison under a <see cref="ShardMode"/>: unit i·trials + t is draw t of scheme i
+    /// (rng.Split(i).Split(t), as in the single-process run); null for a shard that only stored its units.</summary>
+    /// <param name="spec">Base specification.</param>
+    /// <param name="snr">|μ|² (≥ 0).</param>
+    /// <param name="tau">Extra harmonic temperature (0: none).</param>
+    /// <param name="trials">Draws per scheme, in [2, 10000].</param>
+    /// <param name="rng">Randomness.</param>
+    /// <param name="mode">In process, one shard, or merge.</param>
+    /// <param name="plan">The job's plan (schemes × trials units, see <see cref="Schemes"/>).</param>
+    /// <param name="progress">Progress sink.</param>
+    /// <param name="cancellationToken">Cancellation.</param>
+    public static PoolingResult? Pooling(PooledSpec spec, double snr, double tau, int trials, Rng rng,
+        ShardMode mode, ShardPlan? plan, IProgress<ProgressUpdate>? progress = null,
+        CancellationToken cancellationToken = default)
     {
         CheckTrials(trials);
         CheckSnr(snr, nameof(snr));
         var specs = Schemes(spec, tau);
         var models = specs.Select(s => s.Build()).ToArray();
+        int total = specs.Count * trials;
+        plan ??= new ShardPlan("rmt pooling", [], total, "scheme × trial");
+        if (plan.TotalUnits != total)
+            throw new ArgumentException($"The plan has {plan.TotalUnits} units, the comparison {total}.", nameof(plan));
+        var draws = ShardedRun.Run(plan, mode, () => new Dictionary<int, PooledSimulator.Workspace>(), (u, ws) =>
+        {
+            int i = u / trials, t = u % trials;
+            if (!ws.TryGetValue(i, out var w)) ws[i] = w = new PooledSimulator.Workspace(models[i]);
+            return PooledSimulator.Trial(models[i], snr, rng.Split((ulong)i).Split((ulong)t), w);
+        }, progress, "rmt pooling", cancellationToken);
+        if (draws == null) return null;
         var result = new PoolingScheme[specs.Count];
         for (int i = 0; i < specs.Count; i++)
         {
-            cancellationToken.ThrowIfCancellationRequested();
             var m = models[i];
             var th = m.Theory();
-            var p = PooledSimulator.Phase(m, [snr], trials, rng.Split((ulong)i), progress,
-                $"rmt pooling: {specs[i].WeightLabel}",
-                cancellationToken: cancellationToken)[0];
-            result[i] = new PoolingScheme(specs[i].WeightLabel, specs[i], m, m.Rho(snr),
-                m.SnrForRho(th.SampleThreshold), p);
+            var seg = new ArraySegment<TrialResult>(draws, i * trials, trials);
+            var (tm, ts) = PooledSimulator.MeanSe(seg.Select(r => r.Top));
+            var (sm, ss) = PooledSimulator.MeanSe(seg.Select(r => r.Second));
+            var (om, os) = PooledSimulator.MeanSe(seg.Select(r => r.Overlap));
+            double rho = m.Rho(snr);
+            var p = new PhasePoint(snr, rho, trials, tm, ts, sm, ss, om, os, th.Predict(rho));
+            result[i] = new PoolingScheme(specs[i].WeightLabel, specs[i], m, rho, m.SnrForRho(th.SampleThreshold), p);
         }
         return new PoolingResult(spec, snr, trials, result);
     }

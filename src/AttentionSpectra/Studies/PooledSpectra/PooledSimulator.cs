@@ -1,3 +1,4 @@
+using AttentionSpectra.Sharding;
 using System.Numerics.Tensors;
 using AttentionSpectra.Numerics;
 
@@ -114,24 +115,35 @@ public static class PooledSimulator
     /// <summary>Phase diagram: for each |μ|² in <paramref name="snrs"/>, <paramref name="trials"/> independent draws
     /// (task index i = point·trials + trial uses rng.Split(i), so results do not depend on scheduling).</summary>
     public static PhasePoint[] Phase(PooledModel m, IReadOnlyList<double> snrs, int trials, Rng rng, IProgress<ProgressUpdate>? progress = null, string task = "rmt phase",
+        EigenPath path = EigenPath.Operator, CancellationToken cancellationToken = default) =>
+        Phase(m, snrs, trials, rng, ShardMode.InProcess, null, progress, task, path, cancellationToken)!;
+
+    /// <summary>The phase diagram under a <see cref="ShardMode"/>: unit i = point·trials + trial is one draw from
+    /// rng.Split(i). A shard that only stores its units returns null; a single-process run and a merge return the
+    /// same points, bit for bit.</summary>
+    /// <param name="m">The model.</param>
+    /// <param name="snrs">Values of |μ|².</param>
+    /// <param name="trials">Draws per value (≥ 2).</param>
+    /// <param name="rng">Randomness (unit i uses rng.Split(i)).</param>
+    /// <param name="mode">In process, one shard, or merge.</param>
+    /// <param name="plan">The job's plan (needed unless <paramref name="mode"/> is in process).</param>
+    /// <param name="progress">Progress sink.</param>
+    /// <param name="task">Progress label.</param>
+    /// <param name="path">Eigen path of a trial.</param>
+    /// <param name="cancellationToken">Cancellation.</param>
+    public static PhasePoint[]? Phase(PooledModel m, IReadOnlyList<double> snrs, int trials, Rng rng, ShardMode mode,
+        ShardPlan? plan, IProgress<ProgressUpdate>? progress = null, string task = "rmt phase",
         EigenPath path = EigenPath.Operator, CancellationToken cancellationToken = default)
     {
         if (trials < 2) throw new ArgumentException($"Need at least 2 trials per point for error bars, got {trials}.");
         if (snrs.Count == 0) throw new ArgumentException("No SNR values given.");
         int total = snrs.Count * trials;
-        var results = new TrialResult[total];
-        int done = 0;
-        progress.Report(task, 0, total);
-        Parallel.For(0, total,
-            new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
-            () => new Workspace(m),
-            (i, _, ws) =>
-            {
-                results[i] = Trial(m, snrs[i / trials], rng.Split((ulong)i), ws, false, path);
-                progress.Report(task, Interlocked.Increment(ref done), total);
-                return ws;
-            },
-            _ => { });
+        plan ??= new ShardPlan(task, [], total, "SNR point × trial");
+        if (plan.TotalUnits != total)
+            throw new ArgumentException($"The plan has {plan.TotalUnits} units, the phase diagram {total}.", nameof(plan));
+        var results = ShardedRun.Run(plan, mode, () => new Workspace(m),
+            (i, ws) => Trial(m, snrs[i / trials], rng.Split((ulong)i), ws, false, path), progress, task, cancellationToken);
+        if (results == null) return null;
         var th = m.Theory();
         var pts = new PhasePoint[snrs.Count];
         for (int p = 0; p < snrs.Count; p++)
