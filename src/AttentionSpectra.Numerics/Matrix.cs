@@ -5,10 +5,16 @@ namespace AttentionSpectra.Numerics;
 /// <summary>Dense row-major matrix of doubles. Element (i, j) lives at <c>Data[i * Cols + j]</c>.</summary>
 public sealed class Matrix
 {
+    /// <summary>Number of rows.</summary>
     public int Rows { get; }
+    /// <summary>Number of columns.</summary>
     public int Cols { get; }
+    /// <summary>The entries in row-major order (length Rows * Cols): element (i, j) is
+    /// <c>Data[i * Cols + j]</c>. Not a copy: writing to it changes the matrix.</summary>
     public double[] Data { get; }
 
+    /// <summary>A zero matrix of the given shape.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension is negative.</exception>
     public Matrix(int rows, int cols)
     {
         if (rows < 0 || cols < 0) throw new ArgumentOutOfRangeException(nameof(rows), $"Matrix dimensions must be non-negative, got {rows}x{cols}.");
@@ -16,6 +22,8 @@ public sealed class Matrix
         Data = new double[checked(rows * cols)];
     }
 
+    /// <summary>A matrix over an existing row-major array (not copied).</summary>
+    /// <exception cref="ArgumentException"><paramref name="data"/> does not have rows * cols entries.</exception>
     public Matrix(int rows, int cols, double[] data)
     {
         if (rows < 0 || cols < 0) throw new ArgumentOutOfRangeException(nameof(rows), $"Matrix dimensions must be non-negative, got {rows}x{cols}.");
@@ -24,17 +32,22 @@ public sealed class Matrix
         Rows = rows; Cols = cols; Data = data;
     }
 
+    /// <summary>True when Rows == Cols.</summary>
     public bool IsSquare => Rows == Cols;
 
+    /// <summary>Reference to element (i, j) (row i, column j; no bounds check beyond the array's own).</summary>
     public ref double this[int i, int j]
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get => ref Data[i * Cols + j];
     }
 
+    /// <summary>Row i as a writable span over <see cref="Data"/>.</summary>
     public Span<double> Row(int i) => Data.AsSpan(i * Cols, Cols);
+    /// <summary>Row i as a read-only span over <see cref="Data"/>.</summary>
     public ReadOnlySpan<double> RowReadOnly(int i) => new(Data, i * Cols, Cols);
 
+    /// <summary>A copy of column j.</summary>
     public double[] Column(int j)
     {
         var c = new double[Rows];
@@ -42,12 +55,14 @@ public sealed class Matrix
         return c;
     }
 
+    /// <summary>Overwrites column j with <paramref name="values"/> (length Rows).</summary>
     public void SetColumn(int j, ReadOnlySpan<double> values)
     {
         if (values.Length != Rows) throw new ArgumentException("Column length mismatch.", nameof(values));
         for (int i = 0; i < Rows; i++) Data[i * Cols + j] = values[i];
     }
 
+    /// <summary>The n x n identity matrix.</summary>
     public static Matrix Identity(int n)
     {
         var m = new Matrix(n, n);
@@ -55,6 +70,7 @@ public sealed class Matrix
         return m;
     }
 
+    /// <summary>A copy of a rectangular array.</summary>
     public static Matrix FromArray(double[,] a)
     {
         int r = a.GetLength(0), c = a.GetLength(1);
@@ -64,6 +80,8 @@ public sealed class Matrix
         return m;
     }
 
+    /// <summary>A matrix whose rows are copies of <paramref name="rows"/> (all the same length; none gives 0 x 0).
+    /// </summary>
     public static Matrix FromRows(IReadOnlyList<double[]> rows)
     {
         if (rows.Count == 0) return new Matrix(0, 0);
@@ -77,6 +95,7 @@ public sealed class Matrix
         return m;
     }
 
+    /// <summary>The square diagonal matrix diag(d).</summary>
     public static Matrix Diagonal(ReadOnlySpan<double> d)
     {
         var m = new Matrix(d.Length, d.Length);
@@ -84,6 +103,7 @@ public sealed class Matrix
         return m;
     }
 
+    /// <summary>A copy as a rectangular array.</summary>
     public double[,] ToArray()
     {
         var a = new double[Rows, Cols];
@@ -92,8 +112,10 @@ public sealed class Matrix
         return a;
     }
 
+    /// <summary>A deep copy.</summary>
     public Matrix Clone() => new(Rows, Cols, (double[])Data.Clone());
 
+    /// <summary>A new matrix holding the transpose (cache-blocked copy).</summary>
     public Matrix Transpose()
     {
         var t = new Matrix(Cols, Rows);
@@ -109,6 +131,8 @@ public sealed class Matrix
         return t;
     }
 
+    /// <summary>Sum of the diagonal entries.</summary>
+    /// <exception cref="InvalidOperationException">The matrix is not square.</exception>
     public double Trace()
     {
         if (!IsSquare) throw new InvalidOperationException("Trace of a non-square matrix.");
@@ -117,6 +141,7 @@ public sealed class Matrix
         return s;
     }
 
+    /// <summary>Frobenius norm sqrt(sum of squared entries).</summary>
     public double FrobeniusNorm() => System.Numerics.Tensors.TensorPrimitives.Norm<double>(Data);
 
     /// <summary>Largest absolute deviation from symmetry, relative check helper.</summary>
@@ -129,6 +154,7 @@ public sealed class Matrix
         return m;
     }
 
+    /// <summary>True when no entry is NaN or infinite.</summary>
     public bool AllFinite() => AllFinite(Data);
 
     /// <summary>True when every entry is finite (vectorised: x - x is 0 for finite x and NaN otherwise).</summary>
@@ -150,8 +176,10 @@ public sealed class Matrix
         return true;
     }
 
+    /// <summary>Matrix product A B (through <see cref="Blas.Multiply(Matrix, Matrix, bool, bool)"/>).</summary>
     public static Matrix operator *(Matrix a, Matrix b) => Blas.Multiply(a, b);
 
+    /// <summary>Entry-wise sum of two matrices of the same shape.</summary>
     public static Matrix operator +(Matrix a, Matrix b)
     {
         CheckSameShape(a, b);
@@ -160,6 +188,7 @@ public sealed class Matrix
         return r;
     }
 
+    /// <summary>Entry-wise difference of two matrices of the same shape.</summary>
     public static Matrix operator -(Matrix a, Matrix b)
     {
         CheckSameShape(a, b);
@@ -168,6 +197,7 @@ public sealed class Matrix
         return r;
     }
 
+    /// <summary>Scalar multiple s A.</summary>
     public static Matrix operator *(double s, Matrix a)
     {
         var r = new Matrix(a.Rows, a.Cols);
@@ -189,5 +219,6 @@ public sealed class Matrix
         if (a.Rows != b.Rows || a.Cols != b.Cols) throw new ArgumentException($"Shape mismatch: {a.Rows}x{a.Cols} vs {b.Rows}x{b.Cols}.");
     }
 
+    /// <summary>Shape only, e.g. "Matrix(3x4)".</summary>
     public override string ToString() => $"Matrix({Rows}x{Cols})";
 }

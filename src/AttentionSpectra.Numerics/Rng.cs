@@ -3,14 +3,17 @@ using System.Runtime.CompilerServices;
 namespace AttentionSpectra.Numerics;
 
 /// <summary>Seeded, splittable pseudo-random generator (xoshiro256** state seeded through SplitMix64).
-/// Same seed gives the same stream on every machine. <see cref="Split"/> derives an independent child stream
+/// Same seed gives the same stream on every machine. <see cref="Split(ulong)"/> derives an independent child stream
 /// deterministically, so parallel work can give each task its own generator: <c>rng.Split(taskIndex)</c>.</summary>
 public sealed class Rng
 {
     private ulong _s0, _s1, _s2, _s3;
 
+    /// <summary>The seed this generator was created with (the root of <see cref="Split(ulong)"/>).</summary>
     public ulong Seed { get; }
 
+    /// <summary>A generator for <paramref name="seed"/> (state expanded by SplitMix64; any seed, 0 included).
+    /// </summary>
     public Rng(ulong seed)
     {
         Seed = seed;
@@ -31,6 +34,7 @@ public sealed class Rng
     /// <summary>Child generator drawn from this generator's stream (advances this generator).</summary>
     public Rng Split() => new(NextUInt64());
 
+    /// <summary>Next 64 uniformly random bits (xoshiro256**).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ulong NextUInt64()
     {

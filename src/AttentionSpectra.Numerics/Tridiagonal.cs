@@ -176,7 +176,7 @@ internal static class Tridiagonal
             if (scale != 1)
                 for (int i = lsv; i <= lendsv; i++) d[i] *= scale;
             if (jtot >= nmaxit)
-                throw new NumericsException($"Tridiagonal QL/QR eigenvalue iteration did not converge after {jtot} sweeps (n = {n}).");
+                throw new NonConvergenceException($"Tridiagonal QL/QR eigenvalue iteration did not converge after {jtot} sweeps (n = {n}).");
         }
     }
 
@@ -236,7 +236,7 @@ internal static class Tridiagonal
                 int iter = 0;
                 do
                 {
-                    if (++iter > 60) throw new NumericsException($"Tridiagonal QL iteration did not converge (block of size {n}).");
+                    if (++iter > 60) throw new NonConvergenceException($"Tridiagonal QL iteration did not converge (block of size {n}).");
                     double g = d[l];
                     double p = (d[l + 1] - g) / (2.0 * e[l]);
                     double r = Hypot(p, 1.0);
@@ -399,7 +399,7 @@ internal static class Tridiagonal
                 }
                 double norm = System.Numerics.Tensors.TensorPrimitives.Norm<double>(y);
                 if (!(norm > 0) || !double.IsFinite(norm))
-                    throw new NumericsException("Inverse iteration produced a degenerate eigenvector.");
+                    throw new NonConvergenceException("Inverse iteration produced a degenerate eigenvector.");
                 double s = (y[jmax] < 0 ? -1.0 : 1.0) / norm;
                 for (int i = 0; i < bn; i++) y[i] *= s;
                 vecs[q] = y;

@@ -59,23 +59,6 @@ public sealed class Figure
         return this;
     }
 
-    /// <summary>Density-normalised histogram of <paramref name="samples"/> with <paramref name="bins"/> bins on [lo, hi].</summary>
-    public Figure Histogram(IReadOnlyList<double> samples, int bins, double lo, double hi, string? label = null)
-    {
-        if (bins <= 0 || !(hi > lo)) throw new ArgumentException("Histogram needs bins > 0 and hi > lo.");
-        var counts = new double[bins];
-        double w = (hi - lo) / bins;
-        foreach (var x in samples)
-        {
-            int b = (int)Math.Floor((x - lo) / w);
-            if (b == bins && x == hi) b = bins - 1;
-            if (b >= 0 && b < bins) counts[b]++;
-        }
-        var centers = new double[bins];
-        for (int b = 0; b < bins; b++) { centers[b] = lo + (b + 0.5) * w; counts[b] /= samples.Count * w; }
-        return Bars(centers, counts, w, label);
-    }
-
     /// <summary>Pre-binned histogram: bars of the given <paramref name="heights"/> centred at <paramref name="centers"/>,
     /// each <paramref name="width"/> wide.</summary>
     public Figure Bars(IReadOnlyList<double> centers, IReadOnlyList<double> heights, double width, string? label = null)

@@ -426,28 +426,11 @@ public static class HeadAudit
         return s.Count == 0 ? 0 : s[(s.Count - 1) / 2];
     }
 
-    /// <summary>Modified Gram–Schmidt on the columns (numerically dependent columns are dropped).</summary>
+    /// <summary>Orthonormal columns (<see cref="Orthonormal.Columns"/>, relative tolerance 1e-10); a single zero
+    /// column when every column is numerically dependent.</summary>
     internal static Matrix Orthonormalise(Matrix a)
     {
-        var cols = new List<double[]>();
-        double scale = 0;
-        for (int d = 0; d < a.Cols; d++) scale = Math.Max(scale, TensorPrimitives.Norm<double>(a.Column(d)));
-        for (int d = 0; d < a.Cols; d++)
-        {
-            var x = a.Column(d);
-            for (int pass = 0; pass < 2; pass++)
-                foreach (var c in cols)
-                {
-                    double p = TensorPrimitives.Dot<double>(x, c);
-                    for (int i = 0; i < x.Length; i++) x[i] -= p * c[i];
-                }
-            double nrm = TensorPrimitives.Norm<double>(x);
-            if (nrm <= 1e-10 * scale) continue;
-            TensorPrimitives.Multiply(x, 1 / nrm, x);
-            cols.Add(x);
-        }
-        var r = new Matrix(a.Rows, Math.Max(cols.Count, 1));
-        for (int d = 0; d < cols.Count; d++) r.SetColumn(d, cols[d]);
-        return r;
+        var q = Orthonormal.Columns(a, relativeTolerance: 1e-10);
+        return q.Cols > 0 ? q : new Matrix(a.Rows, 1);
     }
 }

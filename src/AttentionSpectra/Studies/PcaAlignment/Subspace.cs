@@ -11,18 +11,9 @@ public static class Subspace
     public static double[][] Orthonormalize(ReadOnlySpan<double> m, int k, int d)
     {
         if (m.Length != k * d) throw new ArgumentException($"Expected k*d = {k * d} parameters, got {m.Length}.");
-        var basis = new List<double[]>();
-        double scale = 0;
-        for (int j = 0; j < k; j++) scale = Math.Max(scale, TensorPrimitives.Norm(m.Slice(j * d, d)));
-        for (int j = 0; j < k; j++)
-        {
-            var v = m.Slice(j * d, d).ToArray();
-            for (int pass = 0; pass < 2; pass++)
-                foreach (var q in basis) TensorPrimitives.MultiplyAdd(q, -TensorPrimitives.Dot(q, v), v, v);
-            double n = TensorPrimitives.Norm(v);
-            if (n > 1e-12 * Math.Max(scale, 1e-300)) { TensorPrimitives.Divide(v, n, v); basis.Add(v); }
-        }
-        return basis.ToArray();
+        var rows = new double[k][];
+        for (int j = 0; j < k; j++) rows[j] = m.Slice(j * d, d).ToArray();
+        return [.. Orthonormal.Basis(rows, Precision.RankTolerance)];
     }
 
     /// <summary>Cosines of the principal angles between span(rows of m) and span(reference columns' first k),
