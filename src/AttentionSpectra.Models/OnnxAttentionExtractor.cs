@@ -46,13 +46,23 @@ public sealed class OnnxAttentionExtractor : IDisposable
                 "scores followed by a MatMul/Einsum with V)" +
                 (Refused.Count > 0 ? ": " + string.Join("; ", Refused) : "."));
         var names = Blocks.SelectMany(b => b.CaptureNames(_model)).Distinct().ToList();
-        byte[] bytes = _model.WithExtraOutputs(names);
+        _session = CreateSession(_model.WithExtraOutputs(names), path);
+    }
+
+    private InferenceSession CreateSession(byte[] bytes, string path)
+    {
+        // only the constants the capture reads stay in memory; OnnxRuntime holds its own copy of the weights
+        var keep = Blocks.SelectMany(b => b.Chain).SelectMany(s => new[] { s.Other, s.Condition })
+            .OfType<string>().ToHashSet();
+        _model.ReleaseWeights(keep);
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
         using var so = new SessionOptions
         {
             IntraOpNumThreads = Math.Max(1, Environment.ProcessorCount),
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL,
+            EnableCpuMemArena = false,
         };
-        try { _session = new InferenceSession(bytes, so); }
+        try { return new InferenceSession(bytes, so); }
         catch (OnnxRuntimeException e)
         {
             throw new InvalidDataException($"{path}: OnnxRuntime could not load the model: {e.Message}", e);
@@ -117,9 +127,6 @@ public sealed class OnnxAttentionExtractor : IDisposable
                 notes.Add($"block {b.Index}: cross-attention ({cap.QueryTokens} query vs {cap.KeyTokens} key tokens): skipped");
                 continue;
             }
-            if (cap.HasAdditiveTerm)
-                notes.Add($"block {b.Index}: an additive term or mask (Add/Where) sits between the scores and the " +
-                          "softmax; it is reported as LogitBias and the kernel view without it is checked in attn_check_err");
             for (int g = 0; g < cap.Groups; g++)
             {
                 int h = g % cap.HeadsPerBatch, bIdx = g / cap.HeadsPerBatch;
@@ -138,11 +145,37 @@ public sealed class OnnxAttentionExtractor : IDisposable
                 worst = Math.Max(worst, err);
                 outHeads.Add(head);
             }
+            if (cap.HasAdditiveTerm) notes.Add(BiasNote(b.Index, outHeads.Where(x => x.Layer == b.Index).ToList()));
             progress.Report("extract " + label, bi + 1, sel.Count);
         }
         notes.Add($"logit check: {checkedHeads - failedHeads} of {checkedHeads} captured heads reproduce the model's " +
                   $"pre-softmax logits (max relative error {worst:G2})");
         return new ExtractedAttention("onnx", Blocks.Count, headsPerLayer, outHeads, notes.Distinct().ToList());
+    }
+
+    /// <summary>Logits at or below this are counted as masked out.</summary>
+    private const double MaskedLogit = -1e3;
+
+    private static string BiasNote(int block, List<CapturedHead> heads)
+    {
+        double max = 0;
+        long masked = 0, total = 0;
+        foreach (var h in heads)
+        {
+            if (h.LogitBias is not { } b) continue;
+            for (int i = 0; i < b.Rows; i++)
+                for (int j = 0; j < b.Cols; j++)
+                {
+                    total++;
+                    if (!(b[i, j] > MaskedLogit)) masked++;
+                    else max = Math.Max(max, Math.Abs(b[i, j]));
+                }
+        }
+        // float32 rounding of the model's own logits leaves |bias| ~ 1e-6 where the term is zero
+        string what = max < 1e-4 && masked == 0 ? "zero for this input"
+            : $"|bias| up to {max:G3} on unmasked logits, {masked} of {total} logits masked";
+        return $"block {block}: masks/biases (Add/Where) are added to the scaled scores before the softmax ({what}); " +
+               "they are reported per head as LogitBias, and attn_check_err measures the kernel view without them";
     }
 
     /// <inheritdoc/>

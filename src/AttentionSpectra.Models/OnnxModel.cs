@@ -45,7 +45,12 @@ internal sealed class OnnxModel
     public static OnnxModel Load(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"ONNX model file not found: {path}", path);
-        var m = Parse(File.ReadAllBytes(path), path);
+        OnnxModel m;
+        using (var fs = File.OpenRead(path))
+        {
+            if (fs.Length == 0) throw new InvalidDataException($"{path} is empty, not an ONNX model.");
+            m = Parse(() => ModelProto.Parser.ParseFrom(fs), path);
+        }
         m.ReadExternalData(Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", path);
         return m;
     }
@@ -53,8 +58,13 @@ internal sealed class OnnxModel
     public static OnnxModel Parse(byte[] bytes, string source = "ONNX model")
     {
         if (bytes.Length == 0) throw new InvalidDataException($"{source} is empty, not an ONNX model.");
+        return Parse(() => ModelProto.Parser.ParseFrom(bytes), source);
+    }
+
+    private static OnnxModel Parse(Func<ModelProto> parse, string source)
+    {
         ModelProto proto;
-        try { proto = ModelProto.Parser.ParseFrom(bytes); }
+        try { proto = parse(); }
         catch (InvalidProtocolBufferException e)
         {
             throw new InvalidDataException(
@@ -126,6 +136,20 @@ internal sealed class OnnxModel
         Graph.Output.AddRange(extra);
         try { return Proto.ToByteArray(); }
         finally { foreach (var e in extra) Graph.Output.Remove(e); }
+    }
+
+    /// <summary>Drop the data of initializers not named in <paramref name="keep"/> (after the model was handed to
+    /// OnnxRuntime, only the constants the audit reads are needed; this halves the memory held).</summary>
+    public void ReleaseWeights(ISet<string> keep)
+    {
+        foreach (var t in Graph.Initializer)
+            if (!keep.Contains(t.Name) && (t.RawData.Length > 4096 || t.FloatData.Count > 1024))
+            {
+                t.ClearRawData();
+                t.FloatData.Clear();
+                t.Dims.Clear();
+                t.Dims.Add(0);
+            }
     }
 
     /// <summary>Values of a constant tensor (initializer or Constant node output) with at most

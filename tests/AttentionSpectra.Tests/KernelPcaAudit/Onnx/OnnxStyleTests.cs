@@ -120,7 +120,7 @@ public class OnnxStyleTests : IDisposable
                 }
             Assert.True(h.ModelAttentionError > 0.01, "the mask changes the attention: attn_check_err must show it");
         }
-        Assert.Contains(got.Notes, s => s.Contains("additive term"));
+        Assert.Contains(got.Notes, s => s.Contains("masks/biases") && s.Contains("38 of 72 logits masked"));
     }
 
     [Fact]
