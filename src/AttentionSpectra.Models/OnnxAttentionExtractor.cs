@@ -16,6 +16,7 @@ public sealed class OnnxAttentionExtractor : IDisposable
     private readonly OnnxModel _model;
     private readonly InferenceSession _session;
     private readonly OnnxAttentionGraph _graph;
+    private readonly List<string> _expanded;
     internal IReadOnlyList<OnnxAttentionBlock> Blocks => _graph.Blocks;
 
     /// <summary>Model file.</summary>
@@ -39,6 +40,7 @@ public sealed class OnnxAttentionExtractor : IDisposable
     {
         Path = path;
         _model = OnnxModel.Load(path);
+        _expanded = OnnxFusedAttention.Expand(_model);
         _graph = new OnnxAttentionGraph(_model);
         if (Blocks.Count == 0)
             throw new InvalidDataException(
@@ -108,7 +110,7 @@ public sealed class OnnxAttentionExtractor : IDisposable
         catch (OnnxRuntimeException e) { throw new ArgumentException($"OnnxRuntime failed on input '{label}': {e.Message}", e); }
 
         var outHeads = new List<CapturedHead>();
-        var notes = new List<string>(Refused.Select(r => "not audited: " + r));
+        var notes = new List<string>(Refused.Select(r => "not audited: " + r).Concat(_expanded));
         int headsPerLayer = 0, checkedHeads = 0, failedHeads = 0;
         double worst = 0;
         for (int bi = 0; bi < sel.Count; bi++)

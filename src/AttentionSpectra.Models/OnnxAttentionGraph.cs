@@ -124,7 +124,8 @@ internal sealed class OnnxAttentionGraph
             }
             else if (n.Domain == "com.microsoft" && FusedOps.Contains(n.OpType))
                 Refused.Add($"fused com.microsoft.{n.OpType} node '{Name(n)}': its queries and keys are internal to " +
-                            "the op and cannot be read; export the model without ONNX Runtime's transformer fusions");
+                            "the op, and this configuration (key/value cache, rotary embedding, length masks, ...) is not expanded " +
+                            "into plain ops; export the model without ONNX Runtime's transformer fusions");
             int sub = n.Attribute.Sum(a => CountSoftmax(a.G) + a.Graphs.Sum(CountSoftmax));
             if (sub > 0)
                 Refused.Add($"{sub} softmax node(s) inside the subgraphs of {n.OpType} node '{Name(n)}': attention " +

@@ -138,6 +138,13 @@ internal sealed class OnnxModel
         finally { foreach (var e in extra) Graph.Output.Remove(e); }
     }
 
+    /// <summary>Add a constant to the graph (used when rewriting fused ops).</summary>
+    public void AddInitializer(TensorProto t)
+    {
+        Graph.Initializer.Add(t);
+        Initializers[t.Name] = t;
+    }
+
     /// <summary>Drop the data of initializers not named in <paramref name="keep"/> (after the model was handed to
     /// OnnxRuntime, only the constants the audit reads are needed; this halves the memory held).</summary>
     public void ReleaseWeights(ISet<string> keep)

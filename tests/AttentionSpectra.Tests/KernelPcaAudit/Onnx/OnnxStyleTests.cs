@@ -160,6 +160,97 @@ public class OnnxStyleTests : IDisposable
         Assert.Equal(4, all.Heads.First(h => h.Layer == 1).K.Rows);
     }
 
+    [Theory]
+    [InlineData("MultiHeadAttention")]
+    [InlineData("Attention")]
+    [InlineData("GroupQueryAttention")]
+    public void FusedComMicrosoftOps_AreExpandedAndGiveTheEagerMetrics(string op)
+    {
+        int n = AttentionStyles.N, c = AttentionStyles.C, h = AttentionStyles.H, d = AttentionStyles.D;
+        bool gqa = op == "GroupQueryAttention";
+        var g = new OnnxGraphBuilder();
+        g.Input("x", OnnxGraphBuilder.Float, [1, n, c]);
+        string Proj(string w, double[] wv, double[] bv, int cols) =>
+            g.Node("Add", [g.Node("MatMul", ["x", g.Floats("W" + w, [c, cols], wv)]), g.Floats("b" + w, [cols], bv)]);
+        string o;
+        if (op == "Attention")
+        {
+            var wcat = new double[c * 3 * c];
+            for (int i = 0; i < c; i++)
+                for (int j = 0; j < c; j++)
+                {
+                    wcat[i * 3 * c + j] = W.Wq[i * c + j];
+                    wcat[i * 3 * c + c + j] = W.Wk[i * c + j];
+                    wcat[i * 3 * c + 2 * c + j] = W.Wv[i * c + j];
+                }
+            o = g.NodeIn("com.microsoft", "Attention", ["x", g.Floats("Wqkv", [c, 3 * c], wcat),
+                g.Floats("bqkv", [3 * c], [.. W.Bq, .. W.Bk, .. W.Bv])], ("num_heads", (long)h));
+        }
+        else if (gqa)
+        {
+            // one K/V head shared by both query heads; GQA is causal
+            string k = Proj("k", AttentionStyles.Weights.Head0(W.Wk, c), W.Bk[..d], d);
+            string v = Proj("v", AttentionStyles.Weights.Head0(W.Wv, c), W.Bv[..d], d);
+            var seqlens = g.Graph.Initializer;
+            var sl = new TensorProto { Name = "seqlens", DataType = OnnxGraphBuilder.Int32, Dims = { 1 }, Int32Data = { n - 1 } };
+            var tl = new TensorProto { Name = "total", DataType = OnnxGraphBuilder.Int32, Int32Data = { n } };
+            seqlens.Add(sl); seqlens.Add(tl);
+            o = g.NodeIn("com.microsoft", "GroupQueryAttention", [Proj("q", W.Wq, W.Bq, c), k, v, "", "", "seqlens", "total"],
+                ("num_heads", (long)h), ("kv_num_heads", 1L));
+        }
+        else
+            o = g.NodeIn("com.microsoft", "MultiHeadAttention", [Proj("q", W.Wq, W.Bq, c), Proj("k", W.Wk, W.Bk, c),
+                Proj("v", W.Wv, W.Bv, c)], ("num_heads", (long)h));
+        g.Output(o);
+        // the expansion computes what OnnxRuntime's fused kernel computes (its GQA kernel needs D % 8 == 0: below)
+        if (!gqa) AssertExpansionMatchesKernel(g.Bytes(), Input(1, 5));
+        var got = Extract(g.Bytes(), Feeds(AttentionStyle.Eager), op);
+        Assert.Contains(got.Notes, s => s.Contains($"com.microsoft.{op} node") && s.Contains("expanded"));
+        var eager = Extract(AttentionStyles.Model(AttentionStyle.Eager, W, kvShared: gqa), Feeds(AttentionStyle.Eager), "eager");
+        Assert.Equal(h, got.Heads.Count);
+        foreach (var head in got.Heads)
+        {
+            Assert.True(head.LogitError < 1e-5, $"{op} head {head.Head}: {head.LogitError}");
+            if (gqa) Assert.True(head.LogitBias![0, n - 1] < -1e8, "GQA is causal");
+        }
+        AssertSameMetrics(Audit(eager), Audit(got));
+    }
+
+    private static void AssertExpansionMatchesKernel(byte[] model, DenseTensor<float> x)
+    {
+        var expanded = OnnxModel.Parse(model);
+        Assert.Single(OnnxFusedAttention.Expand(expanded));
+        float[] Run(byte[] bytes)
+        {
+            using var s = new Microsoft.ML.OnnxRuntime.InferenceSession(bytes);
+            using var r = s.Run([Microsoft.ML.OnnxRuntime.NamedOnnxValue.CreateFromTensor("x", x)]);
+            return r.First().AsTensor<float>().ToArray();
+        }
+        var fusedOut = Run(model);
+        var plainOut = Run(expanded.Proto.ToByteArray());
+        Assert.Equal(fusedOut.Length, plainOut.Length);
+        for (int i = 0; i < fusedOut.Length; i++) Assert.Equal(fusedOut[i], plainOut[i], 1e-4);
+    }
+
+    [Fact]
+    public void GroupQueryAttentionExpansion_MatchesTheFusedKernel()
+    {
+        // 4 query heads sharing 2 K/V heads, head size 8 (the CPU kernel's constraint), causal
+        int n = 5, c = 32, h = 4, hkv = 2, d = 8;
+        var r = new Rng(77);
+        double[] G(int len) { var a = new double[len]; r.FillGaussian(a, 0, 0.4); return a; }
+        var g = new OnnxGraphBuilder();
+        g.Input("x", OnnxGraphBuilder.Float, [1, n, c]);
+        string P(string w, int cols) => g.Node("MatMul", ["x", g.Floats(w, [c, cols], G(c * cols))]);
+        g.Graph.Initializer.Add(new TensorProto { Name = "seqlens", DataType = OnnxGraphBuilder.Int32, Dims = { 1 }, Int32Data = { n - 1 } });
+        g.Graph.Initializer.Add(new TensorProto { Name = "total", DataType = OnnxGraphBuilder.Int32, Int32Data = { n } });
+        g.Output(g.NodeIn("com.microsoft", "GroupQueryAttention", [P("wq", h * d), P("wk", hkv * d), P("wv", hkv * d), "", "",
+            "seqlens", "total"], ("num_heads", (long)h), ("kv_num_heads", (long)hkv)));
+        var x = new double[n * c];
+        r.FillGaussian(x, 0, 1);
+        AssertExpansionMatchesKernel(g.Bytes(), new DenseTensor<float>(x.Select(v => (float)v).ToArray(), [1, n, c]));
+    }
+
     [Fact]
     public void FusedOpsAndSubgraphs_AreNamedNotAudited_AndTheRestIsAudited()
     {
@@ -168,8 +259,9 @@ public class OnnxStyleTests : IDisposable
         string o = AttentionStyles.Block(g, AttentionStyle.Eager, W, "x", 1);
         g.Output(o);
         var proto = g.Model();
+        // a key/value cache input keeps the node fused
         var fused = new NodeProto { OpType = "MultiHeadAttention", Domain = "com.microsoft", Name = "mha" };
-        fused.Input.AddRange(["x", "x", "x"]);
+        fused.Input.AddRange(["x", "x", "x", "", "", "", "past_k"]);
         fused.Output.Add("fused_out");
         proto.Graph.Node.Add(fused);
         var graph = new OnnxAttentionGraph(OnnxModel.Parse(proto.ToByteArray()));
