@@ -100,6 +100,7 @@ public sealed class OnnxAttentionExtractor : IDisposable
         if (sel.Count == 0)
             throw new ArgumentException(
                 $"None of the requested layers exist; the model has {Blocks.Count} attention blocks (0..{Blocks.Count - 1}).");
+        CheckMemory(feeds, label, sel, batch);
         var outNames = sel.SelectMany(b => b.CaptureNames(_model)).Distinct().ToList();
         Dictionary<string, HostTensor> res;
         try
@@ -153,6 +154,78 @@ public sealed class OnnxAttentionExtractor : IDisposable
         notes.Add($"logit check: {checkedHeads - failedHeads} of {checkedHeads} captured heads reproduce the model's " +
                   $"pre-softmax logits (max relative error {worst:G2})");
         return new ExtractedAttention("onnx", Blocks.Count, headsPerLayer, outHeads, notes.Distinct().ToList());
+    }
+
+    /// <summary>Symbolic input dimensions above this are probed at this size before a full run.</summary>
+    private const int ProbeSize = 512;
+
+    /// <summary>Refuse, before running, an input whose attention tensors (captured logits, the audit's N x N
+    /// matrices) would not fit in memory. Inputs with large symbolic dimensions are first run cropped to
+    /// <see cref="ProbeSize"/>; token counts are extrapolated linearly in the input size, N x N memory
+    /// quadratically.</summary>
+    private void CheckMemory(IReadOnlyDictionary<string, Tensor<float>> feeds, string label,
+        List<OnnxAttentionBlock> sel, int batch)
+    {
+        double ratio = 1;
+        var probe = new List<NamedOnnxValue>();
+        foreach (var (name, t) in feeds)
+        {
+            var info = _model.Inputs.First(i => i.Name == name);
+            var dims = t.Dimensions.ToArray();
+            var pd = (int[])dims.Clone();
+            for (int k = 1; k < dims.Length; k++)
+                if ((k >= info.Shape.Length || info.Shape[k] == null) && dims[k] > ProbeSize) pd[k] = ProbeSize;
+            ratio = Math.Max(ratio, (double)HostTensor.Count(dims) / HostTensor.Count(pd));
+            probe.Add(OnnxFeedConversion.ToInput(name, Crop(t, pd), info.ElemType));
+        }
+        if (ratio == 1) return;
+        Dictionary<string, HostTensor> res;
+        try
+        {
+            using var results = _session.Run(probe, sel.SelectMany(b => b.CaptureNames(_model)).Distinct().ToList());
+            res = results.ToDictionary(r => r.Name, HostTensor.From);
+        }
+        catch (OnnxRuntimeException) { return; } // the model does not take the cropped input: no estimate
+        double bytes = 0, maxTokens = 0;
+        int heads = 0;
+        foreach (var b in sel)
+        {
+            BlockCapture cap;
+            try { cap = BlockCapture.Run(b, _model, res, batch); }
+            catch (InvalidDataException) { continue; }
+            double n = cap.QueryTokens * ratio, mk = cap.KeyTokens * ratio;
+            maxTokens = Math.Max(maxTokens, n);
+            heads = Math.Max(heads, cap.HeadsPerBatch);
+            // float32 logits and chain outputs in OnnxRuntime, three float64 copies here, and each head's bias
+            bytes += cap.Groups * n * mk * (4.0 * (b.Chain.Count + 2) + 8 * 4);
+        }
+        // the audit's N x N float64 matrices (about a dozen per head, one head per core at a time)
+        bytes += Environment.ProcessorCount * 12 * 8 * maxTokens * maxTokens;
+        double avail = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (bytes > 0.8 * avail)
+            throw new ArgumentException(
+                $"Input '{label}' [{string.Join(",", feeds.Values.First().Dimensions.ToArray())}] is too large: its " +
+                $"attention would need about {bytes / 1e9:F1} GB (about {maxTokens:F0} tokens per head, {heads} heads " +
+                $"in each of {sel.Count} blocks), more than the {avail / 1e9:F1} GB of memory available. Use a smaller input.");
+    }
+
+    private static Tensor<float> Crop(Tensor<float> t, int[] dims)
+    {
+        var src = t.Dimensions.ToArray();
+        if (src.SequenceEqual(dims)) return t;
+        var r = new DenseTensor<float>(dims);
+        var ss = HostTensor.Strides(src);
+        var idx = new int[dims.Length];
+        var flat = t.ToArray();
+        var dst = r.Buffer.Span;
+        for (long e = 0; e < dst.Length; e++)
+        {
+            long off = 0;
+            for (int k = 0; k < dims.Length; k++) off += idx[k] * ss[k];
+            dst[(int)e] = flat[off];
+            for (int k = dims.Length - 1; k >= 0 && ++idx[k] == dims[k]; k--) idx[k] = 0;
+        }
+        return r;
     }
 
     /// <summary>Logits at or below this are counted as masked out.</summary>

@@ -120,7 +120,8 @@ internal sealed class OnnxAttentionGraph
             {
                 string? why = TryBlock(n, out var b);
                 if (b != null) Blocks.Add(b with { Index = Blocks.Count });
-                else Refused.Add($"softmax '{Name(n)}': {why}");
+                else if (NearProduct(n.Input[0], 0)) Refused.Add($"softmax '{Name(n)}': {why}");
+                // else: a classifier/gating softmax with no query-key product before it, not attention
             }
             else if (n.Domain == "com.microsoft" && FusedOps.Contains(n.OpType))
                 Refused.Add($"fused com.microsoft.{n.OpType} node '{Name(n)}': its queries and keys are internal to " +
@@ -188,6 +189,16 @@ internal sealed class OnnxAttentionGraph
             break;
         }
         return factors;
+    }
+
+    /// <summary>True when a product of two data-dependent tensors (a possible query-key product) is at most 8 nodes
+    /// before <paramref name="name"/>, through any ops but projections (products with a constant).</summary>
+    private bool NearProduct(string name, int depth)
+    {
+        if (depth > 8 || IsStatic(name) || !_producer.TryGetValue(name, out var p)) return false;
+        if (p.OpType is "MatMul" or "Einsum" or "Gemm" or "Conv")
+            return p.Input.Count >= 2 && !IsStatic(p.Input[0]) && !IsStatic(p.Input[1]); // a projection ends the search
+        return p.Input.Any(i => NearProduct(i, depth + 1));
     }
 
     /// <summary>True when the value comes from a MatMul/Einsum through ops allowed between scores and softmax.</summary>

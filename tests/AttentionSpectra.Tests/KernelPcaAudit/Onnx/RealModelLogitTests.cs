@@ -47,5 +47,12 @@ public class RealModelLogitTests : IDisposable
         var e = ex.Extract(new Dictionary<string, Tensor<float>> { [ex.Inputs[0].Name] = img }, "text");
         Assert.Equal(16, e.Heads.Count);
         Assert.All(e.Heads, h => Assert.True(h.LogitError <= 1e-5, $"L{h.Layer}H{h.Head}: {h.LogitError}"));
+
+        // an absurdly wide input is refused up front with the estimate, not attempted
+        var huge = new DenseTensor<float>([1, 3, 48, 100000]);
+        var err = Assert.Throws<ArgumentException>(() =>
+            ex.Extract(new Dictionary<string, Tensor<float>> { [ex.Inputs[0].Name] = huge }, "huge"));
+        Assert.Contains("too large", err.Message);
+        Assert.Contains("GB", err.Message);
     }
 }
