@@ -64,6 +64,8 @@ public sealed class OnnxAttentionExtractor : IDisposable
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL,
             EnableCpuMemArena = false,
         };
+        // idle worker threads sleep instead of spinning: the audit runs its own parallel work right after
+        so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         try { return new InferenceSession(bytes, so); }
         catch (OnnxRuntimeException e)
         {

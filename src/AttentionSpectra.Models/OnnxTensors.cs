@@ -91,6 +91,14 @@ internal sealed record HostTensor(float[] Data, int[] Shape, bool LowPrecision =
 /// <summary>Conversions of float32 feeds to the element type a model input declares.</summary>
 internal static class OnnxFeedConversion
 {
+    /// <summary>float → bfloat16 bits, rounded to nearest even.</summary>
+    internal static ushort ToBFloat16Bits(float x)
+    {
+        uint bits = BitConverter.SingleToUInt32Bits(x);
+        if (float.IsNaN(x)) return (ushort)((bits >> 16) | 0x40);
+        return (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
+    }
+
     public static NamedOnnxValue ToInput(string name, Tensor<float> t, OnnxElemType type)
     {
         var dims = t.Dimensions.ToArray();
@@ -109,7 +117,7 @@ internal static class OnnxFeedConversion
                     new DenseTensor<Float16>(src.Select(x => new Float16(BitConverter.HalfToUInt16Bits((Half)x))).ToArray(), dims));
             case OnnxElemType.BFloat16:
                 return NamedOnnxValue.CreateFromTensor(name,
-                    new DenseTensor<BFloat16>(src.Select(x => new BFloat16((ushort)(BitConverter.SingleToUInt32Bits(x) >> 16))).ToArray(), dims));
+                    new DenseTensor<BFloat16>(src.Select(x => new BFloat16(ToBFloat16Bits(x))).ToArray(), dims));
             case OnnxElemType.Bool:
                 return NamedOnnxValue.CreateFromTensor(name, new DenseTensor<bool>(src.Select(x => x != 0).ToArray(), dims));
             default:

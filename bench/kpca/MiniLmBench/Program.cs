@@ -46,8 +46,9 @@ var heads = new List<CapturedHead>();
 for (int k = 0; k < 2; k++) heads.AddRange(ex.Extract(feeds[k], $"text-{k}").Heads);
 double extract = sw.Elapsed.TotalSeconds, extractCpu = CpuS() - cpu0;
 sw.Restart();
+cpu0 = CpuS();
 for (int k = 0; k < 2; k++) ex.Extract(feeds[k], $"text-{k}");
-double extractWarm = sw.Elapsed.TotalSeconds;
+double extractWarm = sw.Elapsed.TotalSeconds, extractWarmCpu = CpuS() - cpu0;
 Console.Error.WriteLine($"after extract rss={RssMb():F0} peak={PeakMb():F0} MB");
 double audit = 0, auditCpu = 0;
 if (stage == "all")
@@ -60,4 +61,4 @@ if (stage == "all")
 }
 Console.WriteLine($"minilm tokens={tokens} heads={heads.Count} null_perms={perms} load_s={load:F2} extract_s={extract:F2} extract_again_s={extractWarm:F2} " +
                   $"audit_s={audit:F2} total_s={total.Elapsed.TotalSeconds:F2} " +
-                  $"peak_rss_mb={PeakMb():F0} cpu_s: load={loadCpu:F2} extract={extractCpu:F2} audit={auditCpu:F2}");
+                  $"peak_rss_mb={PeakMb():F0} cpu_s: load={loadCpu:F2} extract={extractCpu:F2} extract_again={extractWarmCpu:F2} audit={auditCpu:F2}");

@@ -322,8 +322,10 @@ public class OnnxStyleTests : IDisposable
         Assert.Contains("weights.bin", Assert.Throws<FileNotFoundException>(() => new OnnxAttentionExtractor(Path.Combine(ext, "model.onnx"))).Message);
     }
 
-    [Fact]
-    public void Float16Model_PassesItsLogitCheckAndIsCloseToTheFloat32Metrics()
+    [Theory]
+    [InlineData(OnnxGraphBuilder.Float16)]
+    [InlineData(OnnxGraphBuilder.BFloat16)]
+    public void HalfPrecisionModel_PassesItsLogitCheckAndIsCloseToTheFloat32Metrics(int inputType)
     {
         var proto = ModelProto.Parser.ParseFrom(AttentionStyles.Model(AttentionStyle.QuarterPowerSplit, W));
         // weights stored as float16 and cast to float32 in the graph (the common "fp16 weights" export)
@@ -337,8 +339,8 @@ public class OnnxStyleTests : IDisposable
             proto.Graph.Node.Insert(0, new NodeProto { OpType = "Cast", Name = "cast_" + old, Input = { t.Name }, Output = { old },
                 Attribute = { new AttributeProto { Name = "to", I = 1, Type = AttributeProto.Types.AttributeType.Int } } });
         }
-        // a float16 model input
-        proto.Graph.Input[0].Type.TensorType.ElemType = OnnxGraphBuilder.Float16;
+        // a float16 or bfloat16 model input
+        proto.Graph.Input[0].Type.TensorType.ElemType = inputType;
         proto.Graph.Node.Insert(0, new NodeProto { OpType = "Cast", Name = "cast_x", Input = { "x16" }, Output = { "x" },
             Attribute = { new AttributeProto { Name = "to", I = 1, Type = AttributeProto.Types.AttributeType.Int } } });
         proto.Graph.Input[0].Name = "x16";
