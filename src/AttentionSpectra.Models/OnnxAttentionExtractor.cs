@@ -101,7 +101,8 @@ public sealed class OnnxAttentionExtractor : IDisposable
         var sel = Blocks.Where(b => layers == null || layers.Contains(b.Index)).ToList();
         if (sel.Count == 0)
             throw new ArgumentException(
-                $"None of the requested layers exist; the model has {Blocks.Count} attention blocks (0..{Blocks.Count - 1}).");
+                $"None of the requested layers exist; the model has {Blocks.Count} attention blocks " +
+                $"(0..{Blocks.Count - 1}).");
         CheckMemory(feeds, label, sel, batch);
         var outNames = sel.SelectMany(b => b.CaptureNames(_model)).Distinct().ToList();
         Dictionary<string, HostTensor> res;
@@ -110,7 +111,10 @@ public sealed class OnnxAttentionExtractor : IDisposable
             using var results = _session.Run(inputs, outNames);
             res = results.ToDictionary(r => r.Name, HostTensor.From);
         }
-        catch (OnnxRuntimeException e) { throw new ArgumentException($"OnnxRuntime failed on input '{label}': {e.Message}", e); }
+        catch (OnnxRuntimeException e)
+        {
+            throw new ArgumentException($"OnnxRuntime failed on input '{label}': {e.Message}", e);
+        }
 
         var outHeads = new List<CapturedHead>();
         var notes = new List<string>(Refused.Select(r => "not audited: " + r).Concat(_expanded));
@@ -129,7 +133,8 @@ public sealed class OnnxAttentionExtractor : IDisposable
             headsPerLayer = Math.Max(headsPerLayer, cap.HeadsPerBatch);
             if (cap.QueryTokens != cap.KeyTokens && !includeCrossAttention)
             {
-                notes.Add($"block {b.Index}: cross-attention ({cap.QueryTokens} query vs {cap.KeyTokens} key tokens): skipped");
+                notes.Add($"block {b.Index}: cross-attention ({cap.QueryTokens} query vs {cap.KeyTokens} key " +
+                          "tokens): skipped");
                 continue;
             }
             for (int g = 0; g < cap.Groups; g++)
@@ -207,8 +212,9 @@ public sealed class OnnxAttentionExtractor : IDisposable
         if (bytes > 0.8 * avail)
             throw new ArgumentException(
                 $"Input '{label}' [{string.Join(",", feeds.Values.First().Dimensions.ToArray())}] is too large: its " +
-                $"attention would need about {bytes / 1e9:F1} GB (about {maxTokens:F0} tokens per head, {heads} heads " +
-                $"in each of {sel.Count} blocks), more than the {avail / 1e9:F1} GB of memory available. Use a smaller input.");
+                $"attention would need about {bytes / 1e9:F1} GB (about {maxTokens:F0} tokens per head, " +
+                $"{heads} heads in each of {sel.Count} blocks), more than the {avail / 1e9:F1} GB of memory " +
+                "available. Use a smaller input.");
     }
 
     private static Tensor<float> Crop(Tensor<float> t, int[] dims)

@@ -125,8 +125,9 @@ internal sealed class OnnxAttentionGraph
             }
             else if (n.Domain == "com.microsoft" && FusedOps.Contains(n.OpType))
                 Refused.Add($"fused com.microsoft.{n.OpType} node '{Name(n)}': its queries and keys are internal to " +
-                            "the op, and this configuration (key/value cache, rotary embedding, length masks, ...) is not expanded " +
-                            "into plain ops; export the model without ONNX Runtime's transformer fusions");
+                            "the op, and this configuration (key/value cache, rotary embedding, length masks, ...) " +
+                            "is not expanded into plain ops; export the model without ONNX Runtime's " +
+                            "transformer fusions");
             int sub = n.Attribute.Sum(a => CountSoftmax(a.G) + a.Graphs.Sum(CountSoftmax));
             if (sub > 0)
                 Refused.Add($"{sub} softmax node(s) inside the subgraphs of {n.OpType} node '{Name(n)}': attention " +
@@ -156,7 +157,8 @@ internal sealed class OnnxAttentionGraph
     }
 
     /// <summary>A factor if <paramref name="name"/> can be a scalar multiplier: a one-element constant or a static
-    /// (shape-derived) value checked to hold one element at run time. Constants with several elements are not.</summary>
+    /// (shape-derived) value checked to hold one element at run time. Constants with several elements are
+    /// not.</summary>
     private ScaleFactor? AsScalar(string name, bool divide)
     {
         if (!IsStatic(name)) return null;
@@ -177,7 +179,11 @@ internal sealed class OnnxAttentionGraph
         string cur = start;
         for (int hop = 0; hop < 24 && _producer.TryGetValue(cur, out var p); hop++)
         {
-            if (LayoutOps.Contains(p.OpType) && p.Input.Count > 0 && !IsStatic(p.Input[0])) { cur = p.Input[0]; continue; }
+            if (LayoutOps.Contains(p.OpType) && p.Input.Count > 0 && !IsStatic(p.Input[0]))
+            {
+                cur = p.Input[0];
+                continue;
+            }
             if (p.OpType is "Mul" or "Div" && p.Input.Count == 2)
             {
                 bool div = p.OpType == "Div";
@@ -201,11 +207,13 @@ internal sealed class OnnxAttentionGraph
         return p.Input.Any(i => NearProduct(i, depth + 1));
     }
 
-    /// <summary>True when the value comes from a MatMul/Einsum through ops allowed between scores and softmax.</summary>
+    /// <summary>True when the value comes from a MatMul/Einsum through ops allowed between scores and
+    /// softmax.</summary>
     private bool LeadsToScore(string name, int depth = 0)
     {
         if (depth > 16 || IsStatic(name) || !_producer.TryGetValue(name, out var p)) return false;
-        if (p.OpType is "MatMul" or "Einsum" && p.Input.Count == 2) return !IsStatic(p.Input[0]) && !IsStatic(p.Input[1]);
+        if (p.OpType is "MatMul" or "Einsum" && p.Input.Count == 2)
+            return !IsStatic(p.Input[0]) && !IsStatic(p.Input[1]);
         if (FlatOps.Contains(p.OpType)) return LeadsToScore(p.Input[0], depth + 1);
         if (p.OpType is "Mul" or "Div" or "Add" or "Sub") return p.Input.Any(i => LeadsToScore(i, depth + 1));
         if (p.OpType == "Where" && p.Input.Count == 3)
@@ -221,14 +229,20 @@ internal sealed class OnnxAttentionGraph
         NodeProto? score = null;
         for (int hop = 0; hop < 32; hop++)
         {
-            if (!_producer.TryGetValue(cur, out var p)) return "its input is not computed from a MatMul/Einsum of two tensors";
+            if (!_producer.TryGetValue(cur, out var p))
+                return "its input is not computed from a MatMul/Einsum of two tensors";
             if (p.OpType is "MatMul" or "Einsum" && p.Input.Count == 2)
             {
                 if (IsStatic(p.Input[0]) || IsStatic(p.Input[1]))
                     return $"its scores come from {p.OpType} with a constant operand (not a query-key product)";
                 score = p; break;
             }
-            if (FlatOps.Contains(p.OpType)) { chain.Add(new ChainStep(ChainKind.Layout, p.Output[0], OpType: p.OpType)); cur = p.Input[0]; continue; }
+            if (FlatOps.Contains(p.OpType))
+            {
+                chain.Add(new ChainStep(ChainKind.Layout, p.Output[0], OpType: p.OpType));
+                cur = p.Input[0];
+                continue;
+            }
             if (p.OpType is "Mul" or "Div" or "Add" or "Sub" && p.Input.Count == 2)
             {
                 int path = LeadsToScore(p.Input[0]) ? 0 : LeadsToScore(p.Input[1]) ? 1 : -1;
@@ -283,7 +297,8 @@ internal sealed class OnnxAttentionGraph
         }
         if (av == null) return "its output is not multiplied with a value tensor (MatMul/Einsum)";
         int wop = av.Input[0] == a ? 0 : 1;
-        string? aveq = av.OpType == "Einsum" ? av.Attribute.FirstOrDefault(t => t.Name == "equation")?.S.ToStringUtf8() : null;
+        string? aveq = av.OpType == "Einsum"
+            ? av.Attribute.FirstOrDefault(t => t.Name == "equation")?.S.ToStringUtf8() : null;
         if (av.OpType == "Einsum" && aveq == null) return "Einsum without equation";
         var vc = new ContractionNode(av.OpType, aveq, av.Input[0], av.Input[1], av.Output[0]);
         long axis = sm.Attribute.FirstOrDefault(t => t.Name == "axis")?.I ?? (_m.Opset >= 13 ? -1 : 1);

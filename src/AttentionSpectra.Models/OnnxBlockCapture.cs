@@ -66,7 +66,8 @@ internal sealed class BlockCapture
             else
             {
                 var t = Get(m, res, f.Tensor!);
-                if (t.Length != 1) throw new InvalidDataException($"the scale '{f.Tensor}' has {t.Length} elements, not 1");
+                if (t.Length != 1)
+                    throw new InvalidDataException($"the scale '{f.Tensor}' has {t.Length} elements, not 1");
                 v = t.Data[0];
             }
             if (v == 0 || !double.IsFinite(v)) throw new InvalidDataException($"scale factor {v}");
@@ -95,10 +96,11 @@ internal sealed class BlockCapture
         for (int k = 0; k < 2; k++)
             ell[k] = parts[k].Contains("...") ? ranks[k] - (parts[k].Length - 3) : 0;
         int maxEll = Math.Max(ell[0], ell[1]);
-        if (maxEll > BatchLetters.Length || ell.Any(e => e < 0)) throw new InvalidDataException($"Einsum '{c.Equation}' does not match its operand ranks");
+        var mismatch = new InvalidDataException($"Einsum '{c.Equation}' does not match its operand ranks");
+        if (maxEll > BatchLetters.Length || ell.Any(e => e < 0)) throw mismatch;
         string Expand(string p, int e) => p.Replace("...", BatchLetters[(maxEll - e)..maxEll]);
         string l = Expand(parts[0], ell[0]), r = Expand(parts[1], ell[1]);
-        if (l.Length != rl || r.Length != rr) throw new InvalidDataException($"Einsum '{c.Equation}' does not match its operand ranks");
+        if (l.Length != rl || r.Length != rr) throw mismatch;
         string o;
         if (arrow >= 0) o = eq[(arrow + 2)..].Replace("...", BatchLetters[..maxEll]);
         else
@@ -168,7 +170,8 @@ internal sealed class BlockCapture
         char kl = lo[kAxis];
         var contracted = la.Where(ch => lb.Contains(ch) && !lo.Contains(ch)).Distinct().ToList();
         if (contracted.Count != 1)
-            throw new InvalidDataException($"the scores contract over {contracted.Count} axes (expected one feature axis)");
+            throw new InvalidDataException(
+                $"the scores contract over {contracted.Count} axes (expected one feature axis)");
         char dl = contracted[0];
         bool keyRight = lb.Contains(kl) && !la.Contains(kl);
         if (!keyRight && !(la.Contains(kl) && !lb.Contains(kl)))
@@ -201,7 +204,8 @@ internal sealed class BlockCapture
                 {
                     double acc = 0;
                     long qo = qb + i * q.RowStride, ko = kb + j * k.RowStride;
-                    for (int t = 0; t < d; t++) acc += (double)q.Data[qo + t * q.ColStride] * k.Data[ko + t * k.ColStride];
+                    for (int t = 0; t < d; t++)
+                        acc += (double)q.Data[qo + t * q.ColStride] * k.Data[ko + t * k.ColStride];
                     scores[s0 + i * si + j * sj] = acc;
                 }
         }
@@ -218,10 +222,12 @@ internal sealed class BlockCapture
             switch (st.Kind)
             {
                 case ChainKind.Layout:
-                    if (HostTensor.Count(os) != cur.Length) throw new InvalidDataException($"{st.OpType} changes the element count of the scores");
+                    if (HostTensor.Count(os) != cur.Length)
+                        throw new InvalidDataException($"{st.OpType} changes the element count of the scores");
                     break;
                 case ChainKind.Scale:
-                    if (HostTensor.Count(os) != cur.Length) throw new InvalidDataException("a scale broadcasts the scores");
+                    if (HostTensor.Count(os) != cur.Length)
+                        throw new InvalidDataException("a scale broadcasts the scores");
                     double f = Factor([st.Scale!], m, res);
                     chainScale *= f;
                     for (int e = 0; e < cur.Length; e++) cur[e] *= f;
@@ -252,7 +258,8 @@ internal sealed class BlockCapture
                     break;
                 }
             }
-            if (cur.Length != scores.Length) throw new InvalidDataException("a mask or bias broadcasts the scores to more elements");
+            if (cur.Length != scores.Length)
+                throw new InvalidDataException("a mask or bias broadcasts the scores to more elements");
             shape = os;
         }
 
@@ -260,13 +267,16 @@ internal sealed class BlockCapture
         int[] pShape = b.WeightsReshaped ? Get(m, res, b.Values.WeightsInput(b.WeightsOperand)).Shape : L.Shape;
         if (!pShape.SequenceEqual(sShape))
             throw new InvalidDataException(
-                $"the attention weights reach the value product as [{HostTensor.Fmt(pShape)}], not in the scores' layout");
+                $"the attention weights reach the value product as [{HostTensor.Fmt(pShape)}], not in the " +
+                "scores' layout");
         var V = Get(m, res, b.WeightsOperand == 0 ? b.Values.Right : b.Values.Left);
-        var av = b.WeightsOperand == 0 ? Letters(b.Values, pShape.Length, V.Shape.Length) : Letters(b.Values, V.Shape.Length, pShape.Length);
+        var av = b.WeightsOperand == 0
+            ? Letters(b.Values, pShape.Length, V.Shape.Length) : Letters(b.Values, V.Shape.Length, pShape.Length);
         string pl = b.WeightsOperand == 0 ? av.L : av.R, vl = b.WeightsOperand == 0 ? av.R : av.L;
         var vc = pl.Where(ch => vl.Contains(ch) && !av.Out.Contains(ch)).Distinct().ToList();
         if (vc.Count != 1 || lo[pl.IndexOf(vc[0])] != kl)
-            throw new InvalidDataException("the value product does not contract the attention weights over the key axis");
+            throw new InvalidDataException(
+                "the value product does not contract the attention weights over the key axis");
         // rename the value operand's letters to the scores' letters (j = key axis, e = free value feature)
         var vMapped = new char[vl.Length];
         int free = 0;
@@ -309,7 +319,8 @@ internal sealed class BlockCapture
     }
 
     /// <summary>Head <paramref name="g"/> as a <see cref="CapturedHead"/>: unscaled projections with the total scale
-    /// folded into Q (Q·s·sqrt D), the logit check, the additive term and the kernel view's attention error.</summary>
+    /// folded into Q (Q·s·sqrt D), the logit check, the additive term and the kernel view's attention
+    /// error.</summary>
     public CapturedHead Head(int g, int layer, int head, string label)
     {
         var bi = new int[_batchSizes.Length];
@@ -321,7 +332,7 @@ internal sealed class BlockCapture
         var K = Read(_k, bi, mk, _d, 1 / _kScale);
         var V = Read(_v, bi, mk, _dv, 1);
         long s0 = Dot(bi, _sBatchStrides);
-        double err = 0, attnErr = 0, maxBias = 0;
+        double err = 0, attnErr = 0;
         var bias = HasAdditiveTerm ? new Matrix(n, mk) : null;
         var kernelRow = new double[mk];
         var modelRow = new double[mk];
@@ -336,7 +347,7 @@ internal sealed class BlockCapture
                 if (!(e <= err)) err = e; // NaN propagates
                 kernelRow[j] = _chainScale * _scores[o];
                 modelRow[j] = l;
-                if (bias != null) { bias[i, j] = l - kernelRow[j]; if (double.IsFinite(bias[i, j])) maxBias = Math.Max(maxBias, Math.Abs(bias[i, j])); }
+                if (bias != null) bias[i, j] = l - kernelRow[j];
             }
             SoftmaxInPlace(kernelRow);
             SoftmaxInPlace(modelRow);

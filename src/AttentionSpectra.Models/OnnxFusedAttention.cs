@@ -96,7 +96,8 @@ internal static class OnnxFusedAttention
         private int ElemType()
         {
             foreach (var name in fused.Input)
-                if (m.Initializers.TryGetValue(name, out var t) && t.DataType is (int)OnnxElemType.Float or (int)OnnxElemType.Float16)
+                if (m.Initializers.TryGetValue(name, out var t) &&
+                    t.DataType is (int)OnnxElemType.Float or (int)OnnxElemType.Float16)
                     return t.DataType;
             return (int)OnnxElemType.Float;
         }
@@ -107,7 +108,8 @@ internal static class OnnxFusedAttention
             if (!m.Initializers.TryGetValue(name, out var t) || !t.HasRawData) return null;
             int es = OnnxModel.ElemSize((OnnxElemType)t.DataType);
             long cols = t.Dims[^1], rows = t.Dims.Count == 2 ? t.Dims[0] : 1;
-            if (es == 0 || t.Dims.Count > 2 || widths.Sum() != cols || t.RawData.Length != rows * cols * es) return null;
+            if (es == 0 || t.Dims.Count > 2 || widths.Sum() != cols || t.RawData.Length != rows * cols * es)
+                return null;
             var raw = t.RawData.Span;
             var names = new string[widths.Length];
             long start = 0;
@@ -117,7 +119,10 @@ internal static class OnnxFusedAttention
                 for (long r = 0; r < rows; r++)
                     raw.Slice((int)((r * cols + start) * es), (int)(widths[b] * es))
                         .CopyTo(buf.AsSpan((int)(r * widths[b] * es)));
-                var part = new TensorProto { Name = _p + "w" + _k++, DataType = t.DataType, RawData = ByteString.CopyFrom(buf) };
+                var part = new TensorProto
+                {
+                    Name = _p + "w" + _k++, DataType = t.DataType, RawData = ByteString.CopyFrom(buf),
+                };
                 if (t.Dims.Count == 2) part.Dims.Add(rows);
                 part.Dims.Add(widths[b]);
                 m.AddInitializer(part);
@@ -132,7 +137,8 @@ internal static class OnnxFusedAttention
             Op("Transpose", [Op("Reshape", [x, Const([0, 0, heads, -1], [4])])], null,
                 ("perm", transposeForKeys ? new long[] { 0, 2, 3, 1 } : new long[] { 0, 2, 1, 3 }));
 
-        /// <summary>Scores → scale → [+bias] → [causal] → softmax → ·V → [B, S, heads*D] into the fused output.</summary>
+        /// <summary>Scores → scale → [+bias] → [causal] → softmax → ·V → [B, S, heads*D] into the fused
+        /// output.</summary>
         private void Core(string q, string kt, string v, long heads, float scale, string? bias, bool causal, int et)
         {
             string s = Op("MatMul", [q, kt]);
@@ -149,7 +155,8 @@ internal static class OnnxFusedAttention
                 string len = Op("Gather", [Op("Shape", [q]), Const([2], [1])]);
                 string zeros = Op("ConstantOfShape", [Op("Concat", [len, len], null, ("axis", 0L))]);
                 string ones = Op("Add", [zeros, ConstFloat(1, (int)OnnxElemType.Float)]);
-                string keep = Op("Cast", [Op("Trilu", [ones], null, ("upper", 0L))], null, ("to", (long)OnnxElemType.Bool));
+                string keep = Op("Cast", [Op("Trilu", [ones], null, ("upper", 0L))], null,
+                    ("to", (long)OnnxElemType.Bool));
                 float fill = et == (int)OnnxElemType.Float16 ? -65504f : -1e9f;
                 s = Op("Where", [keep, s, ConstFloat(fill, et)]);
             }
@@ -176,7 +183,8 @@ internal static class OnnxFusedAttention
             string q = In(0), k = In(1), v = In(2);
             if (Has(3))
             {
-                if (!m.Initializers.TryGetValue(In(3), out var bt) || bt.Dims.Count != 1 || bt.Dims[0] % 3 != 0) return false;
+                if (!m.Initializers.TryGetValue(In(3), out var bt) || bt.Dims.Count != 1 || bt.Dims[0] % 3 != 0)
+                    return false;
                 long w = bt.Dims[0] / 3;
                 var parts = SplitColumns(In(3), [w, w, w]);
                 if (parts == null) return false;
@@ -190,8 +198,8 @@ internal static class OnnxFusedAttention
         /// <summary>Attention(input, weights, bias, [mask_index 2-D 0/1], -, [attention_bias]).</summary>
         public bool PackedAttention()
         {
-            if (!Plain(0, 1, 2, 3, 5) || !Has(1) || !Has(2) || Int("unidirectional", 0) != 0 || Int("do_rotary", 0) != 0)
-                return false;
+            if (!Plain(0, 1, 2, 3, 5) || !Has(1) || !Has(2) || Int("unidirectional", 0) != 0 ||
+                Int("do_rotary", 0) != 0) return false;
             long h = Int("num_heads", 0);
             if (h <= 0 || !m.Initializers.TryGetValue(In(1), out var wt) || wt.Dims.Count != 2) return false;
             var sizes = fused.Attribute.FirstOrDefault(a => a.Name == "qkv_hidden_sizes")?.Ints.ToArray();
@@ -208,7 +216,8 @@ internal static class OnnxFusedAttention
                 // raw 0/1 mask [B, L] → (1 - m) * mask_filter_value as [B, 1, 1, L]; other mask forms stay fused
                 if (m.Inputs.FirstOrDefault(i => i.Name == In(3)) is not { Shape.Length: 2 }) return false;
                 string mf = Op("Cast", [In(3)], null, ("to", (long)et));
-                string add = Op("Mul", [Op("Sub", [ConstFloat(1, et), mf]), ConstFloat(Float("mask_filter_value", DefaultMaskFilter), et)]);
+                string fill = ConstFloat(Float("mask_filter_value", DefaultMaskFilter), et);
+                string add = Op("Mul", [Op("Sub", [ConstFloat(1, et), mf]), fill]);
                 add = Op("Reshape", [add, Const([0, 1, 1, -1], [4])]);
                 bias = bias == null ? add : Op("Add", [bias, add]);
             }
@@ -228,13 +237,14 @@ internal static class OnnxFusedAttention
             if (h <= 0 || hkv <= 0 || h % hkv != 0) return false;
             string Repeat(string x)
             {
-                // [B, S, hkv*D] → [B, S, hkv, 1, D] → expand the groups → [B, S, h*D] (query head i uses K/V head i / G)
+                // [B, S, hkv*D] → [B, S, hkv, 1, D] → expand the groups → [B, S, h*D]
+                // (query head i uses K/V head i / G)
                 string t = Op("Reshape", [x, Const([0, 0, hkv, 1, -1], [5])]);
                 t = Op("Expand", [t, Const([1, 1, 1, h / hkv, 1], [5])]);
                 return Op("Reshape", [t, Const([0, 0, -1], [3])]);
             }
-            Core(Heads(In(0), h, false), Heads(Repeat(In(1)), h, true), Heads(Repeat(In(2)), h, false), h, Float("scale", 0), null, true,
-                ElemType());
+            Core(Heads(In(0), h, false), Heads(Repeat(In(1)), h, true), Heads(Repeat(In(2)), h, false), h,
+                Float("scale", 0), null, true, ElemType());
             return true;
         }
     }

@@ -71,7 +71,8 @@ internal sealed class OnnxModel
                 $"{source} is not a valid ONNX file (corrupt or truncated protobuf: {e.Message})", e);
         }
         if (!proto.HasIrVersion || proto.Graph == null)
-            throw new InvalidDataException($"{source} is not an ONNX model: no ir_version/graph fields in the ModelProto.");
+            throw new InvalidDataException(
+                $"{source} is not an ONNX model: no ir_version/graph fields in the ModelProto.");
         if (proto.Graph.Node.Count == 0) throw new InvalidDataException($"{source}: ONNX graph has no nodes.");
         return new OnnxModel(proto);
     }
@@ -96,7 +97,8 @@ internal sealed class OnnxModel
                 string file = Path.GetFullPath(Path.Combine(directory, loc));
                 if (!File.Exists(file))
                     throw new FileNotFoundException(
-                        $"{source}: external data file '{loc}' of tensor '{t.Name}' not found next to the model.", file);
+                        $"{source}: external data file '{loc}' of tensor '{t.Name}' not found next to the model.",
+                        file);
                 long offset = kv.TryGetValue("offset", out var o) ? long.Parse(o) : 0;
                 if (!files.TryGetValue(file, out var fs)) files[file] = fs = File.OpenRead(file);
                 long length = kv.TryGetValue("length", out var l) ? long.Parse(l) : fs.Length - offset;
@@ -123,7 +125,8 @@ internal sealed class OnnxModel
     private static OnnxValueInfo ToValueInfo(ValueInfoProto v)
     {
         var tt = v.Type?.TensorType;
-        var shape = tt?.Shape?.Dim.Select(d => d.HasDimValue && d.DimValue > 0 ? d.DimValue : (long?)null).ToArray() ?? [];
+        var shape = tt?.Shape?.Dim.Select(d => d.HasDimValue && d.DimValue > 0 ? d.DimValue : (long?)null)
+            .ToArray() ?? [];
         return new OnnxValueInfo(v.Name, (OnnxElemType)(tt?.ElemType ?? 0), shape);
     }
 
@@ -132,7 +135,8 @@ internal sealed class OnnxModel
     public byte[] WithExtraOutputs(IEnumerable<string> names)
     {
         var existing = Graph.Output.Select(o => o.Name).ToHashSet();
-        var extra = names.Distinct().Where(n => !existing.Contains(n)).Select(n => new ValueInfoProto { Name = n }).ToList();
+        var extra = names.Distinct().Where(n => !existing.Contains(n))
+            .Select(n => new ValueInfoProto { Name = n }).ToList();
         Graph.Output.AddRange(extra);
         try { return Proto.ToByteArray(); }
         finally { foreach (var e in extra) Graph.Output.Remove(e); }
@@ -171,7 +175,8 @@ internal sealed class OnnxModel
             if (a.Name == "value" && a.T != null) return Decode(a.T, maxElements);
             if (a.Name == "value_float") return [a.F];
             if (a.Name == "value_int") return [a.I];
-            if (a.Name == "value_floats" && a.Floats.Count <= maxElements) return a.Floats.Select(x => (double)x).ToArray();
+            if (a.Name == "value_floats" && a.Floats.Count <= maxElements)
+                return a.Floats.Select(x => (double)x).ToArray();
             if (a.Name == "value_ints" && a.Ints.Count <= maxElements) return a.Ints.Select(x => (double)x).ToArray();
         }
         return null;
@@ -217,7 +222,8 @@ internal sealed class OnnxModel
         if (t.Int32Data.Count == count)
             return et switch
             {
-                OnnxElemType.Float16 => t.Int32Data.Select(x => (double)BitConverter.UInt16BitsToHalf((ushort)x)).ToArray(),
+                OnnxElemType.Float16 =>
+                    t.Int32Data.Select(x => (double)BitConverter.UInt16BitsToHalf((ushort)x)).ToArray(),
                 OnnxElemType.BFloat16 => t.Int32Data.Select(x => (double)BFloat16ToSingle((ushort)x)).ToArray(),
                 _ => t.Int32Data.Select(x => (double)x).ToArray(),
             };

@@ -18,9 +18,11 @@ internal sealed record HostTensor(float[] Data, int[] Shape, bool LowPrecision =
         {
             case DenseTensor<float> f: return new(f.Buffer.ToArray(), f.Dimensions.ToArray());
             case DenseTensor<Float16> h:
-                return new(Convert(h.Buffer.Span, x => (float)(Half)BitConverter.UInt16BitsToHalf(x.value)), h.Dimensions.ToArray(), true);
+                return new(Convert(h.Buffer.Span, x => (float)BitConverter.UInt16BitsToHalf(x.value)),
+                    h.Dimensions.ToArray(), true);
             case DenseTensor<BFloat16> b:
-                return new(Convert(b.Buffer.Span, x => OnnxModel.BFloat16ToSingle(x.value)), b.Dimensions.ToArray(), true);
+                return new(Convert(b.Buffer.Span, x => OnnxModel.BFloat16ToSingle(x.value)),
+                    b.Dimensions.ToArray(), true);
             case DenseTensor<double> d: return new(Convert(d.Buffer.Span, x => (float)x), d.Dimensions.ToArray());
             case DenseTensor<long> l: return new(Convert(l.Buffer.Span, x => (float)x), l.Dimensions.ToArray());
             case DenseTensor<int> i: return new(Convert(i.Buffer.Span, x => (float)x), i.Dimensions.ToArray());
@@ -56,10 +58,12 @@ internal sealed record HostTensor(float[] Data, int[] Shape, bool LowPrecision =
     }
 
     /// <summary>Offsets into a tensor of shape <paramref name="src"/> for every element of the broadcast shape
-    /// <paramref name="target"/> (numpy rules, right-aligned), in row-major order of <paramref name="target"/>.</summary>
+    /// <paramref name="target"/> (numpy rules, right-aligned), in row-major order of
+    /// <paramref name="target"/>.</summary>
     public static long[] BroadcastOffsets(int[] src, int[] target)
     {
-        if (src.Length > target.Length) throw new InvalidDataException($"cannot broadcast [{Fmt(src)}] to [{Fmt(target)}]");
+        if (src.Length > target.Length)
+            throw new InvalidDataException($"cannot broadcast [{Fmt(src)}] to [{Fmt(target)}]");
         var sst = Strides(src);
         var st = new long[target.Length];
         for (int k = 0; k < src.Length; k++)
@@ -103,26 +107,20 @@ internal static class OnnxFeedConversion
     {
         var dims = t.Dimensions.ToArray();
         var src = t.ToArray();
+        NamedOnnxValue Of<T>(IEnumerable<T> values) =>
+            NamedOnnxValue.CreateFromTensor(name, new DenseTensor<T>(values.ToArray(), dims));
         switch (type)
         {
             case OnnxElemType.Float or OnnxElemType.Undefined: return NamedOnnxValue.CreateFromTensor(name, t);
-            case OnnxElemType.Int64:
-                return NamedOnnxValue.CreateFromTensor(name, new DenseTensor<long>(src.Select(x => (long)Math.Round(x)).ToArray(), dims));
-            case OnnxElemType.Int32:
-                return NamedOnnxValue.CreateFromTensor(name, new DenseTensor<int>(src.Select(x => (int)Math.Round(x)).ToArray(), dims));
-            case OnnxElemType.Double:
-                return NamedOnnxValue.CreateFromTensor(name, new DenseTensor<double>(src.Select(x => (double)x).ToArray(), dims));
-            case OnnxElemType.Float16:
-                return NamedOnnxValue.CreateFromTensor(name,
-                    new DenseTensor<Float16>(src.Select(x => new Float16(BitConverter.HalfToUInt16Bits((Half)x))).ToArray(), dims));
-            case OnnxElemType.BFloat16:
-                return NamedOnnxValue.CreateFromTensor(name,
-                    new DenseTensor<BFloat16>(src.Select(x => new BFloat16(ToBFloat16Bits(x))).ToArray(), dims));
-            case OnnxElemType.Bool:
-                return NamedOnnxValue.CreateFromTensor(name, new DenseTensor<bool>(src.Select(x => x != 0).ToArray(), dims));
+            case OnnxElemType.Int64: return Of(src.Select(x => (long)Math.Round(x)));
+            case OnnxElemType.Int32: return Of(src.Select(x => (int)Math.Round(x)));
+            case OnnxElemType.Double: return Of(src.Select(x => (double)x));
+            case OnnxElemType.Float16: return Of(src.Select(x => new Float16(BitConverter.HalfToUInt16Bits((Half)x))));
+            case OnnxElemType.BFloat16: return Of(src.Select(x => new BFloat16(ToBFloat16Bits(x))));
+            case OnnxElemType.Bool: return Of(src.Select(x => x != 0));
             default:
-                throw new ArgumentException(
-                    $"Model input '{name}' has element type {type}; supported: float32/16, bfloat16, float64, int64, int32, bool.");
+                throw new ArgumentException($"Model input '{name}' has element type {type}; supported: float32/16, " +
+                                            "bfloat16, float64, int64, int32, bool.");
         }
     }
 }

@@ -5,7 +5,8 @@ using AttentionSpectra.Studies.KernelPcaAudit;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
 // MiniLM (6 blocks x 12 heads) on 2 inputs of 155 token ids: time of each stage and peak RSS.
-// Usage: dotnet run -c Release --project bench/kpca/MiniLmBench -- [--tokens 155] [--null-perms 8] [--stage all|extract]
+// Usage: dotnet run -c Release --project bench/kpca/MiniLmBench --
+//        [--tokens 155] [--null-perms 8] [--stage all|extract]
 int tokens = 155, perms = 8;
 string stage = "all";
 for (int i = 0; i + 1 < args.Length; i += 2)
@@ -59,6 +60,8 @@ if (stage == "all")
     audit = sw.Elapsed.TotalSeconds;
     auditCpu = CpuS() - cpu0;
 }
-Console.WriteLine($"minilm tokens={tokens} heads={heads.Count} null_perms={perms} load_s={load:F2} extract_s={extract:F2} extract_again_s={extractWarm:F2} " +
+Console.WriteLine($"minilm tokens={tokens} heads={heads.Count} null_perms={perms} load_s={load:F2} " +
+                  $"extract_s={extract:F2} extract_again_s={extractWarm:F2} " +
                   $"audit_s={audit:F2} total_s={total.Elapsed.TotalSeconds:F2} " +
-                  $"peak_rss_mb={PeakMb():F0} cpu_s: load={loadCpu:F2} extract={extractCpu:F2} extract_again={extractWarmCpu:F2} audit={auditCpu:F2}");
+                  $"peak_rss_mb={PeakMb():F0} cpu_s: load={loadCpu:F2} extract={extractCpu:F2} " +
+                  $"extract_again={extractWarmCpu:F2} audit={auditCpu:F2}");

@@ -26,7 +26,8 @@ public enum AttentionStyle
     MasksAndBiases,
     /// <summary>One K/V head broadcast over the query heads by MatMul (multi-query attention).</summary>
     MultiQuery,
-    /// <summary>K/V heads repeated by Unsqueeze/Expand/Reshape (Hugging Face repeat_kv, grouped-query attention).</summary>
+    /// <summary>K/V heads repeated by Reshape/Expand/Reshape (Hugging Face repeat_kv, grouped-query
+    /// attention).</summary>
     GroupedQueryExpand,
 }
 
@@ -119,14 +120,14 @@ internal static class AttentionStyles
                 return g.Node("MatMul", [Softmax(g, g.Node("MatMul", [q, kt])), v]);
             case AttentionStyle.QuarterPowerSplit:
             {
-                string dim = g.Node("Cast", [g.Node("Gather", [g.Node("Shape", [q]), g.Ints(P("i3"), [], [3])])], ("to", 1L));
+                string dim = HeadDim(g, q, P("i3"));
                 string quarter = g.Node("Sqrt", [g.Node("Div", [g.Floats(P("one"), [], [1]), g.Node("Sqrt", [dim])])]);
                 string s = g.Node("MatMul", [g.Node("Mul", [q, quarter]), g.Node("Mul", [kt, quarter])]);
                 return g.Node("MatMul", [Softmax(g, s), v]);
             }
             case AttentionStyle.RuntimeScale:
             {
-                string dim = g.Node("Cast", [g.Node("Gather", [g.Node("Shape", [q]), g.Ints(P("i3"), [], [3])])], ("to", 1L));
+                string dim = HeadDim(g, q, P("i3"));
                 a = Softmax(g, g.Node("Div", [g.Node("MatMul", [q, kt]), g.Node("Sqrt", [dim])]));
                 return g.Node("MatMul", [a, v]);
             }
@@ -151,7 +152,8 @@ internal static class AttentionStyles
             case AttentionStyle.MasksAndBiases:
             {
                 // ext = (1 - m) * -1e4 as [B, 1, 1, N]; scores + ext, then / sqrt(D), + relative bias, causal Where
-                string ext = g.Node("Mul", [g.Node("Sub", [g.Floats(P("one"), [], [1]), "mask"]), g.Floats(P("big"), [], [-1e4])]);
+                string ext = g.Node("Sub", [g.Floats(P("one"), [], [1]), "mask"]);
+                ext = g.Node("Mul", [ext, g.Floats(P("big"), [], [-1e4])]);
                 ext = g.Node("Reshape", [ext, g.Ints(P("extshape"), [4], [batch, 1, 1, N])]);
                 string s = g.Node("Add", [g.Node("MatMul", [q, kt]), ext]);
                 s = g.Node("Div", [s, g.Floats(P("sqrtd"), [], [Math.Sqrt(D)])]);
@@ -180,6 +182,10 @@ internal static class AttentionStyles
         string e = g.Node("Expand", [u, g.Ints($"{name}_e5", [5], [batch, 1, H, tokens, D])]);
         return g.Node("Reshape", [e, g.Ints($"{name}_r4", [4], [batch, H, tokens, D])]);
     }
+
+    /// <summary>Cast(Shape(q)[3]) to float: the head size computed at run time.</summary>
+    private static string HeadDim(OnnxGraphBuilder g, string q, string indexName) =>
+        g.Node("Cast", [g.Node("Gather", [g.Node("Shape", [q]), g.Ints(indexName, [], [3])])], ("to", 1L));
 
     private static string Softmax(OnnxGraphBuilder g, string s) => g.Node("Softmax", [s], ("axis", -1L));
 

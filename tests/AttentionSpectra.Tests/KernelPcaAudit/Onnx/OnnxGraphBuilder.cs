@@ -28,7 +28,10 @@ internal sealed class OnnxGraphBuilder
                 case int i: a.I = i; a.Type = AttributeProto.Types.AttributeType.Int; break;
                 case float f: a.F = f; a.Type = AttributeProto.Types.AttributeType.Float; break;
                 case long[] ints: a.Ints.AddRange(ints); a.Type = AttributeProto.Types.AttributeType.Ints; break;
-                case string s: a.S = ByteString.CopyFromUtf8(s); a.Type = AttributeProto.Types.AttributeType.String; break;
+                case string s:
+                    a.S = ByteString.CopyFromUtf8(s);
+                    a.Type = AttributeProto.Types.AttributeType.String;
+                    break;
                 case GraphProto g: a.G = g; a.Type = AttributeProto.Types.AttributeType.Graph; break;
                 default: throw new ArgumentException(name);
             }
@@ -69,7 +72,8 @@ internal sealed class OnnxGraphBuilder
 
     public string Bools(string name, long[] dims, bool[] data)
     {
-        var t = new TensorProto { Name = name, DataType = Bool, RawData = ByteString.CopyFrom(data.Select(b => (byte)(b ? 1 : 0)).ToArray()) };
+        var raw = data.Select(b => (byte)(b ? 1 : 0)).ToArray();
+        var t = new TensorProto { Name = name, DataType = Bool, RawData = ByteString.CopyFrom(raw) };
         t.Dims.AddRange(dims);
         Graph.Initializer.Add(t);
         return name;
@@ -87,6 +91,22 @@ internal sealed class OnnxGraphBuilder
     }
 
     public void Input(string name, int elem, long[] shape) => Graph.Input.Add(Value(name, elem, shape));
+
+    /// <summary>A Cast node to float32 (for rewriting a float16/bfloat16 tensor).</summary>
+    public static NodeProto CastToFloat(string input, string output) => new()
+    {
+        OpType = "Cast", Name = "cast_" + output, Input = { input }, Output = { output },
+        Attribute = { new AttributeProto { Name = "to", I = Float, Type = AttributeProto.Types.AttributeType.Int } },
+    };
+
+    /// <summary>An int32 constant.</summary>
+    public static TensorProto Int32s(string name, long[] dims, int[] values)
+    {
+        var t = new TensorProto { Name = name, DataType = Int32 };
+        t.Dims.AddRange(dims);
+        t.Int32Data.AddRange(values);
+        return t;
+    }
 
     public void Output(string name) => Graph.Output.Add(new ValueInfoProto { Name = name });
 

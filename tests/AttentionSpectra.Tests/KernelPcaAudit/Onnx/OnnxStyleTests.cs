@@ -79,7 +79,8 @@ public class OnnxStyleTests : IDisposable
     public void EveryStyle_GivesTheEagerGraphsMetricsAndPassesTheLogitCheck(AttentionStyle style)
     {
         bool mq = style is AttentionStyle.MultiQuery or AttentionStyle.GroupedQueryExpand;
-        var eager = Extract(AttentionStyles.Model(AttentionStyle.Eager, W, kvShared: mq), Feeds(AttentionStyle.Eager), "eager");
+        var eager = Extract(AttentionStyles.Model(AttentionStyle.Eager, W, kvShared: mq), Feeds(AttentionStyle.Eager),
+            "eager");
         var got = Extract(AttentionStyles.Model(style, W), Feeds(style), style.ToString());
         Assert.Equal(AttentionStyles.H, got.Heads.Count);
         Assert.Contains(got.Notes, n => n.StartsWith($"logit check: {AttentionStyles.H} of {AttentionStyles.H}"));
@@ -104,7 +105,8 @@ public class OnnxStyleTests : IDisposable
     [Fact]
     public void MasksAndBiases_AreReportedAsTheExactAdditiveTerm()
     {
-        var got = Extract(AttentionStyles.Model(AttentionStyle.MasksAndBiases, W), Feeds(AttentionStyle.MasksAndBiases), "mask");
+        var got = Extract(AttentionStyles.Model(AttentionStyle.MasksAndBiases, W), Feeds(AttentionStyle.MasksAndBiases),
+            "mask");
         var rel = AttentionStyles.RelativeBias();
         int n = AttentionStyles.N;
         foreach (var h in got.Heads)
@@ -115,7 +117,8 @@ public class OnnxStyleTests : IDisposable
                 {
                     double b = h.LogitBias![i, j];
                     if (j > i) { Assert.True(b < -1e8, $"causal mask at ({i},{j}): {b}"); continue; }
-                    double expected = (j == 2 ? -1e4 : 0) / Math.Sqrt(AttentionStyles.D) + rel[(h.Head * n + i) * n + j];
+                    double bert = j == 2 ? -1e4 / Math.Sqrt(AttentionStyles.D) : 0;
+                    double expected = bert + rel[(h.Head * n + i) * n + j];
                     Assert.Equal(expected, b, Math.Max(1e-4, Math.Abs(expected) * 1e-6));
                 }
             Assert.True(h.ModelAttentionError > 0.01, "the mask changes the attention: attn_check_err must show it");
@@ -127,12 +130,14 @@ public class OnnxStyleTests : IDisposable
     public void BatchOfTwo_EachElementEqualsItsOwnRun()
     {
         var x2 = Input(2, 9);
-        var both = Extract(AttentionStyles.Model(AttentionStyle.QuarterPowerSplit, W, batch: 2), new() { ["x"] = x2 }, "b2");
+        var both = Extract(AttentionStyles.Model(AttentionStyle.QuarterPowerSplit, W, batch: 2),
+            new() { ["x"] = x2 }, "b2");
         Assert.Equal(2 * AttentionStyles.H, both.Heads.Count);
         int per = AttentionStyles.N * AttentionStyles.C;
         for (int b = 0; b < 2; b++)
         {
-            var xb = new DenseTensor<float>(x2.Buffer.Slice(b * per, per).ToArray(), [1, AttentionStyles.N, AttentionStyles.C]);
+            var xb = new DenseTensor<float>(x2.Buffer.Slice(b * per, per).ToArray(),
+                [1, AttentionStyles.N, AttentionStyles.C]);
             var one = Extract(AttentionStyles.Model(AttentionStyle.Eager, W), new() { ["x"] = xb }, $"b1_{b}");
             var mine = both.Heads.Where(h => h.Input == $"x#{b}").ToList();
             AssertSameMetrics(Audit(one).Select(m => m with { Input = $"x#{b}" }).ToList(),
@@ -147,7 +152,8 @@ public class OnnxStyleTests : IDisposable
         g.Input("x", OnnxGraphBuilder.Float, [1, AttentionStyles.N, AttentionStyles.C]);
         g.Input("y", OnnxGraphBuilder.Float, [1, 4, AttentionStyles.C]);
         string o1 = AttentionStyles.Block(g, AttentionStyle.Eager, W, "x", 1, prefix: "self_");
-        string o2 = AttentionStyles.Block(g, AttentionStyle.Eager, W, "x", 1, prefix: "cross_", keySource: "y", keyTokens: 4);
+        string o2 = AttentionStyles.Block(g, AttentionStyle.Eager, W, "x", 1, prefix: "cross_", keySource: "y",
+            keyTokens: 4);
         g.Output(o1); g.Output(o2);
         var feeds = new Dictionary<string, Tensor<float>> { ["x"] = Input(1, 3), ["y"] = Input(1, 4, tokens: 4) };
         var got = Extract(g.Bytes(), feeds, "cross");
@@ -191,11 +197,10 @@ public class OnnxStyleTests : IDisposable
             // one K/V head shared by both query heads; GQA is causal
             string k = Proj("k", AttentionStyles.Weights.Head0(W.Wk, c), W.Bk[..d], d);
             string v = Proj("v", AttentionStyles.Weights.Head0(W.Wv, c), W.Bv[..d], d);
-            var seqlens = g.Graph.Initializer;
-            var sl = new TensorProto { Name = "seqlens", DataType = OnnxGraphBuilder.Int32, Dims = { 1 }, Int32Data = { n - 1 } };
-            var tl = new TensorProto { Name = "total", DataType = OnnxGraphBuilder.Int32, Int32Data = { n } };
-            seqlens.Add(sl); seqlens.Add(tl);
-            o = g.NodeIn("com.microsoft", "GroupQueryAttention", [Proj("q", W.Wq, W.Bq, c), k, v, "", "", "seqlens", "total"],
+            g.Graph.Initializer.Add(OnnxGraphBuilder.Int32s("seqlens", [1], [n - 1]));
+            g.Graph.Initializer.Add(OnnxGraphBuilder.Int32s("total", [], [n]));
+            o = g.NodeIn("com.microsoft", "GroupQueryAttention",
+                [Proj("q", W.Wq, W.Bq, c), k, v, "", "", "seqlens", "total"],
                 ("num_heads", (long)h), ("kv_num_heads", 1L));
         }
         else
@@ -206,7 +211,8 @@ public class OnnxStyleTests : IDisposable
         if (!gqa) AssertExpansionMatchesKernel(g.Bytes(), Input(1, 5));
         var got = Extract(g.Bytes(), Feeds(AttentionStyle.Eager), op);
         Assert.Contains(got.Notes, s => s.Contains($"com.microsoft.{op} node") && s.Contains("expanded"));
-        var eager = Extract(AttentionStyles.Model(AttentionStyle.Eager, W, kvShared: gqa), Feeds(AttentionStyle.Eager), "eager");
+        var eager = Extract(AttentionStyles.Model(AttentionStyle.Eager, W, kvShared: gqa), Feeds(AttentionStyle.Eager),
+            "eager");
         Assert.Equal(h, got.Heads.Count);
         foreach (var head in got.Heads)
         {
@@ -242,10 +248,11 @@ public class OnnxStyleTests : IDisposable
         var g = new OnnxGraphBuilder();
         g.Input("x", OnnxGraphBuilder.Float, [1, n, c]);
         string P(string w, int cols) => g.Node("MatMul", ["x", g.Floats(w, [c, cols], G(c * cols))]);
-        g.Graph.Initializer.Add(new TensorProto { Name = "seqlens", DataType = OnnxGraphBuilder.Int32, Dims = { 1 }, Int32Data = { n - 1 } });
-        g.Graph.Initializer.Add(new TensorProto { Name = "total", DataType = OnnxGraphBuilder.Int32, Int32Data = { n } });
-        g.Output(g.NodeIn("com.microsoft", "GroupQueryAttention", [P("wq", h * d), P("wk", hkv * d), P("wv", hkv * d), "", "",
-            "seqlens", "total"], ("num_heads", (long)h), ("kv_num_heads", (long)hkv)));
+        g.Graph.Initializer.Add(OnnxGraphBuilder.Int32s("seqlens", [1], [n - 1]));
+        g.Graph.Initializer.Add(OnnxGraphBuilder.Int32s("total", [], [n]));
+        g.Output(g.NodeIn("com.microsoft", "GroupQueryAttention",
+            [P("wq", h * d), P("wk", hkv * d), P("wv", hkv * d), "", "", "seqlens", "total"],
+            ("num_heads", (long)h), ("kv_num_heads", (long)hkv)));
         var x = new double[n * c];
         r.FillGaussian(x, 0, 1);
         AssertExpansionMatchesKernel(g.Bytes(), new DenseTensor<float>(x.Select(v => (float)v).ToArray(), [1, n, c]));
@@ -271,10 +278,14 @@ public class OnnxStyleTests : IDisposable
         var sub = new GraphProto { Name = "then" };
         sub.Node.Add(new NodeProto { OpType = "Softmax", Input = { "x" }, Output = { "s" } });
         var ifNode = new NodeProto { OpType = "If", Name = "merged_decoder", Input = { "c" }, Output = { "r" } };
-        ifNode.Attribute.Add(new AttributeProto { Name = "then_branch", G = sub, Type = AttributeProto.Types.AttributeType.Graph });
+        ifNode.Attribute.Add(new AttributeProto
+        {
+            Name = "then_branch", G = sub, Type = AttributeProto.Types.AttributeType.Graph,
+        });
         proto.Graph.Node.Add(ifNode);
         graph = new OnnxAttentionGraph(OnnxModel.Parse(proto.ToByteArray()));
-        Assert.Contains(graph.Refused, r => r.Contains("1 softmax node(s) inside the subgraphs of If node 'merged_decoder'"));
+        Assert.Contains(graph.Refused,
+            r => r.Contains("1 softmax node(s) inside the subgraphs of If node 'merged_decoder'"));
     }
 
     [Fact]
@@ -315,11 +326,14 @@ public class OnnxStyleTests : IDisposable
         using (var ex = new OnnxAttentionExtractor(Path.Combine(ext, "model.onnx")))
         {
             var got = ex.Extract(Feeds(AttentionStyle.Eager), "x");
-            var eager = Extract(AttentionStyles.Model(AttentionStyle.Eager, W), Feeds(AttentionStyle.Eager), "eager_ref");
+            var eager = Extract(AttentionStyles.Model(AttentionStyle.Eager, W), Feeds(AttentionStyle.Eager),
+                "eager_ref");
             AssertSameMetrics(Audit(eager), Audit(got));
         }
         File.Delete(Path.Combine(ext, "weights.bin"));
-        Assert.Contains("weights.bin", Assert.Throws<FileNotFoundException>(() => new OnnxAttentionExtractor(Path.Combine(ext, "model.onnx"))).Message);
+        var missing = Assert.Throws<FileNotFoundException>(
+            () => new OnnxAttentionExtractor(Path.Combine(ext, "model.onnx")));
+        Assert.Contains("weights.bin", missing.Message);
     }
 
     [Theory]
@@ -329,20 +343,19 @@ public class OnnxStyleTests : IDisposable
     {
         var proto = ModelProto.Parser.ParseFrom(AttentionStyles.Model(AttentionStyle.QuarterPowerSplit, W));
         // weights stored as float16 and cast to float32 in the graph (the common "fp16 weights" export)
-        foreach (var t in proto.Graph.Initializer.Where(t => t.DataType == OnnxGraphBuilder.Float && t.Dims.Count > 0).ToList())
+        var weights = proto.Graph.Initializer.Where(t => t.DataType == OnnxGraphBuilder.Float && t.Dims.Count > 0);
+        foreach (var t in weights.ToList())
         {
             var v = OnnxModel.Decode(t, int.MaxValue)!;
             var raw = new byte[v.Length * 2];
             for (int i = 0; i < v.Length; i++) BitConverter.TryWriteBytes(raw.AsSpan(2 * i), (Half)v[i]);
             string old = t.Name;
             t.Name = old + "_fp16"; t.DataType = OnnxGraphBuilder.Float16; t.RawData = ByteString.CopyFrom(raw);
-            proto.Graph.Node.Insert(0, new NodeProto { OpType = "Cast", Name = "cast_" + old, Input = { t.Name }, Output = { old },
-                Attribute = { new AttributeProto { Name = "to", I = 1, Type = AttributeProto.Types.AttributeType.Int } } });
+            proto.Graph.Node.Insert(0, OnnxGraphBuilder.CastToFloat(t.Name, old));
         }
         // a float16 or bfloat16 model input
         proto.Graph.Input[0].Type.TensorType.ElemType = inputType;
-        proto.Graph.Node.Insert(0, new NodeProto { OpType = "Cast", Name = "cast_x", Input = { "x16" }, Output = { "x" },
-            Attribute = { new AttributeProto { Name = "to", I = 1, Type = AttributeProto.Types.AttributeType.Int } } });
+        proto.Graph.Node.Insert(0, OnnxGraphBuilder.CastToFloat("x16", "x"));
         proto.Graph.Input[0].Name = "x16";
         var got = Extract(proto.ToByteArray(), new() { ["x16"] = Input(1, 5) }, "fp16");
         var eager = Extract(AttentionStyles.Model(AttentionStyle.Eager, W), Feeds(AttentionStyle.Eager), "eager32");
