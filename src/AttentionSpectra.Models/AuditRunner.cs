@@ -126,7 +126,7 @@ public static class AuditRunner
     private static IEnumerable<(string, Dictionary<string, Tensor<float>>)> OnnxFeeds(OnnxAttentionExtractor ex, AuditRequest req, int random, Rng rng)
     {
         var ins = ex.Inputs;
-        var image = ins.FirstOrDefault(i => i.ElemType == "Float" && i.Shape.Length == 4);
+        var image = ins.FirstOrDefault(i => i.ElemType is "Float" or "Float16" or "BFloat16" && i.Shape.Length == 4);
         var idsIn = ins.FirstOrDefault(i => i.ElemType is "Int64" or "Int32" && !i.Name.Contains("mask", StringComparison.OrdinalIgnoreCase) && !i.Name.Contains("type", StringComparison.OrdinalIgnoreCase) && !i.Name.Contains("position", StringComparison.OrdinalIgnoreCase));
         var norm = req.Normalisation ?? ImageNormalisation.Half;
         Dictionary<string, Tensor<float>> Complete(Dictionary<string, Tensor<float>> f, int seqLen)

@@ -47,14 +47,14 @@ public sealed class OnnxAttentionExtractor : IDisposable
                 $"{path}: no self-attention found in the ONNX graph (looked for Softmax over MatMul/Einsum(Q, K) " +
                 "scores followed by a MatMul/Einsum with V)" +
                 (Refused.Count > 0 ? ": " + string.Join("; ", Refused) : "."));
-        var names = Blocks.SelectMany(b => b.CaptureNames(_model)).Distinct().ToList();
-        _session = CreateSession(_model.WithExtraOutputs(names), path);
+        _session = CreateSession(_model.WithExtraOutputs(OutputNames(Blocks)), path);
     }
 
     private InferenceSession CreateSession(byte[] bytes, string path)
     {
         // only the constants the capture reads stay in memory; OnnxRuntime holds its own copy of the weights
         var keep = Blocks.SelectMany(b => b.Chain).SelectMany(s => new[] { s.Other, s.Condition })
+            .Concat(Blocks.Select(b => b.WeightsOperand == 0 ? b.Values.Right : b.Values.Left))
             .OfType<string>().ToHashSet();
         _model.ReleaseWeights(keep);
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
@@ -82,9 +82,10 @@ public sealed class OnnxAttentionExtractor : IDisposable
     /// <param name="progress">Progress per block.</param>
     /// <param name="includeCrossAttention">Also return blocks whose key length differs from the query length
     /// (cross-attention); by default they are skipped and listed in a note.</param>
+    /// <param name="cancellationToken">Checked between blocks.</param>
     public ExtractedAttention Extract(IReadOnlyDictionary<string, Tensor<float>> feeds, string label,
         ISet<int>? layers = null, ISet<int>? heads = null, IProgress<ProgressUpdate>? progress = null,
-        bool includeCrossAttention = false)
+        bool includeCrossAttention = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(feeds);
         foreach (var i in _model.Inputs)
@@ -104,7 +105,7 @@ public sealed class OnnxAttentionExtractor : IDisposable
                 $"None of the requested layers exist; the model has {Blocks.Count} attention blocks " +
                 $"(0..{Blocks.Count - 1}).");
         CheckMemory(feeds, label, sel, batch);
-        var outNames = sel.SelectMany(b => b.CaptureNames(_model)).Distinct().ToList();
+        var outNames = OutputNames(sel);
         Dictionary<string, HostTensor> res;
         try
         {
@@ -122,6 +123,7 @@ public sealed class OnnxAttentionExtractor : IDisposable
         double worst = 0;
         for (int bi = 0; bi < sel.Count; bi++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var b = sel[bi];
             BlockCapture cap;
             try { cap = BlockCapture.Run(b, _model, res, batch); }
@@ -163,6 +165,11 @@ public sealed class OnnxAttentionExtractor : IDisposable
         return new ExtractedAttention("onnx", Blocks.Count, headsPerLayer, outHeads, notes.Distinct().ToList());
     }
 
+    /// <summary>Graph values to read after a run (constants are read from the model instead).</summary>
+    private List<string> OutputNames(IEnumerable<OnnxAttentionBlock> blocks) =>
+        blocks.SelectMany(b => b.CaptureNames(_model)).Distinct().Where(n => !_model.Initializers.ContainsKey(n))
+            .ToList();
+
     /// <summary>Symbolic input dimensions above this are probed at this size before a full run.</summary>
     private const int ProbeSize = 512;
 
@@ -189,7 +196,7 @@ public sealed class OnnxAttentionExtractor : IDisposable
         Dictionary<string, HostTensor> res;
         try
         {
-            using var results = _session.Run(probe, sel.SelectMany(b => b.CaptureNames(_model)).Distinct().ToList());
+            using var results = _session.Run(probe, OutputNames(sel));
             res = results.ToDictionary(r => r.Name, HostTensor.From);
         }
         catch (OnnxRuntimeException) { return; } // the model does not take the cropped input: no estimate
