@@ -259,6 +259,24 @@ public class OnnxStyleTests : IDisposable
     }
 
     [Fact]
+    public void ABlockThatFailsAtRunTime_IsNamedAndTheOthersAreAudited()
+    {
+        // block 1 normalises over the query axis and then contracts the key axis with V: not an attention the
+        // kernel view describes; the run must go on with block 0
+        var g = new OnnxGraphBuilder();
+        g.Input("x", OnnxGraphBuilder.Float, [1, AttentionStyles.N, AttentionStyles.C]);
+        g.Output(AttentionStyles.Block(g, AttentionStyle.Eager, W, "x", 1, prefix: "ok_"));
+        AttentionStyles.Block(g, AttentionStyle.Eager, W, "x", 1, prefix: "bad_");
+        var bad = g.Graph.Node.Last(nd => nd.OpType == "Softmax");
+        bad.Attribute[0].I = -2;
+        g.Output(g.Graph.Node[^1].Output[0]);
+        var got = Extract(g.Bytes(), Feeds(AttentionStyle.Eager), "bad");
+        Assert.Equal(AttentionStyles.H, got.Heads.Count);
+        Assert.All(got.Heads, h => Assert.Equal(0, h.Layer));
+        Assert.Contains(got.Notes, s => s.StartsWith("block 1: not auditable: the value product does not contract"));
+    }
+
+    [Fact]
     public void FusedOpsAndSubgraphs_AreNamedNotAudited_AndTheRestIsAudited()
     {
         var g = new OnnxGraphBuilder();
