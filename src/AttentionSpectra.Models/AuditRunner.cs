@@ -5,6 +5,7 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace AttentionSpectra.Models;
 
+/// <summary>Model file format (Auto = detected from the first bytes).</summary>
 public enum ModelFormat { Auto, Onnx, Safetensors }
 
 /// <summary>What to audit and on which inputs.</summary>
@@ -14,15 +15,46 @@ public enum ModelFormat { Auto, Onnx, Safetensors }
 /// <param name="Texts">Texts, each rendered to an image (OCR-style image models).</param>
 /// <param name="RandomInputs">Number of seeded random inputs (Gaussian images or uniform token ids).</param>
 /// <param name="InputShape">Concrete input shape for ONNX image inputs (e.g. 1,3,48,320); default from the model.</param>
+/// <param name="Normalisation">Image normalisation (default mean = std = 0.5).</param>
 /// <param name="Tokens">Sequence length of random token-id inputs.</param>
+/// <param name="Layers">Attention blocks to audit (null = all); indices must exist in the model.</param>
+/// <param name="Heads">Heads to audit in each block (null = all); indices must exist in the model.</param>
+/// <param name="NumHeads">Heads per block of a safetensors model (default from config.json).</param>
+/// <param name="Options">Per-head audit options and conventions.</param>
 public sealed record AuditRequest(
     string ModelPath, ModelFormat Format = ModelFormat.Auto,
     IReadOnlyList<string>? InputFiles = null, IReadOnlyList<string>? Texts = null, int RandomInputs = 0,
     int[]? InputShape = null, ImageNormalisation? Normalisation = null, int Tokens = 32,
-    ISet<int>? Layers = null, ISet<int>? Heads = null, int? NumHeads = null, AuditOptions? Options = null);
+    ISet<int>? Layers = null, ISet<int>? Heads = null, int? NumHeads = null, AuditOptions? Options = null)
+{
+    /// <summary>Keep the captured Q/K/V of every head in <see cref="ModelAuditResult.Captured"/> (e.g. to export
+    /// them with <see cref="TensorExport"/>).</summary>
+    public bool KeepTensors { get; init; }
+
+    /// <summary>Skip (with a note) inputs this model cannot take, e.g. rendered texts for a model without an image
+    /// input, instead of failing; used when one set of inputs is shared by several models. The run still fails
+    /// when no given input fits.</summary>
+    public bool SkipIncompatibleInputs { get; init; }
+}
 
 /// <summary>Result of auditing a model: per-head metrics, model description and notes.</summary>
-public sealed record ModelAuditResult(string Model, string Kind, int LayerCount, int HeadsPerLayer, List<HeadMetrics> Heads, List<string> Notes);
+/// <param name="Model">File name of the model.</param>
+/// <param name="Kind">Loader kind (onnx, safetensors-bert, safetensors-vit).</param>
+/// <param name="LayerCount">Attention blocks in the model.</param>
+/// <param name="HeadsPerLayer">Heads per block as the model defines them (the largest, when blocks differ).</param>
+/// <param name="Heads">Per head-input results.</param>
+/// <param name="Notes">Notes of the loader and of the audit.</param>
+public sealed record ModelAuditResult(string Model, string Kind, int LayerCount, int HeadsPerLayer,
+    List<HeadAuditResult> Heads, List<string> Notes)
+{
+    /// <summary>Options (conventions) the heads were audited with.</summary>
+    public AuditOptions Options { get; init; } = new();
+    /// <summary>The captured heads, when <see cref="AuditRequest.KeepTensors"/> was set.</summary>
+    public IReadOnlyList<CapturedHead>? Captured { get; init; }
+
+    /// <summary>The summary of this audit (conventions, metrics, published comparison, null, notes).</summary>
+    public AuditSummary Summarise() => ModelAudit.Summarise(Model, Kind, Heads, Notes, Options);
+}
 
 /// <summary>Loads a model (ONNX or safetensors), builds the inputs, extracts Q/K/V per layer/head and audits them.</summary>
 public static class AuditRunner
@@ -46,11 +78,30 @@ public static class AuditRunner
         throw new InvalidDataException($"{path}: neither an ONNX model nor a safetensors file (unrecognised first bytes).");
     }
 
-    public static ModelAuditResult Run(AuditRequest req, Rng rng, IProgress<ProgressUpdate>? progress = null)
+    /// <summary>Throw when a requested layer or head index does not exist, naming the model's counts.</summary>
+    public static void CheckSelection(ISet<int>? layers, ISet<int>? heads, int layerCount, int? headsPerBlock)
+    {
+        var badL = layers?.Where(l => l < 0 || l >= layerCount).Order().ToList();
+        if (badL is { Count: > 0 })
+            throw new ArgumentException($"layer index {string.Join(", ", badL)} out of range: the model has " +
+                                        $"{layerCount} attention blocks (valid 0..{layerCount - 1}).", nameof(AuditRequest.Layers));
+        if (headsPerBlock is not { } hpb) return;
+        var badH = heads?.Where(h => h < 0 || h >= hpb).Order().ToList();
+        if (badH is { Count: > 0 })
+            throw new ArgumentException($"head index {string.Join(", ", badH)} out of range: the model has {hpb} " +
+                                        $"heads per attention block (valid 0..{hpb - 1}).", nameof(AuditRequest.Heads));
+    }
+
+    /// <summary>Load the model, build the inputs, extract every selected head and audit it.</summary>
+    public static ModelAuditResult Run(AuditRequest req, Rng rng, IProgress<ProgressUpdate>? progress = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(req);
-        if (req.RandomInputs < 0) throw new ArgumentException("--random-inputs must be >= 0.");
-        if (req.Tokens < 2) throw new ArgumentException("--tokens must be at least 2.");
+        ArgumentNullException.ThrowIfNull(rng);
+        if (req.RandomInputs < 0) throw new ArgumentException("RandomInputs must be >= 0.", nameof(req));
+        if (req.Tokens < 2) throw new ArgumentException("Tokens must be at least 2.", nameof(req));
+        var options = req.Options ?? new AuditOptions();
+        options.Validate();
         var fmt = req.Format == ModelFormat.Auto ? Detect(req.ModelPath) : req.Format;
         var heads = new List<CapturedHead>();
         var notes = new List<string>();
@@ -62,19 +113,28 @@ public static class AuditRunner
         if (fmt == ModelFormat.Onnx)
         {
             using var ex = new OnnxAttentionExtractor(req.ModelPath);
-            foreach (var (label, feeds) in OnnxFeeds(ex, req, random, inputRng))
+            CheckSelection(req.Layers, null, ex.LayerCount, null);
+            hpl = 0;
+            int fed = 0;
+            foreach (var (label, feeds) in OnnxFeeds(ex, req, random, inputRng, notes))
             {
+                fed++;
+                cancellationToken.ThrowIfCancellationRequested();
                 var e = ex.Extract(feeds, label, req.Layers, req.Heads, progress);
+                hpl = Math.Max(hpl, e.HeadsPerLayer);
+                CheckSelection(null, req.Heads, ex.LayerCount, e.HeadsPerLayer);
                 heads.AddRange(e.Heads); notes.AddRange(e.Notes);
             }
+            if (fed == 0)
+                throw new ArgumentException($"None of the given inputs fits {Path.GetFileName(req.ModelPath)}.", nameof(req));
             kind = "onnx"; layers = ex.LayerCount;
-            hpl = heads.Count == 0 ? 0 : heads.Max(h => h.Head) + 1;
         }
         else
         {
             var enc = new SafeTensorsEncoder(SafeTensorsFile.Open(req.ModelPath), req.NumHeads);
             kind = enc.Kind == EncoderKind.Bert ? "safetensors-bert" : "safetensors-vit";
             layers = enc.Layers; hpl = enc.Heads;
+            CheckSelection(req.Layers, req.Heads, layers, hpl);
             var norm = req.Normalisation ?? ImageNormalisation.Half;
             var inputs = new List<(string, int[]?, double[]?)>();
             foreach (var f in req.InputFiles ?? [])
@@ -83,7 +143,15 @@ public static class AuditRunner
                 else inputs.Add((Path.GetFileName(f), null, ToChw(OnnxInputs.FromImageFile(f, [1, enc.Channels, enc.ImageSize, enc.ImageSize], norm))));
             }
             var texts = req.Texts ?? [];
-            if (texts.Count > 0 && enc.Kind == EncoderKind.Bert) throw new ArgumentException("--text needs a tokenizer, which attnspec does not ship; pass token ids with --inputs ids.txt.");
+            if (texts.Count > 0 && enc.Kind == EncoderKind.Bert && req.SkipIncompatibleInputs)
+            {
+                notes.Add($"{texts.Count} text input(s) skipped: a BERT-style safetensors model takes token-id files");
+                texts = [];
+                if (inputs.Count == 0 && random == 0)
+                    throw new ArgumentException($"None of the given inputs fits {Path.GetFileName(req.ModelPath)}.", nameof(req));
+            }
+            if (texts.Count > 0 && enc.Kind == EncoderKind.Bert)
+                throw new ArgumentException("Texts need a tokenizer for a BERT-style safetensors model; pass token-id files in InputFiles.", nameof(req));
             for (int i = 0; i < texts.Count; i++)
                 inputs.Add(($"text-{i}", null, ToChw(OnnxInputs.FromText(texts[i], [1, enc.Channels, enc.ImageSize, enc.ImageSize], norm))));
             for (int r = 0; r < random; r++)
@@ -102,11 +170,29 @@ public static class AuditRunner
                 }
             }
             foreach (var (label, ids, img) in inputs)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
                 heads.AddRange(enc.Extract(label, ids, img, req.Layers, req.Heads, progress).Heads);
+            }
         }
-        if (heads.Count == 0) throw new ArgumentException("No heads selected (check --layers / --heads against the model).");
-        var metrics = ModelAudit.AuditHeads(heads, rng.Split(2), req.Options, progress);
-        return new ModelAuditResult(Path.GetFileName(req.ModelPath), kind, layers, hpl, metrics, notes.Distinct().ToList());
+        if (heads.Count == 0) throw new ArgumentException("No heads selected: Layers and Heads select nothing in this model.", nameof(req));
+        var metrics = ModelAudit.AuditHeads(heads, rng.Split(2), options, progress, cancellationToken);
+        notes.Add(StructureNote(layers, hpl, heads));
+        return new ModelAuditResult(Path.GetFileName(req.ModelPath), kind, layers, hpl, metrics, notes.Distinct().ToList())
+        {
+            Options = options, Captured = req.KeepTensors ? heads : null,
+        };
+    }
+
+    /// <summary>What the model has and what was audited, stated from the captured heads themselves.</summary>
+    internal static string StructureNote(int layerCount, int headsPerBlock, IReadOnlyList<CapturedHead> heads)
+    {
+        var perBlock = heads.GroupBy(h => h.Layer).Select(g => g.Select(h => h.Head).Distinct().Count()).Distinct().Order().ToList();
+        int blocks = heads.Select(h => h.Layer).Distinct().Count();
+        int inputs = heads.Select(h => h.Input).Distinct().Count();
+        string audited = perBlock.Count == 1 ? $"{perBlock[0]}" : string.Join("/", perBlock);
+        return $"model: {layerCount} attention blocks, {headsPerBlock} heads per block; audited {blocks} blocks x " +
+               $"{audited} heads x {inputs} inputs = {heads.Count} head-inputs";
     }
 
     private static double[] ToChw(DenseTensor<float> t) => t.Buffer.ToArray().Select(x => (double)x).ToArray();
@@ -123,7 +209,7 @@ public static class AuditRunner
         return ids;
     }
 
-    private static IEnumerable<(string, Dictionary<string, Tensor<float>>)> OnnxFeeds(OnnxAttentionExtractor ex, AuditRequest req, int random, Rng rng)
+    private static IEnumerable<(string, Dictionary<string, Tensor<float>>)> OnnxFeeds(OnnxAttentionExtractor ex, AuditRequest req, int random, Rng rng, List<string> notes)
     {
         var ins = ex.Inputs;
         var image = ins.FirstOrDefault(i => i.ElemType is "Float" or "Float16" or "BFloat16" && i.Shape.Length == 4);
@@ -142,7 +228,7 @@ public static class AuditRunner
                     f[i.Name] = t;
                 }
                 else if (req.InputShape != null) f[i.Name] = OnnxInputs.Random(rng.Split(99), req.InputShape);
-                else throw new ArgumentException($"Cannot build a value for model input '{i.Name}' ({i.ElemType}, rank {i.Shape.Length}); give --input-shape for a random tensor.");
+                else throw new ArgumentException($"Cannot build a value for model input '{i.Name}' ({i.ElemType}, rank {i.Shape.Length}); give InputShape for a random tensor.", nameof(req));
             }
             return f;
         }
@@ -158,10 +244,17 @@ public static class AuditRunner
                 for (int k = 0; k < ids.Length; k++) t[0, k] = ids[k];
                 yield return (Path.GetFileName(f), Complete(new() { [idsIn.Name] = t }, ids.Length));
             }
-            else throw new ArgumentException($"Model has no image or token-id input to feed '{f}' into.");
+            else if (req.SkipIncompatibleInputs) notes.Add($"input {Path.GetFileName(f)} skipped: the model has no image or token-id input for it");
+            else throw new ArgumentException($"Model has no image or token-id input to feed '{f}' into.", nameof(req));
         }
         var texts = req.Texts ?? [];
-        if (texts.Count > 0 && image.Name == null) throw new ArgumentException("--text renders an image, but the model has no 4-D float image input.");
+        if (texts.Count > 0 && image.Name == null && req.SkipIncompatibleInputs)
+        {
+            notes.Add($"{texts.Count} text input(s) skipped: the model has no 4-D float image input to render them into");
+            texts = [];
+        }
+        if (texts.Count > 0 && image.Name == null)
+            throw new ArgumentException("Texts are rendered to an image, but the model has no 4-D float image input.", nameof(req));
         for (int i = 0; i < texts.Count; i++)
             yield return ($"text-{i}", Complete(new() { [image.Name!] = OnnxInputs.FromText(texts[i], ImgShape(), norm) }, 0));
         for (int r = 0; r < random; r++)

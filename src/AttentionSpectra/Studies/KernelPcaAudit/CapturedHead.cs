@@ -2,7 +2,7 @@ using AttentionSpectra.Numerics;
 
 namespace AttentionSpectra.Studies.KernelPcaAudit;
 
-/// <summary>Queries, keys and values of one attention head on one input, in the kernel convention of THEORY.md C:
+/// <summary>Queries, keys and values of one attention head on one input, in the kernel convention of docs/theory.md (Study C):
 /// the head's attention weights are softmax_j(q_i . k_j / sqrt(D)) with D = <see cref="Q"/>.Cols. Loaders fold any
 /// non-standard softmax scale of the model into Q so this identity holds exactly.</summary>
 /// <param name="Layer">0-based attention block index (order of the blocks in the model).</param>
@@ -23,8 +23,13 @@ namespace AttentionSpectra.Studies.KernelPcaAudit;
 public sealed record CapturedHead(int Layer, int Head, string Input, Matrix Q, Matrix K, Matrix V,
     double? ModelAttentionError = null, double? LogitError = null, double? LogitScale = null, Matrix? LogitBias = null)
 {
+    /// <summary>N, the number of tokens.</summary>
     public int Tokens => Q.Rows;
+    /// <summary>D, the query/key dimension.</summary>
     public int HeadDim => Q.Cols;
+    /// <summary>N x C input of the attention block (the tokens Q, K and V were projected from), when the loader
+    /// captured it; exported by <see cref="TensorExport"/>.</summary>
+    public Matrix? X { get; init; }
 }
 
 /// <summary>Everything a loader returns for one input: heads for the selected layers.</summary>

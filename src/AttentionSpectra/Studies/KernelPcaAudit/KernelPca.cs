@@ -3,10 +3,11 @@ using System.Numerics.Tensors;
 
 namespace AttentionSpectra.Studies.KernelPcaAudit;
 
-/// <summary>Kernel-PCA view of one attention head (THEORY.md C): k(x,y) = exp(x.y/sqrt(D)), g(x) = sum_j k(x,k_j),
+/// <summary>Kernel-PCA view of one attention head (docs/theory.md, Study C): k(x,y) = exp(x.y/sqrt(D)), g(x) = sum_j k(x,k_j),
 /// K_phi[i,j] = k(k_i,k_j)/(g(k_i) g(k_j)), K_c = H K_phi H, K_c a = N lambda a, V_KPCA = diag(1/g(k)) (A - 1_N A).</summary>
 public sealed record KernelPcaResult(Matrix Kc, double[] Eigenvalues, Matrix A, double[] LogGKeys, Matrix VKpca);
 
+/// <summary>Kernel PCA of one head's keys and the values it predicts (see <see cref="KernelPcaResult"/>).</summary>
 public static class KernelPca
 {
     internal static void CheckHead(Matrix q, Matrix k, string what = "attention head")
@@ -55,15 +56,26 @@ public static class KernelPca
     }
 
     /// <summary>Centred normalised Gram matrix K_c of the keys (computed in the log domain; no overflow).</summary>
-    public static Matrix CentredGram(Matrix k, out double[] logG)
+    public static Matrix CentredGram(Matrix k, out double[] logG) => CentredGram(k, out logG, 0);
+
+    /// <summary>K_c with K_phi[i,j] = k(k_i,k_j) / (g_i g_j + <paramref name="denominatorEpsilon"/>) (the
+    /// reproduction study adds 1e-6), computed in the log domain.</summary>
+    public static Matrix CentredGram(Matrix k, out double[] logG, double denominatorEpsilon)
     {
+        ArgumentNullException.ThrowIfNull(k);
+        if (!(denominatorEpsilon >= 0)) throw new ArgumentException("denominatorEpsilon must be >= 0.", nameof(denominatorEpsilon));
         var s = Logits(k, k);
         logG = RowLogSumExp(s);
         int n = k.Rows;
         for (int i = 0; i < n; i++)
         {
             var row = s.Row(i);
-            for (int j = 0; j < n; j++) row[j] = Math.Exp(row[j] - logG[i] - logG[j]);
+            for (int j = 0; j < n; j++)
+            {
+                double lgg = logG[i] + logG[j];
+                row[j] = Math.Exp(row[j] - lgg);
+                if (denominatorEpsilon > 0) row[j] /= 1 + denominatorEpsilon * Math.Exp(-lgg);
+            }
         }
         Center(s);
         return s;
@@ -119,15 +131,23 @@ public static class KernelPca
     }
 
     /// <summary>Rows standardised to zero mean and unit variance across features (constant rows are only centred).</summary>
-    public static Matrix StandardiseRows(Matrix x)
+    public static Matrix StandardiseRows(Matrix x) => StandardiseRows(x, 0, 0);
+
+    /// <summary>Rows x_i -> (x_i - mean) / (sd + <paramref name="epsilon"/>) with sd = sqrt(sum (x - mean)^2 /
+    /// (D - <paramref name="ddof"/>)); a row with sd + epsilon = 0 is only centred. ddof = 1 and epsilon = 1e-8 is
+    /// the reproduction study's (torch.std) form.</summary>
+    public static Matrix StandardiseRows(Matrix x, int ddof, double epsilon)
     {
+        ArgumentNullException.ThrowIfNull(x);
+        if (ddof < 0 || ddof >= x.Cols) throw new ArgumentException($"ddof must lie in [0, D - 1] (D = {x.Cols}).", nameof(ddof));
+        if (!(epsilon >= 0)) throw new ArgumentException("epsilon must be >= 0.", nameof(epsilon));
         var r = x.Clone();
         for (int i = 0; i < r.Rows; i++)
         {
             var row = r.Row(i);
             double mean = TensorPrimitives.Sum(row) / row.Length;
             TensorPrimitives.Subtract(row, mean, row);
-            double sd = Math.Sqrt(TensorPrimitives.SumOfSquares(row) / row.Length);
+            double sd = Math.Sqrt(TensorPrimitives.SumOfSquares(row) / (row.Length - ddof)) + epsilon;
             if (sd > 0) TensorPrimitives.Multiply(row, 1 / sd, row);
         }
         return r;

@@ -42,6 +42,8 @@ public static class Similarity
     /// returns the mean matched cosine.</summary>
     public static double OptimalCosine(Matrix x, Matrix y) => OptimalCosine(x, y, out _);
 
+    /// <summary>Optimal cosine with the matching: <paramref name="matching"/>[i] = row of <paramref name="y"/> matched
+    /// to row i of <paramref name="x"/>.</summary>
     public static double OptimalCosine(Matrix x, Matrix y, out int[] matching)
     {
         CheckSameShape(x, y, "optimal cosine");
