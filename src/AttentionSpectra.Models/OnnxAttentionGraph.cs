@@ -45,9 +45,12 @@ internal sealed record ContractionNode(string OpType, string? Equation, string L
 /// <param name="Values">The contraction of the attention weights with the values.</param>
 /// <param name="WeightsOperand">Which operand (0/1) of <see cref="Values"/> carries the attention weights.</param>
 /// <param name="WeightsReshaped">The weights pass through a Reshape-like node before <see cref="Values"/>.</param>
+/// <param name="LeftInput">The tensor the first score operand was projected from (x in x·W [+ b]), or null.</param>
+/// <param name="RightInput">The tensor the second score operand was projected from, or null.</param>
 internal sealed record OnnxAttentionBlock(int Index, ContractionNode Score, IReadOnlyList<ScaleFactor> LeftScale,
     IReadOnlyList<ScaleFactor> RightScale, IReadOnlyList<ChainStep> Chain, string Logits, long SoftmaxAxis,
-    bool LegacySoftmax, ContractionNode Values, int WeightsOperand, bool WeightsReshaped)
+    bool LegacySoftmax, ContractionNode Values, int WeightsOperand, bool WeightsReshaped,
+    string? LeftInput = null, string? RightInput = null)
 {
     /// <summary>Every graph value the run must expose for this block.</summary>
     public IEnumerable<string> CaptureNames(OnnxModel m)
@@ -64,6 +67,8 @@ internal sealed record OnnxAttentionBlock(int Index, ContractionNode Score, IRea
             if (s.Condition != null && !m.Initializers.ContainsKey(s.Condition)) yield return s.Condition;
         }
         if (WeightsReshaped) yield return Values.WeightsInput(WeightsOperand);
+        if (LeftInput != null) yield return LeftInput;
+        if (RightInput != null) yield return RightInput;
         yield return WeightsOperand == 0 ? Values.Right : Values.Left;
     }
 }
@@ -197,6 +202,28 @@ internal sealed class OnnxAttentionGraph
         return factors;
     }
 
+    /// <summary>The data operand x of the projection x·W [+ b] a score operand comes from (through layout ops,
+    /// scalar scales and the bias), or null when there is no such projection (e.g. rotary embeddings).</summary>
+    private string? ProjectionInput(string start)
+    {
+        string cur = start;
+        for (int hop = 0; hop < 24 && _producer.TryGetValue(cur, out var p); hop++)
+        {
+            if (p.OpType is "MatMul" or "Gemm" && p.Input.Count >= 2 && IsStatic(p.Input[1]) && !IsStatic(p.Input[0]))
+                return p.Input[0];
+            if (LayoutOps.Contains(p.OpType) && p.Input.Count > 0 && !IsStatic(p.Input[0]))
+            {
+                cur = p.Input[0];
+                continue;
+            }
+            bool s0 = p.Input.Count == 2 && IsStatic(p.Input[0]), s1 = p.Input.Count == 2 && IsStatic(p.Input[1]);
+            if (p.OpType is "Mul" or "Add" && s0 != s1) { cur = s1 ? p.Input[0] : p.Input[1]; continue; }
+            if (p.OpType == "Div" && s1 && !s0) { cur = p.Input[0]; continue; }
+            break;
+        }
+        return null;
+    }
+
     /// <summary>True when a product of two data-dependent tensors (a possible query-key product) is at most 8 nodes
     /// before <paramref name="name"/>, through any ops but projections (products with a constant).</summary>
     private bool NearProduct(string name, int depth)
@@ -303,7 +330,7 @@ internal sealed class OnnxAttentionGraph
         var vc = new ContractionNode(av.OpType, aveq, av.Input[0], av.Input[1], av.Output[0]);
         long axis = sm.Attribute.FirstOrDefault(t => t.Name == "axis")?.I ?? (_m.Opset >= 13 ? -1 : 1);
         block = new OnnxAttentionBlock(0, sc, OperandScale(sc.Left), OperandScale(sc.Right), chain, sm.Input[0], axis,
-            _m.Opset < 13, vc, wop, reshaped);
+            _m.Opset < 13, vc, wop, reshaped, ProjectionInput(sc.Left), ProjectionInput(sc.Right));
         return null;
     }
 }

@@ -32,6 +32,7 @@ internal sealed class BlockCapture
     private readonly long[] _sBatchStrides = null!;
     private readonly long _sI, _sJ;
     private readonly int[] _batchSizes = null!;
+    private HostTensor? _queryInput;
 
     /// <summary>Operand data with the stride of each role (per batch letter, query/key axis, feature axis).</summary>
     private sealed record Operand(float[] Data, long[] BatchStrides, long RowStride, long ColStride);
@@ -299,10 +300,12 @@ internal sealed class BlockCapture
 
         bool low = A.LowPrecision || B.LowPrecision || L.LowPrecision;
         int bsz = batch > 1 && groups % batch == 0 ? batch : 1;
+        string? xName = keyRight ? b.LeftInput : b.RightInput;
         return new BlockCapture(q, k, v, qs, ks, chainScale, d, dv, scores, cur, L.Data, sb, si, sj, bSizes)
         {
             Groups = groups, Batch = bsz, HeadsPerBatch = groups / bsz, QueryTokens = n, KeyTokens = mk,
             HasAdditiveTerm = additive, Tolerance = low ? 3e-2 : 1e-4,
+            _queryInput = xName != null && res.TryGetValue(xName, out var x) ? x : null,
         };
     }
 
@@ -353,7 +356,24 @@ internal sealed class BlockCapture
             SoftmaxInPlace(modelRow);
             for (int j = 0; j < mk; j++) attnErr = Math.Max(attnErr, Math.Abs(kernelRow[j] - modelRow[j]));
         }
-        return new CapturedHead(layer, head, label, Q, K, V, attnErr, err, scale, bias);
+        return new CapturedHead(layer, head, label, Q, K, V, attnErr, err, scale, bias) { X = QueryInput(g) };
+    }
+
+    /// <summary>The N x C tensor the queries of group <paramref name="g"/> were projected from, when it was found
+    /// and has one row per query token ([N, C], [B, N, C] or [B·N, C]); else null.</summary>
+    public Matrix? QueryInput(int g)
+    {
+        if (_queryInput is not { } x || x.Shape.Length is < 2 or > 3) return null;
+        int n = QueryTokens, c = x.Shape[^1];
+        long rows = x.Length / c;
+        int b = g / HeadsPerBatch;
+        if (rows == n) b = 0;
+        else if (rows != (long)n * Batch || (x.Shape.Length == 3 && x.Shape[1] != n)) return null;
+        var m = new Matrix(n, c);
+        long o = (long)b * n * c;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < c; j++) m[i, j] = x.Data[o + (long)i * c + j];
+        return m;
     }
 
     private static void SoftmaxInPlace(double[] x)

@@ -34,10 +34,11 @@ public class OnnxStyleTests : IDisposable
         return ex.Extract(feeds, "x", includeCrossAttention: cross);
     }
 
-    private static List<HeadMetrics> Audit(ExtractedAttention e) =>
+    private static List<HeadAuditResult> Audit(ExtractedAttention e) =>
         e.Heads.Select(h => HeadAudit.Audit(h, new Rng(7), NoNull)).ToList();
 
-    private static void AssertSameMetrics(List<HeadMetrics> expected, List<HeadMetrics> actual, double tol = 1e-6)
+    private static void AssertSameMetrics(List<HeadAuditResult> expected, List<HeadAuditResult> actual,
+        double tol = 1e-6)
     {
         Assert.Equal(expected.Count, actual.Count);
         for (int i = 0; i < expected.Count; i++)
@@ -100,6 +101,14 @@ public class OnnxStyleTests : IDisposable
                 }
         }
         AssertSameMetrics(Audit(eager), Audit(got));
+        // the block input X (the rows Q was projected from) is the model input x
+        var x = Input(1, 5);
+        foreach (var h in got.Heads)
+        {
+            Assert.NotNull(h.X);
+            for (int i = 0; i < AttentionStyles.N; i++)
+                for (int j = 0; j < AttentionStyles.C; j++) Assert.Equal(x[0, i, j], h.X![i, j]);
+        }
     }
 
     [Fact]
