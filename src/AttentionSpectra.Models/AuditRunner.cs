@@ -211,15 +211,15 @@ public static class AuditRunner
         Lazy<TextTokenizer?> tokenizer, List<string> notes)
     {
         var ins = ex.Inputs;
-        var image = ins.FirstOrDefault(i => i.ElemType == "Float" && i.Shape.Length == 4);
-        var idsIn = ins.FirstOrDefault(i => i.ElemType == "Int64" && !i.Name.Contains("mask", StringComparison.OrdinalIgnoreCase) && !i.Name.Contains("type", StringComparison.OrdinalIgnoreCase) && !i.Name.Contains("position", StringComparison.OrdinalIgnoreCase));
+        var image = ins.FirstOrDefault(i => i.ElemType is "Float" or "Float16" or "BFloat16" && i.Shape.Length == 4);
+        var idsIn = ins.FirstOrDefault(i => i.ElemType is "Int64" or "Int32" && !i.Name.Contains("mask", StringComparison.OrdinalIgnoreCase) && !i.Name.Contains("type", StringComparison.OrdinalIgnoreCase) && !i.Name.Contains("position", StringComparison.OrdinalIgnoreCase));
         var norm = req.Normalisation ?? ImageNormalisation.Half;
         Dictionary<string, Tensor<float>> Complete(Dictionary<string, Tensor<float>> f, int seqLen)
         {
             foreach (var i in ins)
             {
                 if (f.ContainsKey(i.Name)) continue;
-                if (i.ElemType == "Int64" && i.Shape.Length == 2)
+                if (i.ElemType is "Int64" or "Int32" && i.Shape.Length == 2)
                 {
                     var t = new DenseTensor<float>([1, seqLen]);
                     bool mask = i.Name.Contains("mask", StringComparison.OrdinalIgnoreCase), pos = i.Name.Contains("position", StringComparison.OrdinalIgnoreCase);

@@ -3,96 +3,34 @@ using AttentionSpectra.Numerics;
 using AttentionSpectra.Studies.KernelPcaAudit;
 using AttentionSpectra.Models;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using AttentionSpectra.Tests.KernelPcaAudit.Onnx;
 
 namespace AttentionSpectra.Tests.KernelPcaAudit;
 
-/// <summary>Writes tiny ONNX models with the library's protobuf writer (no onnx package needed).</summary>
+/// <summary>Tiny SVTR/timm-style attention models, written through the generated ONNX protobuf classes.</summary>
 internal static class OnnxBuilder
 {
-    public static ProtoWriter ValueInfo(string name, int elem, long[] shape)
-    {
-        var sh = new ProtoWriter();
-        foreach (var d in shape) sh.Message(1, new ProtoWriter().Varint(1, d));
-        var tt = new ProtoWriter().Varint(1, elem).Message(2, sh);
-        return new ProtoWriter().String(1, name).Message(2, new ProtoWriter().Message(1, tt));
-    }
-
-    public static ProtoWriter FloatTensor(string name, long[] dims, double[] data)
-    {
-        var raw = new byte[data.Length * 4];
-        for (int i = 0; i < data.Length; i++) BitConverter.TryWriteBytes(raw.AsSpan(4 * i), (float)data[i]);
-        return new ProtoWriter().PackedVarints(1, dims).Varint(2, 1).String(8, name).Bytes(9, raw);
-    }
-
-    public static ProtoWriter Int64Tensor(string name, long[] dims, long[] data)
-    {
-        var raw = new byte[data.Length * 8];
-        for (int i = 0; i < data.Length; i++) BitConverter.TryWriteBytes(raw.AsSpan(8 * i), data[i]);
-        var t = new ProtoWriter();
-        if (dims.Length > 0) t.PackedVarints(1, dims);
-        return t.Varint(2, 7).String(8, name).Bytes(9, raw);
-    }
-
-    public static ProtoWriter Node(string op, string[] ins, string[] outs, params (string Name, long? I, long[]? Ints)[] attrs)
-    {
-        var n = new ProtoWriter();
-        foreach (var i in ins) n.String(1, i);
-        foreach (var o in outs) n.String(2, o);
-        n.String(3, op + "_" + outs[0]).String(4, op);
-        foreach (var (name, i, ints) in attrs)
-        {
-            var a = new ProtoWriter().String(1, name);
-            if (i is { } iv) a.Varint(3, iv).Varint(20, 2);
-            if (ints != null) { foreach (var x in ints) a.Varint(8, x); a.Varint(20, 7); }
-            n.Message(5, a);
-        }
-        return n;
-    }
-
-    public static byte[] Model(IEnumerable<ProtoWriter> nodes, IEnumerable<ProtoWriter> inits, ProtoWriter[] inputs, ProtoWriter[] outputs)
-    {
-        var g = new ProtoWriter();
-        foreach (var n in nodes) g.Message(1, n);
-        g.String(2, "g");
-        foreach (var t in inits) g.Message(5, t);
-        foreach (var i in inputs) g.Message(11, i);
-        foreach (var o in outputs) g.Message(12, o);
-        return new ProtoWriter().Varint(1, 8).String(2, "attnspec-tests").Message(7, g)
-            .Message(8, new ProtoWriter().String(1, "").Varint(2, 17)).ToArray();
-    }
-
     /// <summary>One SVTR/timm-style attention block: qkv = x W + b; reshape [1,N,3,H,D]; transpose [3,1,H,N,D];
     /// gather q,k,v; scores = (q k^T) * scale; softmax; out = attn v.</summary>
     public static byte[] AttentionBlock(int n, int c, int h, double[] w, double[] b, double scale, bool div = false, bool mask = false, bool where = false)
     {
         int d = c / h;
-        var nodes = new List<ProtoWriter>
-        {
-            Node("MatMul", ["x", "Wqkv"], ["qkv0"]),
-            Node("Add", ["qkv0", "bqkv"], ["qkv"]),
-            Node("Reshape", ["qkv", "shape5"], ["r"]),
-            Node("Transpose", ["r"], ["t"], ("perm", null, [2, 0, 3, 1, 4])),
-            Node("Gather", ["t", "i0"], ["q"], ("axis", 0, null)),
-            Node("Gather", ["t", "i1"], ["k"], ("axis", 0, null)),
-            Node("Gather", ["t", "i2"], ["v"], ("axis", 0, null)),
-            Node("Transpose", ["k"], ["kt"], ("perm", null, [0, 1, 3, 2])),
-            Node("MatMul", ["q", "kt"], ["s"]),
-            Node(div ? "Div" : "Mul", ["s", "scale"], ["ss0"]),
-            mask ? Node("Add", ["ss0", "mask"], ["ss"]) : where ? Node("Where", ["cond", "ss0", "fill"], ["ss"]) : Node("Identity", ["ss0"], ["ss"]),
-            Node("Softmax", ["ss"], ["a"], ("axis", -1, null)),
-            Node("MatMul", ["a", "v"], ["o"]),
-        };
-        var inits = new List<ProtoWriter>
-        {
-            FloatTensor("Wqkv", [c, 3 * c], w), FloatTensor("bqkv", [3 * c], b),
-            Int64Tensor("shape5", [5], [1, n, 3, h, d]),
-            Int64Tensor("i0", [], [0]), Int64Tensor("i1", [], [1]), Int64Tensor("i2", [], [2]),
-            FloatTensor("scale", [], [div ? 1 / scale : scale]),
-            FloatTensor("mask", [1, 1, 1, n], new double[n]),
-            new ProtoWriter().PackedVarints(1, [1, 1, 1, n]).Varint(2, 9).String(8, "cond").Bytes(9, Enumerable.Repeat((byte)1, n).ToArray()),
-            FloatTensor("fill", [], [-1e9]),
-        };
-        return Model(nodes, inits, [ValueInfo("x", 1, [1, n, c])], [ValueInfo("o", 1, [1, h, n, d])]);
+        var g = new OnnxGraphBuilder();
+        g.Input("x", OnnxGraphBuilder.Float, [1, n, c]);
+        string qkv = g.Node("Add", [g.Node("MatMul", ["x", g.Floats("Wqkv", [c, 3 * c], w)]), g.Floats("bqkv", [3 * c], b)]);
+        string r = g.Node("Reshape", [qkv, g.Ints("shape5", [5], [1, n, 3, h, d])]);
+        string t = g.Node("Transpose", [r], ("perm", new long[] { 2, 0, 3, 1, 4 }));
+        string q = g.Node("Gather", [t, g.Ints("i0", [], [0])], ("axis", 0L));
+        string k = g.Node("Gather", [t, g.Ints("i1", [], [1])], ("axis", 0L));
+        string v = g.Node("Gather", [t, g.Ints("i2", [], [2])], ("axis", 0L));
+        string kt = g.Node("Transpose", [k], ("perm", new long[] { 0, 1, 3, 2 }));
+        string s = g.Node(div ? "Div" : "Mul", [g.Node("MatMul", [q, kt]), g.Floats("scale", [], [div ? 1 / scale : scale])]);
+        if (mask) s = g.Node("Add", [s, g.Floats("mask", [1, 1, 1, n], new double[n])]);
+        if (where) s = g.Node("Where", [g.Bools("cond", [1, 1, 1, n], Enumerable.Repeat(true, n).ToArray()), s, g.Floats("fill", [], [-1e9])]);
+        string a = g.Node("Softmax", [s], ("axis", -1L));
+        string o = g.Node("MatMul", [a, v]);
+        g.Output(o);
+        return g.Bytes();
     }
 }
 
@@ -131,7 +69,7 @@ public class OnnxTests : IDisposable
         var xt = new DenseTensor<float>(x.Select(z => (float)z).ToArray(), [1, n, c]);
         var extracted = ex.Extract(new Dictionary<string, Tensor<float>> { ["x"] = xt }, "x");
         var heads = extracted.Heads;
-        Assert.Equal(mask || where, extracted.Notes.Any(s => s.Contains("additive term")));
+        Assert.Equal(mask || where, extracted.Notes.Any(s => s.Contains("zero for this input")));
         Assert.Equal(h, heads.Count);
         // independent: qkv[i, s*c + hh*d + j] = sum_m x[i,m] W[m, s*c + hh*d + j] + b (float32 inputs)
         double Qkv(int i, int s, int hh, int j)
@@ -172,7 +110,10 @@ public class OnnxTests : IDisposable
         Assert.Contains("not", Assert.Throws<InvalidDataException>(() => new OnnxAttentionExtractor(text)).Message);
 
         // valid ONNX without attention
-        var relu = OnnxBuilder.Model([OnnxBuilder.Node("Relu", ["x"], ["y"])], [], [OnnxBuilder.ValueInfo("x", 1, [1, 4])], [OnnxBuilder.ValueInfo("y", 1, [1, 4])]);
+        var rg = new OnnxGraphBuilder();
+        rg.Input("x", OnnxGraphBuilder.Float, [1, 4]);
+        rg.Output(rg.Node("Relu", ["x"]));
+        var relu = rg.Bytes();
         string noAttn = Path.Combine(_dir, "relu.onnx");
         File.WriteAllBytes(noAttn, relu);
         Assert.Contains("no self-attention found", Assert.Throws<InvalidDataException>(() => new OnnxAttentionExtractor(noAttn)).Message);
@@ -198,21 +139,6 @@ public class OnnxTests : IDisposable
         string notImage = Path.Combine(_dir, "x.png");
         File.WriteAllText(notImage, "not an image");
         Assert.Contains("not a decodable image", Assert.Throws<InvalidDataException>(() => OnnxInputs.FromImageFile(notImage, [1, 3, 4, 8], ImageNormalisation.Half)).Message);
-    }
-
-    [Fact]
-    public void ProtoReader_RoundTripsVarintsAndRejectsOverlongLengths()
-    {
-        var w = new ProtoWriter().Varint(1, 300).Varint(2, long.MaxValue).String(3, "abc").PackedVarints(4, [1, 128, 16384]);
-        var bytes = w.ToArray();
-        var f = ProtoReader.ReadFields(bytes, 0, bytes.Length, "test");
-        Assert.Equal(300UL, f[0].Scalar);
-        Assert.Equal((ulong)long.MaxValue, f[1].Scalar);
-        Assert.Equal("abc", ProtoReader.String(bytes, f[2]));
-        var l = new List<long>(); ProtoReader.AppendVarints(bytes, f[3], l, "test");
-        Assert.Equal([1L, 128, 16384], l);
-        byte[] bad = [0x1A, 0x7F, 0x61]; // field 3, LEN 127, one byte present
-        Assert.Contains("remain", Assert.Throws<InvalidDataException>(() => ProtoReader.ReadFields(bad, 0, bad.Length, "test")).Message);
     }
 
     [OcrModelFact]

@@ -13,7 +13,15 @@ namespace AttentionSpectra.Studies.KernelPcaAudit;
 /// <param name="V">N x Dv learned values (the head's value vectors for the same tokens).</param>
 /// <param name="ModelAttentionError">Max |softmax(QK'/sqrt D) - model's attention| when the loader could check it
 /// against the model's own softmax output (ONNX), else null.</param>
-public sealed record CapturedHead(int Layer, int Head, string Input, Matrix Q, Matrix K, Matrix V, double? ModelAttentionError = null)
+/// <param name="LogitError">Max |s q_i.k_j + b_ij - model logit| / max(1, |model logit|) over the head: how well the
+/// captured (unscaled) projections, scale s and additive term b reproduce the model's own pre-softmax logits (ONNX
+/// loader), else null.</param>
+/// <param name="LogitScale">Scale s the model applies to q_i.k_j of the unscaled projections (folded into
+/// <see cref="Q"/> as s·sqrt(D)), when the loader recovered it, else null.</param>
+/// <param name="LogitBias">N x N additive term (masks, relative-position bias) the model adds to s q_i.k_j before its
+/// softmax, so that s q_i.k_j + b_ij is the model's true softmax input; null when there is none.</param>
+public sealed record CapturedHead(int Layer, int Head, string Input, Matrix Q, Matrix K, Matrix V,
+    double? ModelAttentionError = null, double? LogitError = null, double? LogitScale = null, Matrix? LogitBias = null)
 {
     /// <summary>N, the number of tokens.</summary>
     public int Tokens => Q.Rows;
