@@ -125,7 +125,7 @@ public static class AuditRunner
             {
                 fed++;
                 cancellationToken.ThrowIfCancellationRequested();
-                var e = ex.Extract(feeds, label, req.Layers, req.Heads, progress);
+                var e = ex.Extract(feeds, label, req.Layers, req.Heads, progress, cancellationToken: cancellationToken);
                 hpl = Math.Max(hpl, e.HeadsPerLayer);
                 CheckSelection(null, req.Heads, ex.LayerCount, e.HeadsPerLayer);
                 heads.AddRange(e.Heads); notes.AddRange(e.Notes);
