@@ -148,6 +148,13 @@ public static class AuditRunner
                 else inputs.Add((Path.GetFileName(f), null, ToChw(OnnxInputs.FromImageFile(f, [1, enc.Channels, enc.ImageSize, enc.ImageSize], norm))));
             }
             var texts = req.Texts ?? [];
+            if (texts.Count > 0 && enc.Kind == EncoderKind.Bert && req.SkipIncompatibleInputs && tokenizer.Value == null)
+            {
+                notes.Add($"{texts.Count} text input(s) skipped: no tokenizer found for this BERT-style model");
+                texts = [];
+                if (inputs.Count == 0 && random == 0)
+                    throw new ArgumentException($"None of the given inputs fits {Path.GetFileName(req.ModelPath)}.", nameof(req));
+            }
             for (int i = 0; i < texts.Count && enc.Kind == EncoderKind.Bert; i++)
                 inputs.Add(($"text-{i}", TextInputs.TokenIds(tokenizer.Value, req.ModelPath, texts[i]), null));
             for (int i = 0; i < texts.Count && enc.Kind != EncoderKind.Bert; i++)
