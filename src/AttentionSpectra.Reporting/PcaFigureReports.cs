@@ -133,6 +133,41 @@ public static class PcaFigureReports
         return sb.ToString();
     }
 
+    /// <summary>The docs table of a training run: one row per seed with its spectrum and eigengap, then the spread.</summary>
+    /// <param name="r">Result.</param>
+    /// <param name="command">The command line that produced it.</param>
+    public static string Markdown(PcaTrainResult r, string command)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        var o = r.Options;
+        var sb = new StringBuilder();
+        sb.Append(Inv, $"**pca train** ({o.Head}, d = {o.D}, L = {o.L}, lam = {o.Lam:G4}, lr = {o.Lr:G4}, {o.Steps} steps, " +
+            $"batch {o.Batch}, rank {o.Rank}, {o.EffectiveInit.Describe()}, Sigma {o.SigmaPolicy}); `{command}`\n\n");
+        sb.Append("| seed | lambda_1 | lambda_2 | (lambda_1 - lambda_2)/lambda_1 | final alignment | \\|M\\|^2 / target | excess risk |\n");
+        sb.Append("|---|---|---|---|---|---|---|\n");
+        foreach (var s in r.Runs)
+        {
+            double l2 = s.Eigenvalues.Length > 1 ? s.Eigenvalues[1] : double.NaN;
+            sb.Append(Inv, $"| {s.Seed} | {s.Eigenvalues[0]:F3} | {l2:F3} | {(s.Eigenvalues[0] - l2) / s.Eigenvalues[0]:F3} | " +
+                $"{F(s.Trace.Alignment[^1])} | {s.FinalNormSquared / s.TargetNormSquared:F4} | {s.FinalRisk - s.OptimalRisk:G3} |\n");
+        }
+        sb.Append(Inv, $"| mean / sd / min | | | | {F(r.FinalMean)} / {F(r.FinalStd)} / {F(r.FinalMin)} | | |\n");
+        return sb.ToString();
+    }
+
+    /// <summary>Writes <see cref="Markdown(PcaTrainResult, string)"/> to <c>{prefix}_table.md</c>.</summary>
+    /// <param name="r">Result.</param>
+    /// <param name="sink">Output.</param>
+    /// <param name="prefix">File prefix.</param>
+    /// <param name="command">The command line that produced it.</param>
+    public static string WriteTrainTable(PcaTrainResult r, OutputSink sink, string prefix, string command)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        string path = sink.PathFor($"{prefix}_table.md");
+        File.WriteAllText(path, Markdown(r, command));
+        return sink.Record(path);
+    }
+
     /// <summary>The docs table of an ICL figure.</summary>
     /// <param name="r">Result.</param>
     /// <param name="command">The command line that produced it.</param>
@@ -143,7 +178,11 @@ public static class PcaFigureReports
         var sb = new StringBuilder(Header(p.Name, p.PaperFigure, p.Caption, r.Seed, command));
         if (p.Kind == FigureKind.Sweep)
         {
-            sb.Append($"| {p.Sweep!.Over} | mean | sd | min | {BandLabel(p.Options.Band)} | mean (mu.v)^2 | al*^2 |\n");
+            string over = p.Sweep!.Over switch
+            {
+                SweepVariable.L => "L", SweepVariable.D => "d", SweepVariable.N => "n", _ => "theta",
+            };
+            sb.Append($"| {over} | mean | sd | min | {BandLabel(p.Options.Band)} | mean (mu.v)^2 | al*^2 |\n");
             sb.Append("|---|---|---|---|---|---|---|\n");
             foreach (var q in r.Sweep!)
                 sb.Append(Inv, $"| {q.Value} | {F(q.MeanAlignment)} | {F(q.StdAlignment)} | {F(q.MinAlignment)} | " +

@@ -107,7 +107,10 @@ public static class PcaCommands
             o.Validate();
             var sink = ctx.Sink("pca");
             var r = Ui.WithProgress(ctx, p => PcaExperiments.Train(o, ctx.Seed, p));
-            var t = PcaReports.WriteTrain(r, sink, $"train_{o.Head.ToString().ToLowerInvariant()}{(o.Rank > 1 ? $"_rank{o.Rank}" : "")}");
+            string prefix = $"train_{o.Head.ToString().ToLowerInvariant()}{(o.Rank > 1 ? $"_rank{o.Rank}" : "")}";
+            var t = PcaReports.WriteTrain(r, sink, prefix);
+            PcaFigureReports.WriteTrainTable(r, sink, prefix, PcaFigureCommands.CommandText(pr, ctx.Seed));
+            PcaFigureReports.WriteExports(r, sink, prefix);
             Ui.Table(ctx, t);
             Ui.Files(ctx, sink);
             return 0;

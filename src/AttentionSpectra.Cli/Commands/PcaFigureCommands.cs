@@ -79,7 +79,7 @@ public static class PcaFigureCommands
 
     /// <summary>The command line as a reader would retype it: the study arguments plus <c>--seed</c>, without the
     /// output options.</summary>
-    private static string CommandText(ParseResult pr, ulong seed)
+    internal static string CommandText(ParseResult pr, ulong seed)
     {
         var words = new List<string> { "attnspec" };
         var tokens = pr.Tokens.Select(t => t.Value).ToList();
@@ -202,7 +202,11 @@ public static class PcaFigureCommands
 
     private static Command CreateFit()
     {
-        var data = new Option<string>("--data") { Description = "Data rows: .npy (n x d) or CSV/TSV/TXT (one row per line)", Required = true };
+        var data = new Option<string>("--data")
+        {
+            Description = "Data rows: .npy (n x d) or CSV/TSV/TXT (one row per line), or 'digits' for the embedded 8x8 digits",
+            Required = true,
+        };
         var rank = new Option<int>("--rank") { Description = "Rank k (principal directions)", DefaultValueFactory = _ => 1 };
         var l = new Option<int>("--L") { Description = "Prompt length (rows drawn with replacement)", DefaultValueFactory = _ => 100 };
         var lam = new Option<double>("--lam") { Description = "Inverse temperature", DefaultValueFactory = _ => 0.01 };
@@ -232,7 +236,7 @@ public static class PcaFigureCommands
         {
             var ctx = RunContext.From(pr);
             string path = pr.GetValue(data)!;
-            var x = MatrixFile.Read(path);
+            var x = path == "digits" ? Digits.Load().Pixels : MatrixFile.Read(path);
             if (x.Rows < 2) throw new ArgumentException($"--data {path}: needs at least two rows (got {x.Rows}).");
             if (pr.GetValue(rank) is var k && (k < 1 || k > x.Cols))
                 throw new ArgumentException($"--rank must be in [1, {x.Cols}] for {path} (got {k}).");

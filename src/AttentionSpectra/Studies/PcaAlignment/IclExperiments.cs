@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using AttentionSpectra.Attention;
 using AttentionSpectra.Numerics;
 
@@ -32,12 +33,15 @@ public sealed record IclOptions(
     int? PromptsPerSigma = null, BandKind Band = BandKind.Sd, int? RecordEvery = null)
 {
     /// <summary>The initial law in effect.</summary>
+    [JsonIgnore]
     public InitLaw EffectiveInit => Init ?? InitLaw.ScaledGaussian(InitScale);
 
     /// <summary>Steps between recorded points.</summary>
+    [JsonIgnore]
     public int EffectiveRecordEvery => RecordEvery ?? Math.Max(1, Steps / Records);
 
     /// <summary>Prompts per step.</summary>
+    [JsonIgnore]
     public int EffectiveBatch => SigmasPerStep is { } s && PromptsPerSigma is { } p ? s * p : Batch;
 
     /// <summary>Throws an <see cref="ArgumentException"/> naming the offending parameter.</summary>

@@ -117,7 +117,7 @@ public static class PaperFigures
 
     private static readonly PcaTrainOptions InfiniteGd = PcaBase with
     {
-        Head = TrainHead.Infinite, D = 5, Lam = 0.01, Lr = 1e-3, Steps = 3000, Init = InitLaw.Unit,
+        Head = TrainHead.Infinite, D = 5, Lam = 0.01, Lr = 1e-3, Steps = 3000, Init = InitLaw.Unit, RankOneForm = true,
     };
 
     private static readonly PcaTrainOptions LinearSgd = PcaBase with

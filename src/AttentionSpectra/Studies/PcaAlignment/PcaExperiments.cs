@@ -26,11 +26,14 @@ namespace AttentionSpectra.Studies.PcaAlignment;
 /// <param name="RecordEvery">Record every K steps (overrides <paramref name="Records"/>).</param>
 /// <param name="LinearCrossTermFactor">For <see cref="TrainHead.LinearExact"/>: the factor c of the
 /// lam^2 (L+2)(L+3) (b Sigma mu + a Sigma^2 mu) gradient term, 2 (exact) or 4 (the authors' code).</param>
+/// <param name="RankOneForm">For <see cref="TrainHead.Infinite"/> with Rank = 1: evaluate R_inf and its gradient
+/// with the O(d^2) rank-one formulas instead of the rank-k trace form (O(d^3)); equal up to rounding. Off by default
+/// so that earlier runs keep their bits; the paper presets turn it on (the d sweep reaches d = 98).</param>
 public sealed record PcaTrainOptions(
     TrainHead Head = TrainHead.Softmax, int D = 5, int L = 100, double Lam = 0.1, double Lr = 1e-4, int Steps = 3000,
     int Batch = 256, int Seeds = 10, int Rank = 1, double InitScale = 0.01, bool Eigenbasis = false, int Records = 100,
     InitLaw? Init = null, [property: JsonIgnore] Matrix? Sigma = null, SigmaPolicy SigmaPolicy = SigmaPolicy.PerSeed,
-    BandKind Band = BandKind.Sd, int? RecordEvery = null, double LinearCrossTermFactor = 2)
+    BandKind Band = BandKind.Sd, int? RecordEvery = null, double LinearCrossTermFactor = 2, bool RankOneForm = false)
 {
     /// <summary>Reference configuration of docs/theory.md, Study A, for a head.</summary>
     /// <param name="head">The head.</param>
@@ -43,12 +46,15 @@ public sealed record PcaTrainOptions(
     };
 
     /// <summary>The initial law in effect.</summary>
+    [JsonIgnore]
     public InitLaw EffectiveInit => Init ?? InitLaw.ScaledGaussian(InitScale);
 
     /// <summary>Steps between recorded points.</summary>
+    [JsonIgnore]
     public int EffectiveRecordEvery => RecordEvery ?? Math.Max(1, Steps / Records);
 
     /// <summary>True when the run optimises a closed-form risk by deterministic gradient descent.</summary>
+    [JsonIgnore]
     public bool IsGradientDescent => Head is TrainHead.Infinite or TrainHead.LinearExact;
 
     /// <summary>Throws an <see cref="ArgumentException"/> naming the offending parameter.</summary>
@@ -234,6 +240,14 @@ public static class PcaExperiments
 
     internal static Trainer.LossGradient MakeObjective(PcaTrainOptions o, Matrix sigma)
     {
+        if (o.Head == TrainHead.Infinite && o.Rank == 1 && o.RankOneForm)
+        {
+            return (m, _, g) =>
+            {
+                ClosedForms.RInfGradient(sigma, m, o.Lam).CopyTo(g);
+                return ClosedForms.RInf(sigma, m, o.Lam);
+            };
+        }
         if (o.Head == TrainHead.Infinite)
         {
             return (m, _, g) =>
