@@ -69,9 +69,11 @@ public static class PcaFigureReports
         else
         {
             shown = PcaReports.WriteIcl(r.Train!, sink, p.Kind == FigureKind.Compare ? $"{p.Name}_gd" : p.Name);
+            WriteExports(r.Train!, sink, p.Kind == FigureKind.Compare ? $"{p.Name}_gd" : p.Name);
             if (p.Kind == FigureKind.Compare)
             {
                 foreach (var row in PcaReports.WriteIcl(r.Sgd!, sink, $"{p.Name}_sgd").Rows) shown.Rows.Add(row);
+                WriteExports(r.Sgd!, sink, $"{p.Name}_sgd");
                 Overlay(sink, p.Name, $"{p.PaperFigure}: GD on R_ICL_inf vs SGD on finite prompts", "|cos(mu_t, v)|",
                     (r.Train!.Alignment, "GD, closed-form risk", r.Train.Options.Band),
                     (r.Sgd!.Alignment, "SGD, finite prompts", r.Sgd.Options.Band));
@@ -240,6 +242,45 @@ public static class PcaFigureReports
         var index = new HeadExportIndex(prefix, o.Head.ToString(), o.D, o.Rank, o.L, o.Lam,
             RiskName(o), "parameters are k x d (row j = mu_j); eigenvectors are rows in descending eigenvalue order; " +
             "with Eigenbasis set, Sigma is diagonal (the eigenbasis the head was trained in)", entries);
+        return sink.WriteJson($"{prefix}_exports", index);
+    }
+
+    /// <summary>Exports every run of an ICL head: mu (1 x d), mu_0, the spike v, the population matrix
+    /// V = xi^2 I + theta v v' of the Wishart draws and its eigenpairs, with an index <c>{prefix}_exports.json</c>
+    /// stating R_ICL_inf at the final mu.</summary>
+    /// <param name="r">Result.</param>
+    /// <param name="sink">Output.</param>
+    /// <param name="prefix">File prefix.</param>
+    public static string WriteExports(IclResult r, OutputSink sink, string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        ArgumentNullException.ThrowIfNull(sink);
+        var o = r.Options;
+        int d = o.D;
+        var entries = new List<HeadExport>();
+        foreach (var s in r.Runs)
+        {
+            string Save(string what, ReadOnlySpan<double> data, int[] shape)
+            {
+                string file = $"{prefix}_seed{s.Seed}_{what}.npy";
+                Npy.Write(sink.PathFor(file), data, shape);
+                sink.Record(sink.PathFor(file));
+                return file;
+            }
+            var v = new Matrix(d, d);
+            for (int i = 0; i < d; i++)
+                for (int j = 0; j < d; j++) v[i, j] = (i == j ? o.Xi * o.Xi : 0) + o.Theta * s.Spike[i] * s.Spike[j];
+            var (vals, vecs) = PcaExperiments.SortedEigen(v);
+            Save("spike", s.Spike, [d]);
+            entries.Add(new HeadExport(s.Seed, Save("params", s.Trace.FinalParameters, [1, d]),
+                s.InitialParameters is null ? null : Save("init", s.InitialParameters, [1, d]), Save("V", v.Data, [d, d]),
+                Save("eigenvalues", vals, [d]), Save("eigenvectors", vecs.SelectMany(x => x).ToArray(), [d, d]),
+                s.FinalRisk, s.OptimalRisk, s.Trace.Alignment[^1]));
+        }
+        var index = new HeadExportIndex(prefix, o.Head.ToString(), d, 1, o.L, o.Lam,
+            $"R_ICL_inf(mu; v, n = {o.N}, xi = {o.Xi}, theta = {o.Theta}, lam = {o.Lam}) of docs/study-a.md",
+            "parameters are 1 x d; <prefix>_seed<s>_spike.npy is v; V = xi^2 I + theta v v' with eigenvectors as rows in " +
+            "descending eigenvalue order", entries);
         return sink.WriteJson($"{prefix}_exports", index);
     }
 

@@ -244,6 +244,7 @@ public static class PcaCommands
             var sink = ctx.Sink("icl");
             var r = Ui.WithProgress(ctx, p => IclExperiments.Train(o, ctx.Seed, p));
             Ui.Table(ctx, PcaReports.WriteIcl(r, sink, $"icl_train_{o.Head.ToString().ToLowerInvariant()}"));
+            PcaFigureReports.WriteExports(r, sink, $"icl_train_{o.Head.ToString().ToLowerInvariant()}");
             Ui.Files(ctx, sink);
             return 0;
         });

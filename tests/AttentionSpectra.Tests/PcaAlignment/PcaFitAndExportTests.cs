@@ -119,6 +119,32 @@ public class PcaFitAndExportTests
         finally { Directory.Delete(dir, true); }
     }
 
+    [Fact]
+    public void IclExportsRoundTripAndReproduceTheFinalRisk()
+    {
+        var dir = TempDir();
+        try
+        {
+            var o = new IclOptions(Head: TrainHead.Infinite, Steps: 200, Seeds: 2, Init: InitLaw.Unit);
+            var r = IclExperiments.Train(o, 17);
+            string index = PcaFigureReports.WriteExports(r, new OutputSink(dir), "i");
+            var idx = JsonSerializer.Deserialize<HeadExportIndex>(File.ReadAllText(index), OutputSink.JsonOptions)!;
+            foreach (var (e, run) in idx.Runs.Zip(r.Runs))
+            {
+                var mu = Npy.Read(Path.Combine(dir, e.Parameters)).Data;
+                var v = Npy.Read(Path.Combine(dir, $"i_seed{run.Seed}_spike.npy")).Data;
+                Assert.Equal(run.Trace.FinalParameters, mu);
+                Assert.Equal(e.FinalRisk, ClosedForms.RIcl(mu, v, o.N, o.Xi, o.Theta, o.Lam), 12);
+                // V = xi^2 I + theta v v': top eigenpair (xi^2 + theta, +-v).
+                var vals = Npy.Read(Path.Combine(dir, e.Eigenvalues)).Data;
+                var vecs = Npy.Read(Path.Combine(dir, e.Eigenvectors!)).ToMatrix();
+                Assert.Equal(o.Xi * o.Xi + o.Theta, vals[0], 12);
+                Assert.Equal(1.0, Math.Abs(vecs.RowReadOnly(0).ToArray().Zip(v, (a, b) => a * b).Sum()), 12);
+            }
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
     private static string RepoFile(string relative)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
