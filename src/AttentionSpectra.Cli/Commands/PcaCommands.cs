@@ -254,8 +254,9 @@ public static class PcaCommands
         var over = new Option<string>("--over") { Description = "Sweep variable: L, n, d or theta", DefaultValueFactory = _ => "L" }
             .AcceptOnlyFromAmong("L", "n", "d", "theta");
         var values = new Option<string?>("--values") { Description = "Values: list or range start..end:step (default L: 3,5,10,20,50,100; n: 2,5,10,20; d: 3,5,10,20; theta: 0.5,1,2,4)" };
+        var icouple = new Option<string?>("--couple") { Description = "d sweep couplings, comma-separated: n=d, L=d, lam=C/d, lr=C/d^2" };
         var sweep = new Command("sweep", "Final ICL alignment |cos(mu, v)| vs L, n, d or theta.");
-        cs.AddTo(sweep); sweep.Options.Add(over); sweep.Options.Add(values);
+        cs.AddTo(sweep); sweep.Options.Add(over); sweep.Options.Add(values); sweep.Options.Add(icouple);
         sweep.SetAction(pr =>
         {
             var ctx = RunContext.From(pr);
@@ -264,7 +265,10 @@ public static class PcaCommands
             string ov = pr.GetValue(over)!;
             var vals = ParseValues(pr.GetValue(values) ?? ov switch { "L" => "3,5,10,20,50,100", "n" => "2,5,10,20", "d" => "3,5,10,20", _ => "0.5,1,2,4" }, "--values");
             var sink = ctx.Sink("icl");
-            var pts = Ui.WithProgress(ctx, p => IclExperiments.Sweep(o, ov, vals, ctx.Seed, p));
+            var coupling = pr.GetValue(icouple) is { } cpl ? StudyAParse.Couple(cpl) : SweepCoupling.None;
+            if (ov != "d" && !coupling.IsNone) throw new ArgumentException("--couple applies to --over d only.");
+            var variable = ov switch { "L" => SweepVariable.L, "n" => SweepVariable.N, "d" => SweepVariable.D, _ => SweepVariable.Theta };
+            var pts = Ui.WithProgress(ctx, p => IclExperiments.Sweep(o, new IclSweepSpec(variable, vals, coupling), ctx.Seed, p));
             Ui.Table(ctx, PcaReports.WriteIclSweep(pts, ov, o, sink));
             Ui.Files(ctx, sink);
             return 0;
