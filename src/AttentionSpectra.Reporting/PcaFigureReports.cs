@@ -14,7 +14,8 @@ public static class PcaFigureReports
     /// <param name="band">Band kind.</param>
     public static string BandLabel(BandKind band) => band == BandKind.Sd ? "mean +- 1 sd" : "mean, 95% bootstrap CI";
 
-    /// <summary>Writes a PCA figure (tables, PNG, summary, docs table, exports) and returns the display table.</summary>
+    /// <summary>Writes a PCA figure (tables, PNG, summary, docs table, exports) and returns the display
+    /// table.</summary>
     /// <param name="r">Result.</param>
     /// <param name="sink">Output.</param>
     /// <param name="command">The command line that produced it (written into the docs table).</param>
@@ -38,7 +39,8 @@ public static class PcaFigureReports
                 var sgd = PcaReports.WriteTrain(r.Sgd!, sink, $"{p.Name}_sgd");
                 WriteExports(r.Sgd!, sink, $"{p.Name}_sgd");
                 foreach (var row in sgd.Rows) shown.Rows.Add(row);
-                Overlay(sink, p.Name, $"{p.PaperFigure}: GD on R_inf vs SGD on the finite-prompt head", "|cos(mu_t, u_1)|",
+                Overlay(sink, p.Name, $"{p.PaperFigure}: GD on R_inf vs SGD on the finite-prompt head",
+                    "|cos(mu_t, u_1)|",
                     (r.Train!.Alignment, "GD, closed-form risk", r.Train.Options.Band),
                     (r.Sgd!.Alignment, "SGD, finite prompts", r.Sgd.Options.Band));
             }
@@ -89,7 +91,8 @@ public static class PcaFigureReports
     {
         var f = new Figure(title, "step", ylabel);
         foreach (var (b, label, kind) in curves)
-            f.LineWithBand(b.Steps.Select(s => (double)s).ToArray(), b.Mean, b.Lo, b.Hi, $"{label} ({BandLabel(kind)})");
+            f.LineWithBand(b.Steps.Select(s => (double)s).ToArray(), b.Mean, b.Lo, b.Hi,
+                $"{label} ({BandLabel(kind)})");
         f.Plot.Axes.SetLimitsY(0, 1.02);
         f.Plot.Legend.Alignment = ScottPlot.Alignment.LowerRight;
         f.Save(sink, $"{name}_overlay");
@@ -112,11 +115,13 @@ public static class PcaFigureReports
         {
             string over = p.Sweep!.Over == SweepVariable.L ? "L" : "d";
             var band = p.Options.Band;
-            sb.Append($"| {over} | mean | sd | min | {BandLabel(band)} | (lambda_1 - lambda_2)/lambda_1 | lam | lr |\n");
+            sb.Append($"| {over} | mean | sd | min | {BandLabel(band)} | (lambda_1 - lambda_2)/lambda_1 | " +
+                "lam | lr |\n");
             sb.Append("|---|---|---|---|---|---|---|---|\n");
             foreach (var q in r.Sweep!)
                 sb.Append(Inv, $"| {q.Value} | {F(q.MeanAlignment)} | {F(q.StdAlignment)} | {F(q.MinAlignment)} | " +
-                    $"[{F(q.BandLo)}, {F(q.BandHi)}] | {q.MeanRelativeEigengap:F3} | {q.Options.Lam:G4} | {q.Options.Lr:G4} |\n");
+                    $"[{F(q.BandLo)}, {F(q.BandHi)}] | {q.MeanRelativeEigengap:F3} | {q.Options.Lam:G4} | " +
+                    $"{q.Options.Lr:G4} |\n");
             return sb.ToString();
         }
         sb.Append("| run | head | init | seeds | steps | final alignment mean | sd | min | band at the end | " +
@@ -125,9 +130,12 @@ public static class PcaFigureReports
         void Row(string label, PcaTrainResult t)
         {
             var o = t.Options;
-            double gap = t.Runs.Average(x => x.Eigenvalues.Length > 1 ? (x.Eigenvalues[0] - x.Eigenvalues[1]) / x.Eigenvalues[0] : 1);
-            sb.Append(Inv, $"| {label} | {o.Head} | {o.EffectiveInit.Describe()} | {o.Seeds} | {o.Steps} | {F(t.FinalMean)} | " +
-                $"{F(t.FinalStd)} | {F(t.FinalMin)} | [{F(t.Alignment.Lo[^1])}, {F(t.Alignment.Hi[^1])}] | {gap:F3} | " +
+            double gap = t.Runs.Average(x
+                => x.Eigenvalues.Length > 1 ? (x.Eigenvalues[0] - x.Eigenvalues[1]) / x.Eigenvalues[0] : 1);
+            sb.Append(Inv,
+                $"| {label} | {o.Head} | {o.EffectiveInit.Describe()} | {o.Seeds} | {o.Steps} | {F(t.FinalMean)} | " +
+                $"{F(t.FinalStd)} | {F(t.FinalMin)} | [{F(t.Alignment.Lo[^1])}, {F(t.Alignment.Hi[^1])}] | " +
+                $"{gap:F3} | " +
                 $"{t.Runs.Average(x => x.FinalNormSquared / x.TargetNormSquared):F4} |\n");
         }
         Row(p.Kind == FigureKind.Compare ? "GD" : p.Name, r.Train!);
@@ -135,7 +143,8 @@ public static class PcaFigureReports
         return sb.ToString();
     }
 
-    /// <summary>The docs table of a training run: one row per seed with its spectrum and eigengap, then the spread.</summary>
+    /// <summary>The docs table of a training run: one row per seed with its spectrum and eigengap, then the
+    /// spread.</summary>
     /// <param name="r">Result.</param>
     /// <param name="command">The command line that produced it.</param>
     public static string Markdown(PcaTrainResult r, string command)
@@ -143,15 +152,19 @@ public static class PcaFigureReports
         ArgumentNullException.ThrowIfNull(r);
         var o = r.Options;
         var sb = new StringBuilder();
-        sb.Append(Inv, $"**pca train** ({o.Head}, d = {o.D}, L = {o.L}, lam = {o.Lam:G4}, lr = {o.Lr:G4}, {o.Steps} steps, " +
+        sb.Append(Inv,
+            $"**pca train** ({o.Head}, d = {o.D}, L = {o.L}, lam = {o.Lam:G4}, lr = {o.Lr:G4}, {o.Steps} steps, " +
             $"batch {o.Batch}, rank {o.Rank}, {o.EffectiveInit.Describe()}, Sigma {o.SigmaPolicy}); `{command}`\n\n");
-        sb.Append("| seed | lambda_1 | lambda_2 | (lambda_1 - lambda_2)/lambda_1 | final alignment | \\|M\\|^2 / target | excess risk |\n");
+        sb.Append("| seed | lambda_1 | lambda_2 | (lambda_1 - lambda_2)/lambda_1 | final alignment | " +
+            "\\|M\\|^2 / target | excess risk |\n");
         sb.Append("|---|---|---|---|---|---|---|\n");
         foreach (var s in r.Runs)
         {
             double l2 = s.Eigenvalues.Length > 1 ? s.Eigenvalues[1] : double.NaN;
-            sb.Append(Inv, $"| {s.Seed} | {s.Eigenvalues[0]:F3} | {l2:F3} | {(s.Eigenvalues[0] - l2) / s.Eigenvalues[0]:F3} | " +
-                $"{F(s.Trace.Alignment[^1])} | {s.FinalNormSquared / s.TargetNormSquared:F4} | {s.FinalRisk - s.OptimalRisk:G3} |\n");
+            sb.Append(Inv,
+                $"| {s.Seed} | {s.Eigenvalues[0]:F3} | {l2:F3} | {(s.Eigenvalues[0] - l2) / s.Eigenvalues[0]:F3} | " +
+                $"{F(s.Trace.Alignment[^1])} | {s.FinalNormSquared / s.TargetNormSquared:F4} | " +
+                $"{s.FinalRisk - s.OptimalRisk:G3} |\n");
         }
         sb.Append(Inv, $"| mean / sd / min | | | | {F(r.FinalMean)} / {F(r.FinalStd)} / {F(r.FinalMin)} | | |\n");
         return sb.ToString();
@@ -191,13 +204,15 @@ public static class PcaFigureReports
                     $"[{F(q.BandLo)}, {F(q.BandHi)}] | {q.MeanAlphaSquared:G5} | {q.OptimalAlphaSquared:G5} |\n");
             return sb.ToString();
         }
-        sb.Append("| run | head | init | seeds | steps | final alignment mean | sd | min | band at the end | mean (mu.v)^2 | al*^2 |\n");
+        sb.Append("| run | head | init | seeds | steps | final alignment mean | sd | min | band at the end | " +
+            "mean (mu.v)^2 | al*^2 |\n");
         sb.Append("|---|---|---|---|---|---|---|---|---|---|---|\n");
         void Row(string label, IclResult t)
         {
             var o = t.Options;
             double sd = SeedStatistics.Std(t.Runs.Select(x => x.Trace.Alignment[^1]).ToArray());
-            sb.Append(Inv, $"| {label} | {o.Head} | {o.EffectiveInit.Describe()} | {o.Seeds} | {o.Steps} | {F(t.FinalMean)} | " +
+            sb.Append(Inv,
+                $"| {label} | {o.Head} | {o.EffectiveInit.Describe()} | {o.Seeds} | {o.Steps} | {F(t.FinalMean)} | " +
                 $"{F(sd)} | {F(t.FinalMin)} | [{F(t.Alignment.Lo[^1])}, {F(t.Alignment.Hi[^1])}] | " +
                 $"{t.Runs.Average(x => x.FinalAlphaSquared):G5} | {t.Runs[0].OptimalAlphaSquared:G5} |\n");
         }
@@ -273,18 +288,21 @@ public static class PcaFigureReports
             var (vals, vecs) = PcaExperiments.SortedEigen(v);
             Save("spike", s.Spike, [d]);
             entries.Add(new HeadExport(s.Seed, Save("params", s.Trace.FinalParameters, [1, d]),
-                s.InitialParameters is null ? null : Save("init", s.InitialParameters, [1, d]), Save("V", v.Data, [d, d]),
+                s.InitialParameters is null ? null : Save("init", s.InitialParameters, [1, d]), Save("V", v.Data, [d,
+                    d]),
                 Save("eigenvalues", vals, [d]), Save("eigenvectors", vecs.SelectMany(x => x).ToArray(), [d, d]),
                 s.FinalRisk, s.OptimalRisk, s.Trace.Alignment[^1]));
         }
         var index = new HeadExportIndex(prefix, o.Head.ToString(), d, 1, o.L, o.Lam,
             $"R_ICL_inf(mu; v, n = {o.N}, xi = {o.Xi}, theta = {o.Theta}, lam = {o.Lam}) of docs/study-a.md",
-            "parameters are 1 x d; <prefix>_seed<s>_spike.npy is v; V = xi^2 I + theta v v' with eigenvectors as rows in " +
+            "parameters are 1 x d; <prefix>_seed<s>_spike.npy is v; V = xi^2 I + theta v v' with eigenvectors as " +
+            "rows in " +
             "descending eigenvalue order", entries);
         return sink.WriteJson($"{prefix}_exports", index);
     }
 
-    private static string RiskName(PcaTrainOptions o) => o.Head is TrainHead.Linear or TrainHead.LinearExact && o.Rank == 1
+    private static string RiskName(PcaTrainOptions o) => o.Head is TrainHead.Linear or TrainHead.LinearExact
+        && o.Rank == 1
         ? "R_lin,L = t - 2 lam t a - 2 lam (L+1) b + lam^2 (L+2) t a^2 + lam^2 (L+2)(L+3) a b"
         : "R_inf = tr Sigma - 2 lam tr(Sigma G Sigma) + lam^2 tr(Sigma G Sigma G Sigma), G = M'M";
 

@@ -65,15 +65,18 @@ public static class PcaFigureCommands
                 Batch: pr.GetValue(Batch), Seeds: pr.GetValue(Seeds), Rank: icl ? null : pr.GetValue(Rank),
                 Init: pr.GetValue(Run.Init) is { } i ? StudyAParse.Init(i) : null, Sigma: sigma,
                 SigmaPolicy: pr.GetValue(Run.SigmaPolicy) is { } p ? StudyAParse.Policy(p) : null,
-                Band: pr.GetValue(Run.Band) is { } b ? StudyAParse.Band(b) : null, RecordEvery: pr.GetValue(Run.RecordEvery),
+                Band: pr.GetValue(Run.Band) is { } b ? StudyAParse.Band(b) : null,
+                    RecordEvery: pr.GetValue(Run.RecordEvery),
                 Eigenbasis: !icl && pr.GetValue(Eigenbasis) ? true : null,
                 Values: pr.GetValue(Values) is { } v ? PcaCommands.ParseValues(v, "--values") : null,
                 Coupling: pr.GetValue(Couple) is { } c ? StudyAParse.Couple(c) : null,
                 GdLam: pr.GetValue(GdLam), GdLr: pr.GetValue(GdLr),
                 GdInit: pr.GetValue(GdInit) is { } gi ? StudyAParse.Init(gi, "--gd-init") : null,
                 LinearCrossTermFactor: !icl && pr.GetValue(Run.PaperGradient) ? 4 : null,
-                N: icl ? pr.GetValue(N) : null, Xi: icl ? pr.GetValue(Xi) : null, Theta: icl ? pr.GetValue(Theta) : null,
-                SigmasPerStep: icl ? pr.GetValue(SigmasPerStep) : null, PromptsPerSigma: icl ? pr.GetValue(PromptsPerSigma) : null);
+                N: icl ? pr.GetValue(N) : null, Xi: icl ? pr.GetValue(Xi) : null,
+                    Theta: icl ? pr.GetValue(Theta) : null,
+                SigmasPerStep: icl ? pr.GetValue(SigmasPerStep) : null,
+                    PromptsPerSigma: icl ? pr.GetValue(PromptsPerSigma) : null);
         }
     }
 
@@ -94,6 +97,8 @@ public static class PcaFigureCommands
         return string.Join(' ', words);
     }
 
+    private static string Names(IEnumerable<string> names) => string.Join(", ", names);
+
     private static Option<bool> ListOption() => new("--list") { Description = "List the presets and exit" };
 
     private static Argument<string?> NameArgument() => new("name")
@@ -108,7 +113,8 @@ public static class PcaFigureCommands
         var ov = new Overrides();
         var list = ListOption();
         var name = NameArgument();
-        var figure = new Command("figure", "Run a figure of the paper with its settings (init, Sigma policy, lam, lr, steps, " +
+        var figure = new Command("figure",
+            "Run a figure of the paper with its settings (init, Sigma policy, lam, lr, steps, " +
                                            "grids, band); any option overrides the preset. --list shows the presets.");
         figure.Arguments.Add(name); figure.Options.Add(list);
         ov.AddTo(figure, icl: false);
@@ -118,20 +124,23 @@ public static class PcaFigureCommands
             if (pr.GetValue(list) || pr.GetValue(name) is null) { ListPresets(ctx); return 0; }
             string n = pr.GetValue(name)!;
             var preset = PaperFigures.FindPca(n) ?? throw new ArgumentException(
-                $"Unknown PCA figure '{n}' (known: {string.Join(", ", PaperFigures.Pca.Select(p => p.Name))}; ICL figures: icl figure).");
+                $"Unknown PCA figure '{n}' (known: {Names(PaperFigures.Pca.Select(p => p.Name))}; " +
+                "ICL figures: icl figure).");
             return RunPca(ctx, PaperFigures.Apply(preset, ov.Build(pr, icl: false)), CommandText(pr, ctx.Seed));
         });
         yield return figure;
 
         var cov = new Overrides();
-        var compare = new Command("compare", "Overlay GD on the closed-form R_inf (--gd-lam, --gd-lr, --gd-init) and SGD on the " +
+        var compare = new Command("compare",
+            "Overlay GD on the closed-form R_inf (--gd-lam, --gd-lr, --gd-init) and SGD on the " +
                                             "finite-prompt head (--head, --L, --lam, --lr, --batch, --init) on one figure; " +
                                             "defaults: the settings of the paper's Figure 1.");
         cov.AddTo(compare, icl: false);
         compare.SetAction(pr =>
         {
             var ctx = RunContext.From(pr);
-            var preset = PaperFigures.Apply(PaperFigures.FindPca("fig1")!, cov.Build(pr, icl: false)) with { Name = "compare" };
+            var preset = PaperFigures.Apply(PaperFigures.FindPca("fig1")!, cov.Build(pr,
+                icl: false)) with { Name = "compare" };
             return RunPca(ctx, preset, CommandText(pr, ctx.Seed));
         });
         yield return compare;
@@ -144,7 +153,8 @@ public static class PcaFigureCommands
         var ov = new Overrides();
         var list = ListOption();
         var name = NameArgument();
-        var figure = new Command("figure", "Run an in-context figure of the paper with its settings; options override the preset.");
+        var figure = new Command("figure",
+            "Run an in-context figure of the paper with its settings; options override the preset.");
         figure.Arguments.Add(name); figure.Options.Add(list);
         ov.AddTo(figure, icl: true);
         figure.SetAction(pr =>
@@ -153,18 +163,21 @@ public static class PcaFigureCommands
             if (pr.GetValue(list) || pr.GetValue(name) is null) { ListPresets(ctx); return 0; }
             string n = pr.GetValue(name)!;
             var preset = PaperFigures.FindIcl(n) ?? throw new ArgumentException(
-                $"Unknown ICL figure '{n}' (known: {string.Join(", ", PaperFigures.Icl.Select(p => p.Name))}; PCA figures: pca figure).");
+                $"Unknown ICL figure '{n}' (known: {Names(PaperFigures.Icl.Select(p => p.Name))}; " +
+                "PCA figures: pca figure).");
             return RunIcl(ctx, PaperFigures.Apply(preset, ov.Build(pr, icl: true)), CommandText(pr, ctx.Seed));
         });
         yield return figure;
 
         var cov = new Overrides();
-        var compare = new Command("compare", "Overlay GD on R_ICL_inf and SGD on finite prompts; defaults: the paper's Figure 2.");
+        var compare = new Command("compare",
+            "Overlay GD on R_ICL_inf and SGD on finite prompts; defaults: the paper's Figure 2.");
         cov.AddTo(compare, icl: true);
         compare.SetAction(pr =>
         {
             var ctx = RunContext.From(pr);
-            var preset = PaperFigures.Apply(PaperFigures.FindIcl("fig2")!, cov.Build(pr, icl: true)) with { Name = "compare" };
+            var preset = PaperFigures.Apply(PaperFigures.FindIcl("fig2")!, cov.Build(pr,
+                icl: true)) with { Name = "compare" };
             return RunIcl(ctx, preset, CommandText(pr, ctx.Seed));
         });
         yield return compare;
@@ -195,8 +208,10 @@ public static class PcaFigureCommands
     private static void ListPresets(RunContext ctx)
     {
         var t = new ResultTable("paper figure presets", "command", "figure", "kind", "settings", "authors' script");
-        foreach (var p in PaperFigures.Pca) t.Add($"pca figure {p.Name}", p.PaperFigure, p.Kind.ToString(), p.Caption, p.PaperScript);
-        foreach (var p in PaperFigures.Icl) t.Add($"icl figure {p.Name}", p.PaperFigure, p.Kind.ToString(), p.Caption, p.PaperScript);
+        foreach (var p in PaperFigures.Pca) t.Add($"pca figure {p.Name}", p.PaperFigure, p.Kind.ToString(), p.Caption,
+            p.PaperScript);
+        foreach (var p in PaperFigures.Icl) t.Add($"icl figure {p.Name}", p.PaperFigure, p.Kind.ToString(), p.Caption,
+            p.PaperScript);
         Ui.Table(ctx with { Quiet = false }, t);
     }
 
@@ -207,8 +222,10 @@ public static class PcaFigureCommands
             Description = "Data rows: .npy (n x d) or CSV/TSV/TXT (one row per line), or 'digits' for the embedded 8x8 digits",
             Required = true,
         };
-        var rank = new Option<int>("--rank") { Description = "Rank k (principal directions)", DefaultValueFactory = _ => 1 };
-        var l = new Option<int>("--L") { Description = "Prompt length (rows drawn with replacement)", DefaultValueFactory = _ => 100 };
+        var rank = new Option<int>("--rank") { Description = "Rank k (principal directions)", DefaultValueFactory = _
+            => 1 };
+        var l = new Option<int>("--L") { Description = "Prompt length (rows drawn with replacement)",
+            DefaultValueFactory = _ => 100 };
         var lam = new Option<double>("--lam") { Description = "Inverse temperature", DefaultValueFactory = _ => 0.01 };
         var lr = new Option<double>("--lr") { Description = "Learning rate", DefaultValueFactory = _ => 0.01 };
         var steps = new Option<int>("--steps") { Description = "Training steps", DefaultValueFactory = _ => 2000 };
@@ -229,9 +246,11 @@ public static class PcaFigureCommands
         {
             Description = "Also train on Gaussian tokens with the data's covariance (separates non-Gaussian effects)",
         };
-        var fit = new Command("fit", "Train the head on your data rows and compare with classical PCA: principal angles, explained " +
+        var fit = new Command("fit",
+            "Train the head on your data rows and compare with classical PCA: principal angles, explained " +
                                      "variance, alignment per component; exports parameters, Sigma and its eigenpairs as .npy.");
-        foreach (Option o in new Option[] { data, rank, l, lam, lr, steps, batch, seeds, head, init, scaling, surrogate }) fit.Options.Add(o);
+        foreach (Option o in new Option[] { data, rank, l, lam, lr, steps, batch, seeds, head, init, scaling,
+            surrogate }) fit.Options.Add(o);
         fit.SetAction(pr =>
         {
             var ctx = RunContext.From(pr);
@@ -240,15 +259,18 @@ public static class PcaFigureCommands
             if (x.Rows < 2) throw new ArgumentException($"--data {path}: needs at least two rows (got {x.Rows}).");
             if (pr.GetValue(rank) is var k && (k < 1 || k > x.Cols))
                 throw new ArgumentException($"--rank must be in [1, {x.Cols}] for {path} (got {k}).");
-            var o = new DataFitOptions(k, pr.GetValue(l), pr.GetValue(lam), pr.GetValue(lr), pr.GetValue(steps), pr.GetValue(batch),
+            var o = new DataFitOptions(k, pr.GetValue(l), pr.GetValue(lam), pr.GetValue(lr), pr.GetValue(steps),
+                pr.GetValue(batch),
                 pr.GetValue(seeds), Head: StudyAParse.Head(pr.GetValue(head)!),
-                Scaling: pr.GetValue(scaling) switch { "standardize" => DataScaling.Standardize, "none" => DataScaling.None, _ => DataScaling.Center },
+                Scaling: pr.GetValue(scaling) switch { "standardize" => DataScaling.Standardize, "none"
+                    => DataScaling.None, _ => DataScaling.Center },
                 Init: pr.GetValue(init) is { } i ? StudyAParse.Init(i) : null);
             o.Validate(x.Cols);
             bool sur = pr.GetValue(surrogate) && o.Head != TrainHead.Infinite;
             var sink = ctx.Sink("pca");
             var (r, g) = Ui.WithProgress(ctx, p => (DataFit.Run(x, o, ctx.Seed, p),
-                sur ? DataFit.Run(x, o with { GaussianSurrogate = true }, ctx.Seed, p, "pca fit (Gaussian surrogate)") : null));
+                sur ? DataFit.Run(x, o with { GaussianSurrogate = true }, ctx.Seed, p,
+                    "pca fit (Gaussian surrogate)") : null));
             Ui.Table(ctx, PcaFitReports.Write(r, g, Path.GetFileName(path), sink, CommandText(pr, ctx.Seed)));
             Ui.Files(ctx, sink);
             return 0;

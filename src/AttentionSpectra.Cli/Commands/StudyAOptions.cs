@@ -5,7 +5,8 @@ using AttentionSpectra.Studies.PcaAlignment;
 
 namespace AttentionSpectra.Cli.Commands;
 
-/// <summary>Study A's option parsers: each flag's text becomes a typed value once, here, with errors naming the flag.</summary>
+/// <summary>Study A's option parsers: each flag's text becomes a typed value once, here, with errors naming the
+/// flag.</summary>
 public static class StudyAParse
 {
     /// <summary>"unit" | "gaussian:SD" (entries iid N(0, SD^2)) | "scaled:S" (entries iid N(0, S^2/d)).</summary>
@@ -18,7 +19,8 @@ public static class StudyAParse
         var parts = t.Split(':');
         if (parts.Length == 2 && double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var s))
         {
-            if (!(s > 0) || !double.IsFinite(s)) throw new ArgumentException($"{flag}: the scale must be positive (got {parts[1]}).");
+            if (!(s > 0)
+                || !double.IsFinite(s)) throw new ArgumentException($"{flag}: the scale must be positive (got {parts[1]}).");
             if (parts[0] == "gaussian") return InitLaw.Gaussian(s);
             if (parts[0] == "scaled") return InitLaw.ScaledGaussian(s);
         }

@@ -32,7 +32,8 @@ public class PaperFigureTests
         return y;
     }
 
-    private static double Dot(double[] a, double[] b) { double s = 0; for (int i = 0; i < a.Length; i++) s += a[i] * b[i]; return s; }
+    private static double Dot(double[] a,
+        double[] b) { double s = 0; for (int i = 0; i < a.Length; i++) s += a[i] * b[i]; return s; }
 
     /// <summary>mu_0 of run s: a standard normal vector from stream (s, 1) of the master seed, normalised.</summary>
     private static double[] UnitInit(ulong seed, int s, int d)
@@ -51,7 +52,8 @@ public class PaperFigureTests
         {
             var sm = Mul(s, mu); var s2m = Mul(s, sm);
             double a = Dot(mu, sm), b = Dot(sm, sm);
-            for (int i = 0; i < mu.Length; i++) mu[i] -= lr * (-4 * lam * s2m[i] + 2 * lam * lam * (a * s2m[i] + b * sm[i]));
+            for (int i = 0; i < mu.Length; i++) mu[i] -= lr * (-4 * lam * s2m[i] + 2 * lam * lam * (a * s2m[i]
+                + b * sm[i]));
         }
         return mu;
     }
@@ -87,7 +89,8 @@ public class PaperFigureTests
     public void EveryFigureOfThePaperHasAPreset()
     {
         var names = PcaReproduce.FigureNames;
-        foreach (var f in new[] { "fig1", "fig2", "fig3a", "fig3b", "fig4a", "fig4b", "fig5a", "fig5b", "fig6a", "fig6b",
+        foreach (var f in new[] { "fig1", "fig2", "fig3a", "fig3b", "fig4a", "fig4b", "fig5a", "fig5b", "fig6a",
+            "fig6b",
                      "fig7a", "fig7b", "fig8a", "fig8b" })
             Assert.Contains(f, names);
         foreach (var p in PaperFigures.Pca) { p.Options.Validate(); p.Sgd?.Validate(); }
@@ -119,7 +122,8 @@ public class PaperFigureTests
         foreach (double c in new[] { 2.0, 4.0 })
         {
             var preset = PaperFigures.Apply(PaperFigures.FindPca("fig4b")!,
-                new FigureOverrides(Sigma: ToMatrix(GivenSigma), Seeds: 2, Steps: 1500, Init: InitLaw.Unit, LinearCrossTermFactor: c));
+                new FigureOverrides(Sigma: ToMatrix(GivenSigma), Seeds: 2, Steps: 1500, Init: InitLaw.Unit,
+                    LinearCrossTermFactor: c));
             var r = PaperFigures.Run(preset, seed);
             for (int s = 0; s < 2; s++)
             {
@@ -208,11 +212,13 @@ public class PaperFigureTests
         int d = 4, n = 3, l = 7, sigmas = 3, per = 2;
         var v = new Rng(1).UnitVector(d);
         var mu = new[] { 0.2, -0.1, 0.3, 0.05 };
-        var gg = new GroupedWishartGradient(v, n, 1.0, 2.0, AttentionSpectra.Attention.HeadKind.Softmax, l, 0.5, sigmas, per);
+        var gg = new GroupedWishartGradient(v, n, 1.0, 2.0, AttentionSpectra.Attention.HeadKind.Softmax, l, 0.5, sigmas,
+            per);
         var step = new Rng(9);
         var grad = new double[d];
         double loss = gg.Compute(mu, grad, step);
-        // By hand: group g draws y_r = xi z_r + sqrt(theta) s_r v from stream (g, 0), prompt p draws x_t = sum_r g_tr y_r
+        // By hand: group g draws y_r = xi z_r + sqrt(theta) s_r v from stream (g, 0), prompt p draws x_t = sum_r g_tr
+        // y_r
         // from stream (g, 1 + p); average the per-prompt losses and gradients.
         var want = new double[d]; double wantLoss = 0;
         var ws = new AttentionSpectra.Attention.HeadWorkspace(l, d, 1);
@@ -222,12 +228,14 @@ public class PaperFigureTests
             var yr = grng.Split(0);
             var y = new double[n * d]; yr.FillGaussian(y);
             var sp = new double[n]; yr.FillGaussian(sp);
-            for (int r = 0; r < n; r++) for (int i = 0; i < d; i++) y[r * d + i] = y[r * d + i] + Math.Sqrt(2.0) * sp[r] * v[i];
+            for (int r = 0; r < n; r++) for (int i = 0; i < d; i++) y[r * d + i] = y[r * d + i]
+                + Math.Sqrt(2.0) * sp[r] * v[i];
             for (int p = 0; p < per; p++)
             {
                 var coef = new double[l * n]; grng.Split(1 + (ulong)p).FillGaussian(coef);
                 var x = new double[l * d];
-                for (int t = 0; t < l; t++) for (int r = 0; r < n; r++) for (int i = 0; i < d; i++) x[t * d + i] += coef[t * n + r] * y[r * d + i];
+                for (int t = 0; t < l; t++) for (int r = 0; r < n; r++) for (int i = 0; i < d; i++) x[t * d
+                    + i] += coef[t * n + r] * y[r * d + i];
                 wantLoss += AttentionSpectra.Attention.AttentionHead.LossAndGradient(AttentionSpectra.Attention.HeadKind.Softmax, x, l, d,
                     mu, 1, 0.5, want, 1.0 / (sigmas * per), ws);
             }

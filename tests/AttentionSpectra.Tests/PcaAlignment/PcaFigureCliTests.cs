@@ -16,7 +16,8 @@ public class PcaFigureCliTests
         {
             var sigma = new Matrix(3, 3, [3.0, 0.5, 0.1, 0.5, 2.0, 0.2, 0.1, 0.2, 1.0]);
             File.WriteAllText(Path.Combine(dir, "sigma.csv"), "3,0.5,0.1\n0.5,2,0.2\n0.1,0.2,1\n");
-            var r = CliRunner.Run(dir, TimeSpan.FromMinutes(2), "pca", "figure", "fig3b", "--sigma", "sigma.csv", "--steps", "200",
+            var r = CliRunner.Run(dir, TimeSpan.FromMinutes(2), "pca", "figure", "fig3b", "--sigma", "sigma.csv",
+                "--steps", "200",
                 "--seeds", "2", "--seed", "4", "--out", "o", "--quiet");
             Assert.True(r.ExitCode == 0, r.All);
             var lib = PaperFigures.Run(PaperFigures.Apply(PaperFigures.FindPca("fig3b")!,
@@ -31,7 +32,8 @@ public class PcaFigureCliTests
             Assert.Contains("attnspec pca figure fig3b --sigma sigma.csv --steps 200 --seeds 2 --seed 4", md);
 
             File.WriteAllText(Path.Combine(dir, "bad.csv"), "1,2\n0,1\n");
-            var bad = CliRunner.Run(dir, TimeSpan.FromMinutes(2), "pca", "figure", "fig3b", "--sigma", "bad.csv", "--quiet");
+            var bad = CliRunner.Run(dir, TimeSpan.FromMinutes(2), "pca", "figure", "fig3b", "--sigma", "bad.csv",
+                "--quiet");
             Assert.Equal(2, bad.ExitCode);
             Assert.Contains("not symmetric", bad.All);
             Assert.False(CliRunner.HasStackTrace(bad.All));

@@ -11,7 +11,8 @@ public class PcaFitAndExportTests
 {
     private static readonly double[] Spectrum = [9, 4, 1, 0.5, 0.25, 0.1];
 
-    /// <summary>n rows z diag(sqrt(lambda)) Q' with Q a random orthogonal matrix: population covariance Q Lambda Q'.</summary>
+    /// <summary>n rows z diag(sqrt(lambda)) Q' with Q a random orthogonal matrix: population covariance Q Lambda
+    /// Q'.</summary>
     private static (Matrix Data, MathNet.Numerics.LinearAlgebra.Matrix<double> Q) KnownSpectrumData(int n, ulong seed)
     {
         int d = Spectrum.Length;
@@ -49,7 +50,8 @@ public class PcaFitAndExportTests
             // Through a file, as `pca fit --data` reads it: .npy and CSV give the same matrix.
             Npy.Write(Path.Combine(dir, "rows.npy"), data);
             File.WriteAllLines(Path.Combine(dir, "rows.csv"), Enumerable.Range(0, data.Rows).Select(i =>
-                string.Join(',', data.RowReadOnly(i).ToArray().Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture)))));
+                string.Join(',', data.RowReadOnly(i).ToArray().Select(v => v.ToString("R",
+                    System.Globalization.CultureInfo.InvariantCulture)))));
             var fromNpy = MatrixFile.Read(Path.Combine(dir, "rows.npy"));
             var fromCsv = MatrixFile.Read(Path.Combine(dir, "rows.csv"));
             Assert.Equal(data.Data, fromNpy.Data);
@@ -58,24 +60,30 @@ public class PcaFitAndExportTests
             // Classical PCA part vs MathNet's eigen-decomposition of the centred sample covariance.
             var gd = DataFit.Run(fromNpy, new DataFitOptions(Rank: 2, Lam: 0.1, Lr: 1e-2, Steps: 8000, Seeds: 2,
                 Head: TrainHead.Infinite, Init: InitLaw.Unit), 5);
-            var xm = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(data.Rows, data.Cols, (i, j) => data[i, j]);
+            var xm = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(data.Rows, data.Cols, (i, j) => data[i,
+                j]);
             var means = xm.ColumnSums() / data.Rows;
-            var xc = xm - MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(data.Rows, data.Cols, (i, j) => means[j]);
+            var xc = xm - MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(data.Rows, data.Cols, (i, j)
+                => means[j]);
             var cov = xc.TransposeThisAndMultiply(xc) / data.Rows;
             var ev = cov.Evd().EigenValues.Select(c => c.Real).OrderByDescending(v => v).ToArray();
             Assert.True(TestUtil.MaxAbsDiff(ev, gd.Eigenvalues) < 1e-10 * ev[0]);
             // The sample spectrum is the known one within sampling error (relative sd sqrt(2/n) = 2.2%; allow 5 sd).
-            for (int i = 0; i < Spectrum.Length; i++) Assert.InRange(gd.Eigenvalues[i] / Spectrum[i], 1 - 0.11, 1 + 0.11);
+            for (int i = 0; i < Spectrum.Length; i++) Assert.InRange(gd.Eigenvalues[i] / Spectrum[i], 1 - 0.11, 1
+                + 0.11);
             // GD on R_inf with the sample covariance recovers the top-2 PCA span exactly.
             foreach (var run in gd.Runs)
             {
-                Assert.True(run.PrincipalCosines.Min() > 1 - 1e-6, $"seed {run.Seed}: {string.Join(", ", run.PrincipalCosines)}");
+                var cosines = string.Join(", ", run.PrincipalCosines);
+                Assert.True(run.PrincipalCosines.Min() > 1 - 1e-6, $"seed {run.Seed}: {cosines}");
                 Assert.Equal(gd.ExplainedVariancePca, run.ExplainedVarianceHead, 5);
                 Assert.All(run.ComponentAlignment, a => Assert.True(a > 1 - 1e-6));
             }
             // Softmax SGD on prompts of data rows (Gaussian rows): the learned direction is the top PC.
-            var sgd = DataFit.Run(fromCsv, new DataFitOptions(Rank: 1, L: 50, Lam: 0.05, Lr: 2e-3, Steps: 600, Batch: 64, Seeds: 1), 5);
-            Assert.True(sgd.Runs[0].Trace.Alignment[^1] > 0.99, $"softmax fit alignment {sgd.Runs[0].Trace.Alignment[^1]}");
+            var sgd = DataFit.Run(fromCsv, new DataFitOptions(Rank: 1, L: 50, Lam: 0.05, Lr: 2e-3, Steps: 600,
+                Batch: 64, Seeds: 1), 5);
+            Assert.True(sgd.Runs[0].Trace.Alignment[^1] > 0.99,
+                $"softmax fit alignment {sgd.Runs[0].Trace.Alignment[^1]}");
             // and the top PC of the sample is close to the population one (gap 9 vs 4).
             double c = Math.Abs(Enumerable.Range(0, 6).Sum(i => sgd.Eigenvectors[0][i] * q[i, 0]));
             Assert.True(c > 0.99, $"top sample PC vs population: {c}");
@@ -155,10 +163,12 @@ public class PcaFitAndExportTests
         throw new FileNotFoundException(relative);
     }
 
-    /// <summary>The block between &lt;!-- table:NAME --&gt; and &lt;!-- /table:NAME --&gt; in docs/study-a.md.</summary>
+    /// <summary>The block between &lt;!-- table:NAME --&gt; and &lt;!-- /table:NAME --&gt; in
+    /// docs/study-a.md.</summary>
     private static string DocsTable(string name)
     {
-        var text = File.ReadAllText(RepoFile(Path.Combine("docs", "study-a.md"))).Replace("\r\n", "\n", StringComparison.Ordinal);
+        var text = File.ReadAllText(RepoFile(Path.Combine("docs", "study-a.md"))).Replace("\r\n", "\n",
+            StringComparison.Ordinal);
         string open = $"<!-- table:{name} -->\n", close = $"<!-- /table:{name} -->";
         int a = text.IndexOf(open, StringComparison.Ordinal), b = text.IndexOf(close, StringComparison.Ordinal);
         Assert.True(a >= 0 && b > a, $"docs/study-a.md has no table block for {name}");
@@ -181,6 +191,7 @@ public class PcaFitAndExportTests
     {
         const ulong seed = 20261123;
         var r = PaperFigures.Run(PaperFigures.FindIcl("fig7b")!, seed);
-        Assert.Equal(DocsTable("fig7b"), PcaFigureReports.Markdown(r, $"attnspec icl figure fig7b --seed {seed}").Trim());
+        Assert.Equal(DocsTable("fig7b"), PcaFigureReports.Markdown(r,
+            $"attnspec icl figure fig7b --seed {seed}").Trim());
     }
 }

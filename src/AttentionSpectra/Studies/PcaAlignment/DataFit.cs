@@ -41,7 +41,8 @@ public sealed record DataFitOptions(int Rank = 1, int L = 100, double Lam = 0.01
     public void Validate(int d)
     {
         if (Rank < 1 || Rank > d) throw new ArgumentException($"Rank must be in [1, {d}] (got {Rank}).");
-        if (Head == TrainHead.LinearExact) throw new ArgumentException("Head LinearExact needs a Gaussian model; use Infinite.");
+        if (Head == TrainHead.LinearExact)
+            throw new ArgumentException("Head LinearExact needs a Gaussian model; use Infinite.");
         TrainingChecks.Common(L, Lam, Lr, Steps, Batch, Seeds, InitScale);
         if (Records < 1) throw new ArgumentException("Records must be >= 1.");
         Init?.Validate();
@@ -58,7 +59,8 @@ public sealed record DataFitOptions(int Rank = 1, int L = 100, double Lam = 0.01
 /// <param name="ComponentAlignment">For each of the top-k PCs u_i: ||P_M u_i|| (1 when u_i lies in the span).</param>
 /// <param name="InitialParameters">mu_0 (k x d).</param>
 public sealed record DataFitSeedRun(int Seed, TrainTrace Trace, double[] PrincipalCosines, double ProjectorDistance,
-    double ExplainedVarianceHead, double ReconstructionErrorHead, double[] ComponentAlignment, double[] InitialParameters);
+    double ExplainedVarianceHead, double ReconstructionErrorHead, double[] ComponentAlignment,
+        double[] InitialParameters);
 
 /// <summary>Result of a data fit.</summary>
 /// <param name="Options">Options.</param>
@@ -81,7 +83,8 @@ public sealed record DataFitResult(DataFitOptions Options, int Rows, double[] Ei
         get
         {
             int k = Options.Rank;
-            return k < Eigenvalues.Length && Eigenvalues[k - 1] > 0 ? (Eigenvalues[k - 1] - Eigenvalues[k]) / Eigenvalues[k - 1] : 1;
+            return k < Eigenvalues.Length
+                && Eigenvalues[k - 1] > 0 ? (Eigenvalues[k - 1] - Eigenvalues[k]) / Eigenvalues[k - 1] : 1;
         }
     }
 }
@@ -107,7 +110,8 @@ public static class DataFit
         return z;
     }
 
-    /// <summary>Trains <see cref="DataFitOptions.Seeds"/> runs (run s: init from <c>new Rng(seed).Split(s).Split(1)</c>,
+    /// <summary>Trains <see cref="DataFitOptions.Seeds"/> runs (run s: init from <c>new
+    /// Rng(seed).Split(s).Split(1)</c>,
     /// prompts from stream 2) and compares each learned span with the top-k principal components.</summary>
     /// <param name="data">n x d data rows (n >= 2), as given (they are prepared with the options' scaling).</param>
     /// <param name="o">Options.</param>
@@ -115,7 +119,8 @@ public static class DataFit
     /// <param name="progress">Progress sink.</param>
     /// <param name="task">Task name reported to <paramref name="progress"/>.</param>
     /// <param name="cancellationToken">Checked between recorded points.</param>
-    public static DataFitResult Run(Matrix data, DataFitOptions o, ulong seed, IProgress<ProgressUpdate>? progress = null,
+    public static DataFitResult Run(Matrix data, DataFitOptions o, ulong seed,
+        IProgress<ProgressUpdate>? progress = null,
         string task = "pca fit", CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(data);
@@ -157,11 +162,13 @@ public static class DataFit
             if (o.Head == TrainHead.Infinite)
             {
                 var sg = sigma;
-                lg = (m, _, g) => { ClosedForms.RInfRankKGradient(sg, m, k, o.Lam).CopyTo(g); return ClosedForms.RInfRankK(sg, m, k, o.Lam); };
+                lg = (m, _, g) => { ClosedForms.RInfRankKGradient(sg, m, k,
+                    o.Lam).CopyTo(g); return ClosedForms.RInfRankK(sg, m, k, o.Lam); };
             }
             else
             {
-                var bg = new BatchGradient(source, o.Head == TrainHead.Softmax ? HeadKind.Softmax : HeadKind.Linear, o.L, k, o.Lam, o.Batch);
+                var bg = new BatchGradient(source, o.Head == TrainHead.Softmax ? HeadKind.Softmax : HeadKind.Linear,
+                    o.L, k, o.Lam, o.Batch);
                 lg = (m, rng, g) => bg.Compute(m, g, rng);
             }
             int si = s;
@@ -173,7 +180,8 @@ public static class DataFit
             var q = Subspace.Orthonormalize(trace.FinalParameters, k, d);
             double captured = 0;
             foreach (var row in q) captured += TensorPrimitives.Dot(row, sigma.Multiply(row));
-            var perComponent = reference.Select(u => Math.Sqrt(Math.Min(1, q.Sum(b => Math.Pow(TensorPrimitives.Dot(b, u), 2)))))
+            var perComponent = reference.Select(u => Math.Sqrt(Math.Min(1, q.Sum(b => Math.Pow(TensorPrimitives.Dot(b,
+                u), 2)))))
                 .ToArray();
             runs.Add(new DataFitSeedRun(s, trace, cos, pd, captured / t, t - captured, perComponent, init));
         }

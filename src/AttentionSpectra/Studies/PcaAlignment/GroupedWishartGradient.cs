@@ -30,7 +30,8 @@ public sealed class GroupedWishartGradient
     /// <param name="lam">Inverse temperature.</param>
     /// <param name="sigmas">Covariances drawn per step.</param>
     /// <param name="promptsPerSigma">Prompts drawn per covariance.</param>
-    public GroupedWishartGradient(ReadOnlySpan<double> v, int n, double xi, double theta, HeadKind kind, int l, double lam,
+    public GroupedWishartGradient(ReadOnlySpan<double> v, int n, double xi, double theta, HeadKind kind, int l,
+        double lam,
         int sigmas, int promptsPerSigma)
     {
         // Reuse the spiked-Wishart source's validation of (v, n, xi, theta).
@@ -38,7 +39,8 @@ public sealed class GroupedWishartGradient
         if (l < 1) throw new ArgumentException($"Prompt length L must be >= 1 (got {l}).");
         if (sigmas < 1) throw new ArgumentException($"sigmasPerStep must be >= 1 (got {sigmas}).");
         if (promptsPerSigma < 1) throw new ArgumentException($"promptsPerSigma must be >= 1 (got {promptsPerSigma}).");
-        if (!(lam > 0) || !double.IsFinite(lam)) throw new ArgumentException($"lam must be positive and finite (got {lam}).");
+        if (!(lam > 0)
+            || !double.IsFinite(lam)) throw new ArgumentException($"lam must be positive and finite (got {lam}).");
         _v = check.Spike.ToArray();
         _d = v.Length; _n = n; _xi = xi; _theta = theta; _kind = kind; _l = l; _lam = lam;
         _sigmas = sigmas; _prompts = promptsPerSigma;
@@ -63,7 +65,8 @@ public sealed class GroupedWishartGradient
     public double Compute(ReadOnlySpan<double> m, Span<double> grad, Rng stepRng)
     {
         ArgumentNullException.ThrowIfNull(stepRng);
-        if (m.Length != _d || grad.Length != _d) throw new ArgumentException($"Parameters and gradient must have length d = {_d}.");
+        if (m.Length != _d
+            || grad.Length != _d) throw new ArgumentException($"Parameters and gradient must have length d = {_d}.");
         double[] mu = m.ToArray();
         double inv = 1.0 / ((double)_sigmas * _prompts);
         void Chunk(int c)

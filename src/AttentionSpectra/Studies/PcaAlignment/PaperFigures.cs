@@ -104,7 +104,8 @@ public static class PaperFigures
     /// final values do not depend on it).</summary>
     public const int PresetRecordEvery = 10;
 
-    private static readonly int[] LGridPaper = [3, 5, 7, 10, 12, 15, 17, 20, 22, 25, 27, 30, 32, 35, 37, 40, 42, 45, 47, 50];
+    private static readonly int[] LGridPaper = [3, 5, 7, 10, 12, 15, 17, 20, 22, 25, 27, 30, 32, 35, 37, 40, 42, 45, 47,
+        50];
     private static readonly int[] DGridPaper = Enumerable.Range(0, 20).Select(i => 3 + 5 * i).ToArray();
 
     private static readonly PcaTrainOptions PcaBase = new(Seeds: 10, SigmaPolicy: SigmaPolicy.PerFigure,
@@ -112,7 +113,8 @@ public static class PaperFigures
 
     private static readonly PcaTrainOptions SoftmaxSgd = PcaBase with
     {
-        Head = TrainHead.Softmax, D = 5, L = 100, Lam = 0.1, Lr = 1e-4, Steps = 3000, Batch = 256, Init = InitLaw.Gaussian(0.1),
+        Head = TrainHead.Softmax, D = 5, L = 100, Lam = 0.1, Lr = 1e-4, Steps = 3000, Batch = 256,
+            Init = InitLaw.Gaussian(0.1),
     };
 
     private static readonly PcaTrainOptions InfiniteGd = PcaBase with
@@ -122,7 +124,8 @@ public static class PaperFigures
 
     private static readonly PcaTrainOptions LinearSgd = PcaBase with
     {
-        Head = TrainHead.Linear, D = 5, L = 6, Lam = 0.01, Lr = 1e-4, Steps = 5000, Batch = 256, Init = InitLaw.Gaussian(0.01),
+        Head = TrainHead.Linear, D = 5, L = 6, Lam = 0.01, Lr = 1e-4, Steps = 5000, Batch = 256,
+            Init = InitLaw.Gaussian(0.01),
     };
 
     /// <summary>The PCA figures: 1, 3a, 3b, 4a, 4b, 5a, 5b, 6a, 6b.</summary>
@@ -140,16 +143,21 @@ public static class PaperFigures
             FigureKind.Train, LinearSgd with { Head = TrainHead.LinearExact }, PaperScript: "linear_analytic.py"),
         new("fig5a", "Figure 5a", "Softmax SGD: final alignment vs L (20 values 3..50), 5000 steps, band +- sd",
             FigureKind.Sweep, SoftmaxSgd with { Steps = 5000, Band = BandKind.Sd },
-            new PcaSweepSpec(SweepVariable.L, LGridPaper, SweepCoupling.None), PaperScript: "softmax_finite_alignment_vs_L.py"),
+            new PcaSweepSpec(SweepVariable.L, LGridPaper, SweepCoupling.None),
+                PaperScript: "softmax_finite_alignment_vs_L.py"),
         new("fig5b", "Figure 5b", "Linear SGD: final alignment vs L (20 values 3..50), lam = 0.001, band +- sd",
             FigureKind.Sweep, LinearSgd with { Lam = 0.001, Band = BandKind.Sd },
-            new PcaSweepSpec(SweepVariable.L, LGridPaper, SweepCoupling.None), PaperScript: "linear_finite_change_L.py"),
+            new PcaSweepSpec(SweepVariable.L, LGridPaper, SweepCoupling.None),
+                PaperScript: "linear_finite_change_L.py"),
         new("fig6a", "Figure 6a", "GD on R_inf: final alignment vs d = 3..98, lam = 0.1/d, lr = 0.5/d^2, 5000 steps",
             FigureKind.Sweep, InfiniteGd with { Steps = 5000, Band = BandKind.Sd },
-            new PcaSweepSpec(SweepVariable.D, DGridPaper, SweepCoupling.Theory), PaperScript: "softmax_infinite_change_dim.py"),
-        new("fig6b", "Figure 6b", "GD on R_lin,L: final alignment vs d = 3..98, L = d, lam = 0.01/d, lr = 1/d^2, 5000 steps",
+            new PcaSweepSpec(SweepVariable.D, DGridPaper, SweepCoupling.Theory),
+                PaperScript: "softmax_infinite_change_dim.py"),
+        new("fig6b", "Figure 6b",
+            "GD on R_lin,L: final alignment vs d = 3..98, L = d, lam = 0.01/d, lr = 1/d^2, 5000 steps",
             FigureKind.Sweep, InfiniteGd with { Head = TrainHead.LinearExact, Steps = 5000, Band = BandKind.Sd },
-            new PcaSweepSpec(SweepVariable.D, DGridPaper, new SweepCoupling(LEqualsD: true, LamTimesD: 0.01, LrTimesD2: 1)),
+            new PcaSweepSpec(SweepVariable.D, DGridPaper, new SweepCoupling(LEqualsD: true, LamTimesD: 0.01,
+                LrTimesD2: 1)),
             PaperScript: "linear_analytic_change_dim.py"),
     ];
 
@@ -157,14 +165,16 @@ public static class PaperFigures
         Lam: 1e-3, Lr: 5e-3, Steps: 1000, Seeds: 10, Init: InitLaw.Unit, SpikePolicy: SigmaPolicy.PerFigure,
         SigmasPerStep: 100, PromptsPerSigma: 100, Band: BandKind.Bootstrap95, RecordEvery: PresetRecordEvery);
 
-    private static readonly IclOptions IclGd = IclBase with { Head = TrainHead.Infinite, SigmasPerStep = null, PromptsPerSigma = null };
+    private static readonly IclOptions IclGd = IclBase with { Head = TrainHead.Infinite, SigmasPerStep = null,
+        PromptsPerSigma = null };
 
     /// <summary>The in-context figures: 2, 7a, 7b, 8a, 8b.</summary>
     public static IReadOnlyList<IclFigurePreset> Icl { get; } =
     [
         new("fig2", "Figure 2", "ICL: GD on R_ICL_inf vs softmax SGD (100 Sigma x 100 prompts per step, L = 100)",
             FigureKind.Compare, IclGd, Sgd: IclBase, PaperScript: "combined_icl_infinite_finite.py"),
-        new("fig7a", "Figure 7a", "ICL softmax SGD, d = 5, n = 10, xi = 1, theta = 2, L = 100, 100 x 100 prompts per step",
+        new("fig7a", "Figure 7a",
+            "ICL softmax SGD, d = 5, n = 10, xi = 1, theta = 2, L = 100, 100 x 100 prompts per step",
             FigureKind.Train, IclBase, PaperScript: "icl_finite.py"),
         new("fig7b", "Figure 7b", "ICL GD on R_ICL_inf, theta = 0.1, 10001 steps",
             FigureKind.Train, IclGd with { Theta = 0.1, Steps = 10001 }, PaperScript: "icl_infinite.py"),
@@ -172,7 +182,8 @@ public static class PaperFigures
             FigureKind.Sweep, IclBase with { Band = BandKind.Sd },
             new IclSweepSpec(SweepVariable.L, DGridPaper.Select(x => (double)x).ToArray(), SweepCoupling.None),
             PaperScript: "icl_finite_alignment_vs_L.py"),
-        new("fig8b", "Figure 8b", "ICL GD on R_ICL_inf: final alignment vs d = 3..98, n = d, lam = 0.1/d, lr = 0.5/d^2, 2000 steps",
+        new("fig8b", "Figure 8b",
+            "ICL GD on R_ICL_inf: final alignment vs d = 3..98, n = d, lam = 0.1/d, lr = 0.5/d^2, 2000 steps",
             FigureKind.Sweep, IclGd with { Steps = 2000, Band = BandKind.Sd },
             new IclSweepSpec(SweepVariable.D, DGridPaper.Select(x => (double)x).ToArray(),
                 new SweepCoupling(NEqualsD: true, LamTimesD: 0.1, LrTimesD2: 0.5)),
@@ -198,14 +209,17 @@ public static class PaperFigures
         ArgumentNullException.ThrowIfNull(o);
         PcaTrainOptions Shared(PcaTrainOptions x) => x with
         {
-            D = o.D ?? o.Sigma?.Rows ?? x.D, Steps = o.Steps ?? x.Steps, Seeds = o.Seeds ?? x.Seeds, Sigma = o.Sigma ?? x.Sigma,
-            SigmaPolicy = o.SigmaPolicy ?? x.SigmaPolicy, Band = o.Band ?? x.Band, RecordEvery = o.RecordEvery ?? x.RecordEvery,
+            D = o.D ?? o.Sigma?.Rows ?? x.D, Steps = o.Steps ?? x.Steps, Seeds = o.Seeds ?? x.Seeds, Sigma = o.Sigma
+                ?? x.Sigma,
+            SigmaPolicy = o.SigmaPolicy ?? x.SigmaPolicy, Band = o.Band ?? x.Band, RecordEvery = o.RecordEvery
+                ?? x.RecordEvery,
             Eigenbasis = o.Eigenbasis ?? x.Eigenbasis, Rank = o.Rank ?? x.Rank,
             LinearCrossTermFactor = o.LinearCrossTermFactor ?? x.LinearCrossTermFactor,
         };
         PcaTrainOptions Own(PcaTrainOptions x) => x with
         {
-            Head = o.Head ?? x.Head, L = o.L ?? x.L, Lam = o.Lam ?? x.Lam, Lr = o.Lr ?? x.Lr, Batch = o.Batch ?? x.Batch,
+            Head = o.Head ?? x.Head, L = o.L ?? x.L, Lam = o.Lam ?? x.Lam, Lr = o.Lr ?? x.Lr, Batch = o.Batch
+                ?? x.Batch,
             Init = o.Init ?? x.Init,
         };
         PcaSweepSpec? sweep = preset.Sweep is null ? null : preset.Sweep with
@@ -217,7 +231,8 @@ public static class PaperFigures
         {
             var gd = Shared(preset.Options) with
             {
-                Lam = o.GdLam ?? preset.Options.Lam, Lr = o.GdLr ?? preset.Options.Lr, Init = o.GdInit ?? preset.Options.Init,
+                Lam = o.GdLam ?? preset.Options.Lam, Lr = o.GdLr ?? preset.Options.Lr, Init = o.GdInit
+                    ?? preset.Options.Init,
             };
             return preset with { Options = gd, Sgd = Own(Shared(preset.Sgd!)) };
         }
@@ -233,7 +248,8 @@ public static class PaperFigures
         ArgumentNullException.ThrowIfNull(o);
         IclOptions Shared(IclOptions x) => x with
         {
-            D = o.D ?? x.D, Steps = o.Steps ?? x.Steps, Seeds = o.Seeds ?? x.Seeds, SpikePolicy = o.SigmaPolicy ?? x.SpikePolicy,
+            D = o.D ?? x.D, Steps = o.Steps ?? x.Steps, Seeds = o.Seeds ?? x.Seeds, SpikePolicy = o.SigmaPolicy
+                ?? x.SpikePolicy,
             Band = o.Band ?? x.Band, RecordEvery = o.RecordEvery ?? x.RecordEvery, N = o.N ?? x.N, Xi = o.Xi ?? x.Xi,
             Theta = o.Theta ?? x.Theta,
         };
@@ -241,11 +257,13 @@ public static class PaperFigures
         {
             var y = x with
             {
-                Head = o.Head ?? x.Head, L = o.L ?? x.L, Lam = o.Lam ?? x.Lam, Lr = o.Lr ?? x.Lr, Init = o.Init ?? x.Init,
+                Head = o.Head ?? x.Head, L = o.L ?? x.L, Lam = o.Lam ?? x.Lam, Lr = o.Lr ?? x.Lr, Init = o.Init
+                    ?? x.Init,
                 Batch = o.Batch ?? x.Batch,
             };
             if (o.SigmasPerStep is not null || o.PromptsPerSigma is not null)
-                y = y with { SigmasPerStep = o.SigmasPerStep ?? y.SigmasPerStep, PromptsPerSigma = o.PromptsPerSigma ?? y.PromptsPerSigma };
+                y = y with { SigmasPerStep = o.SigmasPerStep ?? y.SigmasPerStep, PromptsPerSigma = o.PromptsPerSigma
+                    ?? y.PromptsPerSigma };
             else if (o.Batch is not null) y = y with { SigmasPerStep = null, PromptsPerSigma = null };
             return y;
         }
@@ -257,7 +275,8 @@ public static class PaperFigures
         {
             var gd = Shared(preset.Options) with
             {
-                Lam = o.GdLam ?? preset.Options.Lam, Lr = o.GdLr ?? preset.Options.Lr, Init = o.GdInit ?? preset.Options.Init,
+                Lam = o.GdLam ?? preset.Options.Lam, Lr = o.GdLr ?? preset.Options.Lr, Init = o.GdInit
+                    ?? preset.Options.Init,
             };
             return preset with { Options = gd, Sgd = Own(Shared(preset.Sgd!)) };
         }
@@ -280,12 +299,16 @@ public static class PaperFigures
         string task = $"{preset.Name}";
         return preset.Kind switch
         {
-            FigureKind.Train => new(preset, seed, PcaExperiments.Train(preset.Options, seed, progress, task, cancellationToken), null, null),
+            FigureKind.Train => new(preset, seed, PcaExperiments.Train(preset.Options, seed, progress, task,
+                cancellationToken), null, null),
             FigureKind.Sweep => new(preset, seed, null,
-                PcaExperiments.Sweep(preset.Options, preset.Sweep ?? throw new ArgumentException("A sweep figure needs a sweep."),
+                PcaExperiments.Sweep(preset.Options, preset.Sweep
+                    ?? throw new ArgumentException("A sweep figure needs a sweep."),
                     seed, progress, cancellationToken), null),
-            _ => new(preset, seed, PcaExperiments.Train(preset.Options, seed, progress, task + " (GD)", cancellationToken), null,
-                PcaExperiments.Train(preset.Sgd ?? throw new ArgumentException("A compare figure needs an SGD run."), seed, progress,
+            _ => new(preset, seed, PcaExperiments.Train(preset.Options, seed, progress, task + " (GD)",
+                cancellationToken), null,
+                PcaExperiments.Train(preset.Sgd ?? throw new ArgumentException("A compare figure needs an SGD run."),
+                    seed, progress,
                     task + " (SGD)", cancellationToken)),
         };
     }
@@ -302,12 +325,16 @@ public static class PaperFigures
         string task = $"{preset.Name}";
         return preset.Kind switch
         {
-            FigureKind.Train => new(preset, seed, IclExperiments.Train(preset.Options, seed, progress, task, cancellationToken), null, null),
+            FigureKind.Train => new(preset, seed, IclExperiments.Train(preset.Options, seed, progress, task,
+                cancellationToken), null, null),
             FigureKind.Sweep => new(preset, seed, null,
-                IclExperiments.Sweep(preset.Options, preset.Sweep ?? throw new ArgumentException("A sweep figure needs a sweep."),
+                IclExperiments.Sweep(preset.Options, preset.Sweep
+                    ?? throw new ArgumentException("A sweep figure needs a sweep."),
                     seed, progress, cancellationToken), null),
-            _ => new(preset, seed, IclExperiments.Train(preset.Options, seed, progress, task + " (GD)", cancellationToken), null,
-                IclExperiments.Train(preset.Sgd ?? throw new ArgumentException("A compare figure needs an SGD run."), seed, progress,
+            _ => new(preset, seed, IclExperiments.Train(preset.Options, seed, progress, task + " (GD)",
+                cancellationToken), null,
+                IclExperiments.Train(preset.Sgd ?? throw new ArgumentException("A compare figure needs an SGD run."),
+                    seed, progress,
                     task + " (SGD)", cancellationToken)),
         };
     }

@@ -9,7 +9,8 @@ namespace AttentionSpectra.Studies.PcaAlignment;
 /// <param name="SoftmaxLSweep">Softmax L sweep (L = 3, 10, 50; 2 seeds, 1500 steps, batch 128).</param>
 /// <param name="Icl">ICL softmax SGD, 3 seeds, batch 128.</param>
 public sealed record PcaReproduceResult(double LandscapeLam, PcaExperiments.Landscape Landscape, PcaTrainResult Softmax,
-    PcaTrainResult Infinite, PcaTrainResult Linear, IReadOnlyList<PcaExperiments.SweepPoint> SoftmaxLSweep, IclResult Icl);
+    PcaTrainResult Infinite, PcaTrainResult Linear, IReadOnlyList<PcaExperiments.SweepPoint> SoftmaxLSweep,
+        IclResult Icl);
 
 /// <summary>Study A's reproduce runs: the small default and, at paper scale, every figure preset.</summary>
 public static class PcaReproduce

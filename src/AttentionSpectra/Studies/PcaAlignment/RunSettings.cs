@@ -79,7 +79,8 @@ public sealed record InitLaw(InitKind Kind, double Scale)
 /// <summary>Which covariance (or ICL spike) the runs of one experiment share.</summary>
 public enum SigmaPolicy
 {
-    /// <summary>Every seed draws its own Sigma (and init): spread over seeds includes spread over covariances.</summary>
+    /// <summary>Every seed draws its own Sigma (and init): spread over seeds includes spread over
+    /// covariances.</summary>
     PerSeed,
     /// <summary>One Sigma per figure (per dimension in a d sweep), shared by all seeds: the paper's protocol. It is
     /// the Sigma that seed 0 would draw, so seed 0 of a per-seed run and every seed here see the same matrix.</summary>
@@ -164,7 +165,8 @@ public static class SeedStatistics
     /// <param name="band">Band kind.</param>
     /// <param name="rng">Generator for the bootstrap resamples (unused for <see cref="BandKind.Sd"/>).</param>
     /// <param name="clipUnit">Clip the sd band to [0, 1].</param>
-    public static (double Lo, double Hi) Band(IReadOnlyList<double> values, BandKind band, Rng rng, bool clipUnit = true)
+    public static (double Lo, double Hi) Band(IReadOnlyList<double> values, BandKind band, Rng rng,
+        bool clipUnit = true)
     {
         ArgumentNullException.ThrowIfNull(values);
         int s = values.Count;
@@ -223,7 +225,8 @@ public static class CovarianceChecks
             for (int j = 0; j < i; j++)
                 if (Math.Abs(sigma[i, j] - sigma[j, i]) > 1e-10 * Math.Max(scale, double.Epsilon))
                     throw new NumericsException(
-                        $"{name} is not symmetric: entry ({i}, {j}) = {sigma[i, j]:G6} but ({j}, {i}) = {sigma[j, i]:G6}.");
+                        $"{name} is not symmetric: entry ({i}, {j}) = {sigma[i, j]:G6} " +
+                        $"but ({j}, {i}) = {sigma[j, i]:G6}.");
         var eig = SymmetricEigen.Eigenvalues(sigma);
         if (!(eig[0] > 0))
             throw new NumericsException($"{name} is not positive definite (smallest eigenvalue {eig[0]:G6}).");
