@@ -235,13 +235,8 @@ public static class PcaFigureReports
         var entries = new List<HeadExport>();
         foreach (var s in r.Runs)
         {
-            string Save(string what, ReadOnlySpan<double> data, int[] shape)
-            {
-                string file = $"{prefix}_seed{s.Seed}_{what}.npy";
-                Npy.Write(sink.PathFor(file), data, shape);
-                sink.Record(sink.PathFor(file));
-                return file;
-            }
+            string Save(string what, ReadOnlySpan<double> data, int[] shape) =>
+                SaveNpy(sink, $"{prefix}_seed{s.Seed}_{what}.npy", data, shape);
             int d = o.D;
             var vecs = new double[d * d];
             if (s.Eigenvectors is { } ev)
@@ -275,13 +270,8 @@ public static class PcaFigureReports
         var entries = new List<HeadExport>();
         foreach (var s in r.Runs)
         {
-            string Save(string what, ReadOnlySpan<double> data, int[] shape)
-            {
-                string file = $"{prefix}_seed{s.Seed}_{what}.npy";
-                Npy.Write(sink.PathFor(file), data, shape);
-                sink.Record(sink.PathFor(file));
-                return file;
-            }
+            string Save(string what, ReadOnlySpan<double> data, int[] shape) =>
+                SaveNpy(sink, $"{prefix}_seed{s.Seed}_{what}.npy", data, shape);
             var v = new Matrix(d, d);
             for (int i = 0; i < d; i++)
                 for (int j = 0; j < d; j++) v[i, j] = (i == j ? o.Xi * o.Xi : 0) + o.Theta * s.Spike[i] * s.Spike[j];
@@ -299,6 +289,15 @@ public static class PcaFigureReports
             "rows in " +
             "descending eigenvalue order", entries);
         return sink.WriteJson($"{prefix}_exports", index);
+    }
+
+    /// <summary>Writes <paramref name="data"/> to the .npy <paramref name="file"/> in the sink; returns the
+    /// name.</summary>
+    internal static string SaveNpy(OutputSink sink, string file, ReadOnlySpan<double> data, int[] shape)
+    {
+        Npy.Write(sink.PathFor(file), data, shape);
+        sink.Record(sink.PathFor(file));
+        return file;
     }
 
     private static string RiskName(PcaTrainOptions o) => o.Head is TrainHead.Linear or TrainHead.LinearExact

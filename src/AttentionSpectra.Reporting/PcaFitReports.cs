@@ -148,13 +148,8 @@ public static class PcaFitReports
         ArgumentNullException.ThrowIfNull(r);
         ArgumentNullException.ThrowIfNull(sink);
         int d = r.Eigenvalues.Length, k = r.Options.Rank;
-        string Save(string name, ReadOnlySpan<double> data, int[] shape)
-        {
-            string file = $"{prefix}_{name}.npy";
-            Npy.Write(sink.PathFor(file), data, shape);
-            sink.Record(sink.PathFor(file));
-            return file;
-        }
+        string Save(string name, ReadOnlySpan<double> data, int[] shape) =>
+            PcaFigureReports.SaveNpy(sink, $"{prefix}_{name}.npy", data, shape);
         string sigma = Save("sigma", r.Sigma.Data, [d, d]);
         string vals = Save("eigenvalues", r.Eigenvalues, [d]);
         string vecs = Save("eigenvectors", r.Eigenvectors.SelectMany(v => v).ToArray(), [d, d]);
