@@ -3,11 +3,13 @@
 #
 #   scripts/study-a-tables.sh [--bin ATTNSPEC] [--from DIR] [NAME[:ARGS] ...]
 #
-# Each NAME (fig1 .. fig8b, or train_softmax / train_infinite / train_linear for `pca train`) is run with the given
-# extra ARGS (comma-separated, e.g. fig7a:--seeds,2) and the table it writes (<name>_table.md) replaces the block
+# Each NAME (fig1 .. fig8b; train_softmax / train_infinite / train_linear for `pca train`; fit for `pca fit` on the
+# digits) is run with the given extra ARGS (comma-separated, e.g. fig7a:--seeds,2) and the table it writes
+# (<name>_table.md) replaces the block
 # between "<!-- table:NAME -->" and "<!-- /table:NAME -->" in docs/study-a.md. With --from DIR no command is run and
 # the tables are read from DIR/pca and DIR/icl (an earlier --out). Without NAMEs: the cheap figures
-# (fig3b fig4b fig6b fig7b fig8b), which tests/…/PcaFitAndExportTests regenerates too.
+# (fig3b fig4b fig6b fig7b fig8b); fig3b, fig4b and fig7b are also regenerated and compared by
+# tests/AttentionSpectra.Tests/PcaAlignment/PcaFitAndExportTests.cs.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bin="dotnet run --project $root/src/AttentionSpectra.Cli -c Release --"
@@ -28,6 +30,7 @@ for spec in "${names[@]}"; do
   case "$name" in
     fig2|fig7a|fig7b|fig8a|fig8b) study=icl; cmd="icl figure $name" ;;
     train_*) study=pca; cmd="pca train --head ${name#train_}" ;;
+    fit) study=pca; cmd="pca fit --data digits --scaling standardize --rank 3 --surrogate" ;;
     *) study=pca; cmd="pca figure $name" ;;
   esac
   if [[ -z "$from" ]]; then

@@ -278,15 +278,6 @@ public static class PcaCommands
         return icl;
     }
 
-    /// <summary>The study's part of 'attnspec reproduce': a small, fast default run (seconds to a minute).</summary>
-    public static void Reproduce(RunContext ctx)
-    {
-        var sink = ctx.Sink("study-a");
-        var r = Ui.WithProgress(ctx, p => PcaReproduce.Run(ctx.Seed, p));
-        foreach (var t in PcaFigureReports.WriteReproduce(r, sink)) Ui.Table(ctx, t);
-        Ui.Files(ctx, sink);
-    }
-
     /// <summary>The study's part of 'attnspec reproduce --scale paper': every figure preset of the paper, written under
     /// study-a/figures (hours at the paper's sizes; the ICL SGD figures dominate).</summary>
     public static void ReproducePaper(RunContext ctx)

@@ -15,7 +15,10 @@ public static class ReproduceCommand
             var ctx = RunContext.From(pr);
             var sw = System.Diagnostics.Stopwatch.StartNew();
             Ui.Info(ctx, "== Study A: attention as PCA ==");
-            PcaCommands.Reproduce(ctx);
+            var studyA = ctx.Sink("study-a");
+            var resultA = Ui.WithProgress(ctx, p => AttentionSpectra.Studies.PcaAlignment.PcaReproduce.Run(ctx.Seed, p));
+            foreach (var t in AttentionSpectra.Reporting.PcaFigureReports.WriteReproduce(resultA, studyA)) Ui.Table(ctx, t);
+            Ui.Files(ctx, studyA);
             Ui.Info(ctx, "== Study B: random-matrix theory of attention pooling ==");
             RmtCommands.Reproduce(ctx);
             Ui.Info(ctx, "== Study C: kernel-PCA audit of self-attention ==");
