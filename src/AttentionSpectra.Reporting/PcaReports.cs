@@ -15,11 +15,12 @@ public static class PcaReports
         sink.WriteTable(t);
     }
 
-    private static void CurveFigure(OutputSink sink, string name, string title, string ylabel, BandSeries b, IEnumerable<double[]> perSeed, string label)
+    private static void CurveFigure(OutputSink sink, string name, string title, string ylabel, BandSeries b, IEnumerable<double[]> perSeed, string label,
+        BandKind band = BandKind.Sd)
     {
         var f = new Figure(title, "step", ylabel);
         var xs = X(b.Steps);
-        f.LineWithBand(xs, b.Mean, b.Lo, b.Hi, label + " (mean +- 1 sd)");
+        f.LineWithBand(xs, b.Mean, b.Lo, b.Hi, $"{label} ({PcaFigureReports.BandLabel(band)})");
         foreach (var ys in perSeed)
         {
             var s = f.Plot.Add.Scatter(xs, ys, ScottPlot.Colors.Gray.WithAlpha(0.45));
@@ -43,22 +44,22 @@ public static class PcaReports
         sink.WriteTable(seeds);
         string metric = o.Rank == 1 ? "|cos(mu_t, u_1)|" : $"subspace alignment (rank {o.Rank})";
         CurveFigure(sink, $"{prefix}_alignment", $"{o.Head} head{(o.Rank > 1 ? $" (rank {o.Rank})" : "")}, d={o.D}, L={o.L}, lam={o.Lam:G3}, lr={o.Lr:G3}, {o.Seeds} seeds",
-            metric, r.Alignment, r.Runs.Select(x => x.Trace.Alignment), o.Head.ToString().ToLowerInvariant());
+            metric, r.Alignment, r.Runs.Select(x => x.Trace.Alignment), o.Head.ToString().ToLowerInvariant(), o.Band);
         var summary = new
         {
             study = "A: attention as PCA",
             options = o,
-            init = $"mu_0 entries iid N(0, {o.InitScale:G3}^2/d)",
+            init = o.EffectiveInit.Describe(),
             final_alignment_mean = r.FinalMean,
             final_alignment_sd = r.FinalStd,
             final_alignment_min = r.FinalMin,
-            risk = o.Head == TrainHead.Linear && o.Rank == 1 ? "R_lin,L (exact finite-L linear risk); optimum and target norm along u_1"
+            risk = o.Head is TrainHead.Linear or TrainHead.LinearExact && o.Rank == 1 ? "R_lin,L (exact finite-L linear risk); optimum and target norm along u_1"
                 : "R_inf (infinite-prompt risk); optimum sum_{i>k} lambda_i, target ||M||^2 = sum_{i<=k} 1/(lam lambda_i)",
             mean_norm_sq_over_target = r.Runs.Average(x => x.FinalNormSquared / x.TargetNormSquared),
             mean_excess_risk = r.Runs.Average(x => x.FinalRisk - x.OptimalRisk),
         };
         sink.WriteJson($"{prefix}_summary", summary);
-        var t = new ResultTable($"{o.Head} head: final alignment", "seeds", "steps", "mean", "sd", "min", "|M|^2 / target", o.Head == TrainHead.Linear && o.Rank == 1 ? "R_lin,L - min" : "R_inf - min");
+        var t = new ResultTable($"{o.Head} head: final alignment", "seeds", "steps", "mean", "sd", "min", "|M|^2 / target", o.Head is TrainHead.Linear or TrainHead.LinearExact && o.Rank == 1 ? "R_lin,L - min" : "R_inf - min");
         t.Add(o.Seeds, o.Steps, r.FinalMean, r.FinalStd, r.FinalMin, summary.mean_norm_sq_over_target, summary.mean_excess_risk);
         return t;
     }
@@ -126,7 +127,7 @@ public static class PcaReports
             seeds.Add(s.Seed, s.Trace.Alignment[^1], s.FinalAlphaSquared, s.OptimalAlphaSquared, s.FinalRisk, s.OptimalRisk, s.Trace.Loss[^1]);
         sink.WriteTable(seeds);
         CurveFigure(sink, $"{prefix}_alignment", $"ICL: {o.Head} head, d={o.D}, n={o.N}, xi={o.Xi:G3}, theta={o.Theta:G3}, L={o.L}, lam={o.Lam:G3}",
-            "|cos(mu_t, v)|", r.Alignment, r.Runs.Select(x => x.Trace.Alignment), o.Head.ToString().ToLowerInvariant());
+            "|cos(mu_t, v)|", r.Alignment, r.Runs.Select(x => x.Trace.Alignment), o.Head.ToString().ToLowerInvariant(), o.Band);
         double sd = PcaTrainResult.Std(r.Runs.Select(x => x.Trace.Alignment[^1]).ToArray());
         sink.WriteJson($"{prefix}_summary", new
         {
@@ -143,17 +144,18 @@ public static class PcaReports
         return t;
     }
 
-    public static ResultTable WriteIclSweep(IReadOnlyList<IclExperiments.IclSweepPoint> pts, string over, IclOptions o, OutputSink sink)
+    public static ResultTable WriteIclSweep(IReadOnlyList<IclExperiments.IclSweepPoint> pts, string over, IclOptions o, OutputSink sink,
+        string prefix = "icl_sweep")
     {
-        var t = new ResultTable($"icl_sweep_{over}", over, "mean_alignment", "sd", "min", "max", "mean_alpha_sq", "optimal_alpha_sq");
+        var t = new ResultTable($"{prefix}_{over}", over, "mean_alignment", "sd", "min", "max", "mean_alpha_sq", "optimal_alpha_sq");
         foreach (var p in pts) t.Add(p.Value, p.MeanAlignment, p.StdAlignment, p.MinAlignment, p.MaxAlignment, p.MeanAlphaSquared, p.OptimalAlphaSquared);
         sink.WriteTable(t);
         var f = new Figure($"ICL: final |cos(mu, v)| vs {over} ({o.Head} head, {o.Steps} steps, {o.Seeds} seeds)", over, "final |cos(mu, v)|");
         f.Points(pts.Select(p => p.Value).ToArray(), pts.Select(p => p.MeanAlignment).ToArray(), pts.Select(p => p.StdAlignment).ToArray(), "mean +- sd");
         f.Line(pts.Select(p => p.Value).ToArray(), pts.Select(p => p.MinAlignment).ToArray(), "min over seeds", markers: true);
         f.Plot.Axes.SetLimitsY(0, 1.05);
-        f.Save(sink, $"icl_sweep_{over}");
-        sink.WriteJson($"icl_sweep_{over}_summary", new { over, options = o, points = pts });
+        f.Save(sink, $"{prefix}_{over}");
+        sink.WriteJson($"{prefix}_{over}_summary", new { over, options = o, points = pts });
         return t;
     }
 

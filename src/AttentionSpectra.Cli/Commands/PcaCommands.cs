@@ -12,15 +12,9 @@ public static class PcaCommands
     {
         Description = description,
         DefaultValueFactory = _ => "softmax",
-    }.AcceptOnlyFromAmong("softmax", "linear", "infinite");
+    }.AcceptOnlyFromAmong("softmax", "linear", "infinite", "linear-exact");
 
-    private static TrainHead ParseHead(string s) => s switch
-    {
-        "softmax" => TrainHead.Softmax,
-        "linear" => TrainHead.Linear,
-        "infinite" => TrainHead.Infinite,
-        _ => throw new ArgumentException($"Unknown head '{s}' (use softmax, linear or infinite)."),
-    };
+    private static TrainHead ParseHead(string s) => StudyAParse.Head(s);
 
     private static Option<int?> IntOpt(string name, string desc) => new(name) { Description = desc };
     private static Option<double?> DblOpt(string name, string desc) => new(name) { Description = desc };
@@ -63,25 +57,30 @@ public static class PcaCommands
     private sealed record CommonOpts(Option<string> Head, Option<int?> D, Option<int?> L, Option<double?> Lam, Option<double?> Lr,
         Option<int?> Steps, Option<int?> Batch, Option<int?> Seeds, Option<int> Rank, Option<double> Init, Option<bool> Eigen)
     {
+        public RunOptions Run { get; } = new();
+
         public void AddTo(Command c)
         {
             foreach (Option o in new Option[] { Head, D, L, Lam, Lr, Steps, Batch, Seeds, Rank, Init, Eigen }) c.Options.Add(o);
+            Run.AddTo(c);
         }
 
         public PcaTrainOptions Build(ParseResult pr)
         {
             var r = PcaTrainOptions.Reference(ParseHead(pr.GetValue(Head)!));
-            return r with
+            var o = r with
             {
                 D = pr.GetValue(D) ?? r.D, L = pr.GetValue(L) ?? r.L, Lam = pr.GetValue(Lam) ?? r.Lam, Lr = pr.GetValue(Lr) ?? r.Lr,
                 Steps = pr.GetValue(Steps) ?? r.Steps, Batch = pr.GetValue(Batch) ?? r.Batch, Seeds = pr.GetValue(Seeds) ?? r.Seeds,
                 Rank = pr.GetValue(Rank), InitScale = pr.GetValue(Init), Eigenbasis = pr.GetValue(Eigen),
             };
+            return Run.Apply(o, pr, pr.GetValue(D) is not null);
         }
     }
 
     private static CommonOpts MakeCommon() => new(
-        HeadOption("softmax | linear (finite-L SGD on fresh Gaussian prompts) | infinite (GD on the closed-form R_inf)"),
+        HeadOption("softmax | linear (finite-L SGD on fresh Gaussian prompts) | infinite (GD on the closed-form R_inf) | " +
+                   "linear-exact (GD on the exact finite-L linear risk R_lin,L)"),
         IntOpt("--d", "Token dimension (default 5)"),
         IntOpt("--L", "Prompt length incl. the query (default: 100 softmax, 6 linear)"),
         DblOpt("--lam", "Inverse temperature lam > 0 (default: 0.1 softmax, 0.01 linear/infinite)"),
@@ -108,7 +107,10 @@ public static class PcaCommands
             o.Validate();
             var sink = ctx.Sink("pca");
             var r = Ui.WithProgress(ctx, p => PcaExperiments.Train(o, ctx.Seed, p));
-            var t = PcaReports.WriteTrain(r, sink, $"train_{o.Head.ToString().ToLowerInvariant()}{(o.Rank > 1 ? $"_rank{o.Rank}" : "")}");
+            string prefix = $"train_{o.Head.ToString().ToLowerInvariant()}{(o.Rank > 1 ? $"_rank{o.Rank}" : "")}";
+            var t = PcaReports.WriteTrain(r, sink, prefix);
+            PcaFigureReports.WriteTrainTable(r, sink, prefix, PcaFigureCommands.CommandText(pr, ctx.Seed));
+            PcaFigureReports.WriteExports(r, sink, prefix);
             Ui.Table(ctx, t);
             Ui.Files(ctx, sink);
             return 0;
@@ -136,8 +138,9 @@ public static class PcaCommands
         var cs = MakeCommon();
         var over = new Option<string>("--over") { Description = "Sweep variable: L or d", DefaultValueFactory = _ => "L" }.AcceptOnlyFromAmong("L", "d");
         var values = new Option<string?>("--values") { Description = "Values: list '3,5,10' or range '3..50:5' (default L: 3,5,10,20,50; d: 3,5,10,20,40)" };
+        var couple = new Option<string?>("--couple") { Description = "d sweep couplings, comma-separated: L=d, lam=C/d, lr=C/d^2 (replaces the default lam = 0.1/d, lr = 0.5/d^2)" };
         var sweep = new Command("sweep", "Final alignment vs prompt length L or dimension d (for d: lam = 0.1/d, lr = 0.5/d^2 unless --lam/--lr are given).");
-        cs.AddTo(sweep); sweep.Options.Add(over); sweep.Options.Add(values);
+        cs.AddTo(sweep); sweep.Options.Add(over); sweep.Options.Add(values); sweep.Options.Add(couple);
         sweep.SetAction(pr =>
         {
             var ctx = RunContext.From(pr);
@@ -150,7 +153,11 @@ public static class PcaCommands
                 throw new ArgumentException("For --over d give both --lam and --lr, or neither (then lam = 0.1/d, lr = 0.5/d^2).");
             (ov == "L" ? o with { L = vals.Min() } : o with { D = vals.Min(), Rank = Math.Min(o.Rank, vals.Min()) }).Validate();
             var sink = ctx.Sink("pca");
-            var pts = Ui.WithProgress(ctx, p => PcaExperiments.Sweep(o, ov, vals, scale, ctx.Seed, p));
+            var coupling = pr.GetValue(couple) is { } cpl ? StudyAParse.Couple(cpl)
+                : scale ? SweepCoupling.Theory : SweepCoupling.None;
+            if (ov == "L" && !coupling.IsNone) throw new ArgumentException("--couple applies to --over d only.");
+            var spec = new PcaSweepSpec(ov == "L" ? SweepVariable.L : SweepVariable.D, vals, coupling);
+            var pts = Ui.WithProgress(ctx, p => PcaExperiments.Sweep(o, spec, ctx.Seed, p));
             Ui.Table(ctx, PcaReports.WriteSweep(pts, ov, sink, $"sweep_{o.Head.ToString().ToLowerInvariant()}{(o.Rank > 1 ? $"_rank{o.Rank}" : "")}"));
             Ui.Files(ctx, sink);
             return 0;
@@ -184,19 +191,29 @@ public static class PcaCommands
             return 0;
         });
         pca.Subcommands.Add(digits);
+        foreach (var c2 in PcaFigureCommands.CreatePca()) pca.Subcommands.Add(c2);
         return pca;
     }
 
     private sealed record IclOpts(Option<string> Head, Option<int> D, Option<int> N, Option<double> Xi, Option<double> Theta, Option<int> L,
         Option<double> Lam, Option<double> Lr, Option<int> Steps, Option<int> Batch, Option<int> Seeds, Option<double> Init)
     {
+        public RunOptions Run { get; } = new();
+        public Option<int?> SigmasPerStep { get; } = new("--sigmas-per-step")
+        {
+            Description = "Covariances drawn per step, each shared by --prompts-per-sigma prompts (the paper: 100 x 100); replaces --batch",
+        };
+        public Option<int?> PromptsPerSigma { get; } = new("--prompts-per-sigma") { Description = "Prompts per covariance" };
+
         public void AddTo(Command c)
         {
-            foreach (Option o in new Option[] { Head, D, N, Xi, Theta, L, Lam, Lr, Steps, Batch, Seeds, Init }) c.Options.Add(o);
+            foreach (Option o in new Option[] { Head, D, N, Xi, Theta, L, Lam, Lr, Steps, Batch, Seeds, Init, SigmasPerStep, PromptsPerSigma })
+                c.Options.Add(o);
+            foreach (var o in Run.All) if (o != Run.Sigma && o != Run.PaperGradient) c.Options.Add(o);
         }
-        public IclOptions Build(ParseResult pr) => new(ParseHead(pr.GetValue(Head)!), pr.GetValue(D), pr.GetValue(N), pr.GetValue(Xi),
-            pr.GetValue(Theta), pr.GetValue(L), pr.GetValue(Lam), pr.GetValue(Lr), pr.GetValue(Steps), pr.GetValue(Batch), pr.GetValue(Seeds),
-            pr.GetValue(Init));
+        public IclOptions Build(ParseResult pr) => Run.Apply(new IclOptions(ParseHead(pr.GetValue(Head)!), pr.GetValue(D), pr.GetValue(N),
+            pr.GetValue(Xi), pr.GetValue(Theta), pr.GetValue(L), pr.GetValue(Lam), pr.GetValue(Lr), pr.GetValue(Steps), pr.GetValue(Batch),
+            pr.GetValue(Seeds), pr.GetValue(Init), SigmasPerStep: pr.GetValue(SigmasPerStep), PromptsPerSigma: pr.GetValue(PromptsPerSigma)), pr);
     }
 
     private static IclOpts MakeIcl() => new(
@@ -227,6 +244,7 @@ public static class PcaCommands
             var sink = ctx.Sink("icl");
             var r = Ui.WithProgress(ctx, p => IclExperiments.Train(o, ctx.Seed, p));
             Ui.Table(ctx, PcaReports.WriteIcl(r, sink, $"icl_train_{o.Head.ToString().ToLowerInvariant()}"));
+            PcaFigureReports.WriteExports(r, sink, $"icl_train_{o.Head.ToString().ToLowerInvariant()}");
             Ui.Files(ctx, sink);
             return 0;
         });
@@ -236,8 +254,9 @@ public static class PcaCommands
         var over = new Option<string>("--over") { Description = "Sweep variable: L, n, d or theta", DefaultValueFactory = _ => "L" }
             .AcceptOnlyFromAmong("L", "n", "d", "theta");
         var values = new Option<string?>("--values") { Description = "Values: list or range start..end:step (default L: 3,5,10,20,50,100; n: 2,5,10,20; d: 3,5,10,20; theta: 0.5,1,2,4)" };
+        var icouple = new Option<string?>("--couple") { Description = "d sweep couplings, comma-separated: n=d, L=d, lam=C/d, lr=C/d^2" };
         var sweep = new Command("sweep", "Final ICL alignment |cos(mu, v)| vs L, n, d or theta.");
-        cs.AddTo(sweep); sweep.Options.Add(over); sweep.Options.Add(values);
+        cs.AddTo(sweep); sweep.Options.Add(over); sweep.Options.Add(values); sweep.Options.Add(icouple);
         sweep.SetAction(pr =>
         {
             var ctx = RunContext.From(pr);
@@ -246,34 +265,38 @@ public static class PcaCommands
             string ov = pr.GetValue(over)!;
             var vals = ParseValues(pr.GetValue(values) ?? ov switch { "L" => "3,5,10,20,50,100", "n" => "2,5,10,20", "d" => "3,5,10,20", _ => "0.5,1,2,4" }, "--values");
             var sink = ctx.Sink("icl");
-            var pts = Ui.WithProgress(ctx, p => IclExperiments.Sweep(o, ov, vals, ctx.Seed, p));
+            var coupling = pr.GetValue(icouple) is { } cpl ? StudyAParse.Couple(cpl) : SweepCoupling.None;
+            if (ov != "d" && !coupling.IsNone) throw new ArgumentException("--couple applies to --over d only.");
+            var variable = ov switch { "L" => SweepVariable.L, "n" => SweepVariable.N, "d" => SweepVariable.D, _ => SweepVariable.Theta };
+            var pts = Ui.WithProgress(ctx, p => IclExperiments.Sweep(o, new IclSweepSpec(variable, vals, coupling), ctx.Seed, p));
             Ui.Table(ctx, PcaReports.WriteIclSweep(pts, ov, o, sink));
             Ui.Files(ctx, sink);
             return 0;
         });
         icl.Subcommands.Add(sweep);
+        foreach (var c2 in PcaFigureCommands.CreateIcl()) icl.Subcommands.Add(c2);
         return icl;
     }
 
-    /// <summary>The study's part of 'attnspec reproduce': a small, fast default run (seconds to a minute).</summary>
-    public static void Reproduce(RunContext ctx)
+    /// <summary>The study's part of 'attnspec reproduce --scale paper': every figure preset of the paper, written under
+    /// study-a/figures (hours at the paper's sizes; the ICL SGD figures dominate).</summary>
+    public static void ReproducePaper(RunContext ctx)
     {
-        var sink = ctx.Sink("study-a");
-        Ui.Table(ctx, PcaReports.WriteLandscape(PcaExperiments.ComputeLandscape(5, 0.01, ctx.Seed), 0.01, sink));
-        var softmax = PcaTrainOptions.Reference(TrainHead.Softmax) with { Seeds = 3 };
-        var infinite = PcaTrainOptions.Reference(TrainHead.Infinite) with { Seeds = 10 };
-        var linear = PcaTrainOptions.Reference(TrainHead.Linear) with { Seeds = 3, Batch = 64 };
-        var icl = new IclOptions(Seeds: 3, Batch: 128);
-        var tables = Ui.WithProgress(ctx, p => new List<AttentionSpectra.Reporting.ResultTable>
+        var sink = ctx.Sink(Path.Combine("study-a", "figures"));
+        foreach (var name in PcaReproduce.FigureNames)
         {
-            PcaReports.WriteTrain(PcaExperiments.Train(softmax, ctx.Seed, p, "A: softmax SGD"), sink, "train_softmax"),
-            PcaReports.WriteTrain(PcaExperiments.Train(infinite, ctx.Seed, p, "A: infinite GD"), sink, "train_infinite"),
-            PcaReports.WriteTrain(PcaExperiments.Train(linear, ctx.Seed, p, "A: linear SGD"), sink, "train_linear"),
-            PcaReports.WriteSweep(PcaExperiments.Sweep(softmax with { Seeds = 2, Steps = 1500, Batch = 128 }, "L", [3, 10, 50], false, ctx.Seed, p),
-                "L", sink, "sweep_softmax"),
-            PcaReports.WriteIcl(IclExperiments.Train(icl, ctx.Seed, p, "A: ICL"), sink, "icl_train_softmax"),
-        });
-        foreach (var t in tables) Ui.Table(ctx, t);
+            if (PaperFigures.FindPca(name) is { } p)
+            {
+                var r = Ui.WithProgress(ctx, pr => PaperFigures.Run(p, ctx.Seed, pr));
+                Ui.Table(ctx, PcaFigureReports.WriteFigure(r, sink, $"attnspec pca figure {name} --seed {ctx.Seed}"));
+            }
+            else
+            {
+                var icl = PaperFigures.FindIcl(name)!;
+                var r = Ui.WithProgress(ctx, pr => PaperFigures.Run(icl, ctx.Seed, pr));
+                Ui.Table(ctx, PcaFigureReports.WriteFigure(r, sink, $"attnspec icl figure {name} --seed {ctx.Seed}"));
+            }
+        }
         Ui.Files(ctx, sink);
     }
 }

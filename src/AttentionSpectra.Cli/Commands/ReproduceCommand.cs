@@ -18,7 +18,10 @@ public static class ReproduceCommand
             var ctx = RunContext.From(pr);
             var sw = System.Diagnostics.Stopwatch.StartNew();
             Ui.Info(ctx, "== Study A: attention as PCA ==");
-            PcaCommands.Reproduce(ctx);
+            var studyA = ctx.Sink("study-a");
+            var resultA = Ui.WithProgress(ctx, p => AttentionSpectra.Studies.PcaAlignment.PcaReproduce.Run(ctx.Seed, p));
+            foreach (var t in AttentionSpectra.Reporting.PcaFigureReports.WriteReproduce(resultA, studyA)) Ui.Table(ctx, t);
+            Ui.Files(ctx, studyA);
             Ui.Info(ctx, "== Study B: random-matrix theory of attention pooling ==");
             var studyB = ctx.Sink("study-b");
             PooledReports.Write(Ui.WithProgress(ctx, p => PooledExperiments.Reproduce(new Rng(ctx.Seed), p)), studyB);

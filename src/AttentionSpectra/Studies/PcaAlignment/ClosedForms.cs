@@ -78,6 +78,29 @@ public static class ClosedForms
         return t - 2 * lam * t * a - 2 * lam * (l + 1) * b + lam * lam * (l + 2) * t * a * a + lam * lam * (l + 2.0) * (l + 3.0) * a * b;
     }
 
+    /// <summary>Gradient of <see cref="RLinear"/>:
+    /// -4 lam t Sigma mu - 4 lam (L+1) Sigma^2 mu + 4 lam^2 (L+2) t a Sigma mu
+    /// + c lam^2 (L+2)(L+3) (b Sigma mu + a Sigma^2 mu), with c = 2 (the exact derivative).</summary>
+    /// <param name="sigma">Token covariance (d x d).</param>
+    /// <param name="mu">Parameter vector (length d).</param>
+    /// <param name="lam">Inverse temperature.</param>
+    /// <param name="l">Prompt length L (tokens including the query).</param>
+    /// <param name="crossTermFactor">c above. 2 is the derivative of R_lin,L; the authors' hand-written gradient
+    /// (their linear_analytic.py) uses 4, which changes where the norm settles but hardly the direction.</param>
+    public static double[] RLinearGradient(Matrix sigma, ReadOnlySpan<double> mu, double lam, int l,
+        double crossTermFactor = 2)
+    {
+        CheckLam(lam);
+        if (l < 1) throw new ArgumentException($"Prompt length L must be >= 1 (got {l}).");
+        var (a, b, smu, s2mu) = Moments(sigma, mu);
+        double t = sigma.Trace(), l2 = lam * lam;
+        double cs = -4 * lam * t + 4 * l2 * (l + 2) * t * a + crossTermFactor * l2 * (l + 2.0) * (l + 3.0) * b;
+        double cs2 = -4 * lam * (l + 1) + crossTermFactor * l2 * (l + 2.0) * (l + 3.0) * a;
+        var g = new double[mu.Length];
+        for (int i = 0; i < g.Length; i++) g[i] = cs * smu[i] + cs2 * s2mu[i];
+        return g;
+    }
+
     /// <summary>Rank-k infinite-prompt risk, parameters k x d (rows mu_j), G = sum_j mu_j mu_j':
     /// R = t - 2 lam tr(Sigma G Sigma) + lam^2 tr(Sigma G Sigma G Sigma) = E|x - lam Sigma G x|^2.</summary>
     public static double RInfRankK(Matrix sigma, ReadOnlySpan<double> m, int k, double lam)

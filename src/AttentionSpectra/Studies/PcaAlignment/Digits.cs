@@ -56,7 +56,7 @@ public sealed record DigitsOptions(int Rank = 3, int L = 100, double Lam = 0.01,
 {
     public void Validate()
     {
-        if (Rank < 1 || Rank > 64) throw new ArgumentException($"--rank must be in [1, 64] (got {Rank}).");
+        if (Rank < 1 || Rank > 64) throw new ArgumentException($"Rank must be in [1, 64] (got {Rank}).");
         TrainingChecks.Common(L, Lam, Lr, Steps, Batch, Seeds, InitScale);
     }
 }
@@ -68,60 +68,31 @@ public sealed record DigitsSeedRun(int Seed, TrainTrace Trace, double[] Principa
 public sealed record DigitsResult(DigitsOptions Options, double[] Eigenvalues, double TotalVariance, double ExplainedVariancePca,
     double ReconstructionErrorPca, IReadOnlyList<DigitsSeedRun> Runs, BandSeries Alignment);
 
+/// <summary>The digits comparison: <see cref="DataFit"/> on the column-standardised digits.</summary>
 public static class DigitsExperiment
 {
+    /// <summary>Runs the comparison.</summary>
+    /// <param name="o">Options.</param>
+    /// <param name="seed">Master seed.</param>
+    /// <param name="progress">Progress sink.</param>
     public static DigitsResult Run(DigitsOptions o, ulong seed, IProgress<ProgressUpdate>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(o);
         o.Validate();
-        var data = Digits.Standardize(Digits.Load().Pixels);
-        int n = data.Rows, d = data.Cols, k = o.Rank;
-        var sigma = Blas.Gram(data, trans: true);
-        for (int i = 0; i < sigma.Data.Length; i++) sigma.Data[i] /= n;
-        var (vals, vecs) = PcaExperiments.SortedEigen(sigma);
-        double t = sigma.Trace();
-        double evPca = vals.Take(k).Sum() / t;
-        double rePca = vals.Skip(k).Sum();
-        var reference = vecs.Take(k).ToArray();
-        IPromptSource source;
-        if (o.GaussianSurrogate)
-        {
-            // Gaussian tokens with the digits spectrum, sampled in the eigenbasis (exactly equivalent to
-            // N(0, Sigma_digits) by rotation equivariance of the head and the isotropic init): O(L d) sampling.
-            sigma = Matrix.Diagonal(vals.Select(v => Math.Max(0, v)).ToArray());
-            reference = Enumerable.Range(0, k).Select(i => { var e = new double[d]; e[i] = 1; return e; }).ToArray();
-            source = new GaussianPromptSource(sigma);
-        }
-        else source = new DatasetPromptSource(data);
-        var root = new Rng(seed);
-        int recordEvery = Math.Max(1, o.Steps / o.Records);
-        long total = (long)o.Seeds * o.Steps;
-        var runs = new List<DigitsSeedRun>();
-        for (int s = 0; s < o.Seeds; s++)
-        {
-            var srng = root.Split((ulong)s);
-            var init = PcaExperiments.Init(srng.Split(1), k, d, o.InitScale);
-            Trainer.LossGradient lg;
-            if (o.Head == TrainHead.Infinite)
-            {
-                lg = (m, _, g) => { ClosedForms.RInfRankKGradient(sigma, m, k, o.Lam).CopyTo(g); return ClosedForms.RInfRankK(sigma, m, k, o.Lam); };
-            }
-            else
-            {
-                var bg = new BatchGradient(source, o.Head == TrainHead.Softmax ? HeadKind.Softmax : HeadKind.Linear, o.L, k, o.Lam, o.Batch);
-                lg = (m, rng, g) => bg.Compute(m, g, rng);
-            }
-            int si = s;
-            var trace = Trainer.Run(lg, init, k, d, o.Lr, o.Steps, recordEvery, reference, srng.Split(2),
-                step => progress.Report(o.GaussianSurrogate ? "pca digits (Gaussian surrogate)" : "pca digits", (double)si * o.Steps + step, total));
-            var cos = Subspace.PrincipalCosines(trace.FinalParameters, k, d, reference);
-            double pd = Subspace.ProjectorDistance(trace.FinalParameters, k, d, reference);
-            // Variance captured by the learned span: tr(Q Sigma Q') for an orthonormal basis Q of the span.
-            var q = Subspace.Orthonormalize(trace.FinalParameters, k, d);
-            double captured = 0;
-            foreach (var row in q) captured += TensorPrimitives.Dot(row, sigma.Multiply(row));
-            runs.Add(new DigitsSeedRun(s, trace, cos, pd, captured / t, t - captured));
-        }
-        return new DigitsResult(o, vals, t, evPca, rePca, runs, BandSeries.From(runs.Select(r => r.Trace).ToList(), x => x.Alignment));
+        var fit = DataFit.Run(Digits.Load().Pixels, ToFitOptions(o), seed, progress,
+            o.GaussianSurrogate ? "pca digits (Gaussian surrogate)" : "pca digits");
+        var runs = fit.Runs.Select(r => new DigitsSeedRun(r.Seed, r.Trace, r.PrincipalCosines, r.ProjectorDistance,
+            r.ExplainedVarianceHead, r.ReconstructionErrorHead)).ToList();
+        return new DigitsResult(o, fit.Eigenvalues, fit.TotalVariance, fit.ExplainedVariancePca, fit.ReconstructionErrorPca,
+            runs, fit.Alignment);
+    }
+
+    /// <summary>The <see cref="DataFitOptions"/> equivalent of digits options (standardised rows).</summary>
+    /// <param name="o">Digits options.</param>
+    public static DataFitOptions ToFitOptions(DigitsOptions o)
+    {
+        ArgumentNullException.ThrowIfNull(o);
+        return new DataFitOptions(o.Rank, o.L, o.Lam, o.Lr, o.Steps, o.Batch, o.Seeds, o.InitScale, o.Records, o.Head,
+            DataScaling.Standardize, o.GaussianSurrogate);
     }
 }

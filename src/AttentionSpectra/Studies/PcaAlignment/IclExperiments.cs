@@ -1,26 +1,77 @@
+using System.Text.Json.Serialization;
 using AttentionSpectra.Attention;
 using AttentionSpectra.Numerics;
 
 namespace AttentionSpectra.Studies.PcaAlignment;
 
-/// <summary>In-context PCA (THEORY.md A): each prompt has its own covariance Sigma ~ Wishart_n(V),
+/// <summary>In-context PCA (docs/theory.md, Study A): each prompt has its own covariance Sigma ~ Wishart_n(V),
 /// V = xi^2 I + theta v v'; the head must align with the shared spike v. v is a seeded random unit vector.</summary>
+/// <param name="Head">Softmax or linear SGD, or Infinite (GD on R_ICL_inf).</param>
+/// <param name="D">Token dimension.</param>
+/// <param name="N">Wishart degrees of freedom.</param>
+/// <param name="Xi">Noise level xi.</param>
+/// <param name="Theta">Spike strength theta.</param>
+/// <param name="L">Prompt length.</param>
+/// <param name="Lam">Inverse temperature.</param>
+/// <param name="Lr">Learning rate.</param>
+/// <param name="Steps">Training steps.</param>
+/// <param name="Batch">Prompts per step, each with its own Sigma (when <paramref name="SigmasPerStep"/> is null).</param>
+/// <param name="Seeds">Independent runs.</param>
+/// <param name="InitScale">s of the default init N(0, s^2/d); ignored when <paramref name="Init"/> is set.</param>
+/// <param name="Records">Number of recorded points when <paramref name="RecordEvery"/> is not set.</param>
+/// <param name="Init">Initial law; null means <see cref="InitLaw.ScaledGaussian"/>(InitScale).</param>
+/// <param name="SpikePolicy">One spike v per seed or per figure (the latter is the paper's).</param>
+/// <param name="SigmasPerStep">When set: covariances drawn per step (the paper: 100), each shared by
+/// <paramref name="PromptsPerSigma"/> prompts; the batch is their product.</param>
+/// <param name="PromptsPerSigma">Prompts per covariance (the paper: 100).</param>
+/// <param name="Band">Band around the mean curve.</param>
+/// <param name="RecordEvery">Record every K steps (overrides <paramref name="Records"/>).</param>
 public sealed record IclOptions(
     TrainHead Head = TrainHead.Softmax, int D = 5, int N = 10, double Xi = 1, double Theta = 2, int L = 100, double Lam = 1e-3,
-    double Lr = 5e-3, int Steps = 1000, int Batch = 256, int Seeds = 10, double InitScale = 0.01, int Records = 100)
+    double Lr = 5e-3, int Steps = 1000, int Batch = 256, int Seeds = 10, double InitScale = 0.01, int Records = 100,
+    InitLaw? Init = null, SigmaPolicy SpikePolicy = SigmaPolicy.PerSeed, int? SigmasPerStep = null,
+    int? PromptsPerSigma = null, BandKind Band = BandKind.Sd, int? RecordEvery = null)
 {
+    /// <summary>The initial law in effect.</summary>
+    [JsonIgnore]
+    public InitLaw EffectiveInit => Init ?? InitLaw.ScaledGaussian(InitScale);
+
+    /// <summary>Steps between recorded points.</summary>
+    [JsonIgnore]
+    public int EffectiveRecordEvery => RecordEvery ?? Math.Max(1, Steps / Records);
+
+    /// <summary>Prompts per step.</summary>
+    [JsonIgnore]
+    public int EffectiveBatch => SigmasPerStep is { } s && PromptsPerSigma is { } p ? s * p : Batch;
+
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the offending parameter.</summary>
     public void Validate()
     {
-        if (D < 1) throw new ArgumentException($"--d must be >= 1 (got {D}).");
-        if (N < 1) throw new ArgumentException($"--n must be >= 1 (got {N}).");
-        if (!(Xi > 0) || !double.IsFinite(Xi)) throw new ArgumentException($"--xi must be positive (got {Xi}).");
-        if (!(Theta >= 0) || !double.IsFinite(Theta)) throw new ArgumentException($"--theta must be >= 0 (got {Theta}).");
+        if (D < 1) throw new ArgumentException($"D must be >= 1 (got {D}).");
+        if (N < 1) throw new ArgumentException($"N must be >= 1 (got {N}).");
+        if (!(Xi > 0) || !double.IsFinite(Xi)) throw new ArgumentException($"Xi must be positive (got {Xi}).");
+        if (!(Theta >= 0) || !double.IsFinite(Theta)) throw new ArgumentException($"Theta must be >= 0 (got {Theta}).");
         TrainingChecks.Common(L, Lam, Lr, Steps, Batch, Seeds, InitScale);
+        if (Head == TrainHead.LinearExact) throw new ArgumentException("ICL has no LinearExact head (use Softmax, Linear or Infinite).");
+        if ((SigmasPerStep is null) != (PromptsPerSigma is null))
+            throw new ArgumentException("Give both SigmasPerStep and PromptsPerSigma, or neither.");
+        if (SigmasPerStep is < 1) throw new ArgumentException($"SigmasPerStep must be >= 1 (got {SigmasPerStep}).");
+        if (PromptsPerSigma is < 1) throw new ArgumentException($"PromptsPerSigma must be >= 1 (got {PromptsPerSigma}).");
+        if (RecordEvery is < 1) throw new ArgumentException($"RecordEvery must be >= 1 (got {RecordEvery}).");
+        Init?.Validate();
     }
 }
 
+/// <summary>One ICL run.</summary>
+/// <param name="Seed">Run index.</param>
+/// <param name="Spike">The spike v.</param>
+/// <param name="Trace">Recorded trajectory.</param>
+/// <param name="FinalAlphaSquared">(mu . v)^2 at the end.</param>
+/// <param name="OptimalAlphaSquared">al*^2 of R_ICL_inf.</param>
+/// <param name="FinalRisk">R_ICL_inf at the end.</param>
+/// <param name="OptimalRisk">R_ICL_inf at al* v.</param>
 public sealed record IclSeedRun(int Seed, double[] Spike, TrainTrace Trace, double FinalAlphaSquared, double OptimalAlphaSquared,
-    double FinalRisk, double OptimalRisk);
+    double FinalRisk, double OptimalRisk, double[]? InitialParameters = null);
 
 public sealed record IclResult(IclOptions Options, IReadOnlyList<IclSeedRun> Runs, BandSeries Alignment)
 {
@@ -30,20 +81,30 @@ public sealed record IclResult(IclOptions Options, IReadOnlyList<IclSeedRun> Run
 
 public static class IclExperiments
 {
-    public static IclResult Train(IclOptions o, ulong seed, IProgress<ProgressUpdate>? progress = null, string task = "icl train")
+    /// <summary>Trains <see cref="IclOptions.Seeds"/> runs; run s uses <c>new Rng(seed).Split(s)</c> (stream 0: the
+    /// spike, stream 1: the init, stream 2: the prompts); a per-figure spike is the one of run 0.</summary>
+    /// <param name="o">Options.</param>
+    /// <param name="seed">Master seed.</param>
+    /// <param name="progress">Progress sink.</param>
+    /// <param name="task">Task name reported to <paramref name="progress"/>.</param>
+    /// <param name="cancellationToken">Checked between recorded points.</param>
+    public static IclResult Train(IclOptions o, ulong seed, IProgress<ProgressUpdate>? progress = null, string task = "icl train",
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(o);
         o.Validate();
         var root = new Rng(seed);
-        int recordEvery = Math.Max(1, o.Steps / o.Records);
+        int recordEvery = o.EffectiveRecordEvery;
+        var sharedSpike = o.SpikePolicy == SigmaPolicy.PerFigure ? root.Split(0).Split(0).UnitVector(o.D) : null;
         long total = (long)o.Seeds * o.Steps;
         double alStar2 = ClosedForms.IclOptimalAlphaSquared(o.D, o.N, o.Xi, o.Theta, o.Lam);
         var runs = new IclSeedRun[o.Seeds];
         for (int s = 0; s < o.Seeds; s++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var srng = root.Split((ulong)s);
-            var v = srng.Split(0).UnitVector(o.D);
-            var init = PcaExperiments.Init(srng.Split(1), 1, o.D, o.InitScale);
+            var v = sharedSpike ?? srng.Split(0).UnitVector(o.D);
+            var init = o.EffectiveInit.Draw(srng.Split(1), 1, o.D);
             Trainer.LossGradient lg;
             if (o.Head == TrainHead.Infinite)
             {
@@ -53,6 +114,12 @@ public static class IclExperiments
                     return ClosedForms.RIcl(m, v, o.N, o.Xi, o.Theta, o.Lam);
                 };
             }
+            else if (o.SigmasPerStep is { } sigmas && o.PromptsPerSigma is { } per)
+            {
+                var gg = new GroupedWishartGradient(v, o.N, o.Xi, o.Theta,
+                    o.Head == TrainHead.Softmax ? HeadKind.Softmax : HeadKind.Linear, o.L, o.Lam, sigmas, per);
+                lg = (m, rng, g) => gg.Compute(m, g, rng);
+            }
             else
             {
                 var bg = new BatchGradient(new SpikedWishartPromptSource(v, o.N, o.Xi, o.Theta),
@@ -61,44 +128,97 @@ public static class IclExperiments
             }
             int si = s;
             var trace = Trainer.Run(lg, init, 1, o.D, o.Lr, o.Steps, recordEvery, [v], srng.Split(2),
-                step => progress.Report(task, (double)si * o.Steps + step, total));
+                step => progress.Report(task, (double)si * o.Steps + step, total), cancellationToken);
             var mu = trace.FinalParameters;
             double al = System.Numerics.Tensors.TensorPrimitives.Dot(mu, v);
             var opt = v.Select(x => x * Math.Sqrt(alStar2)).ToArray();
             runs[s] = new IclSeedRun(s, v, trace, al * al, alStar2, ClosedForms.RIcl(mu, v, o.N, o.Xi, o.Theta, o.Lam),
-                ClosedForms.RIcl(opt, v, o.N, o.Xi, o.Theta, o.Lam));
+                ClosedForms.RIcl(opt, v, o.N, o.Xi, o.Theta, o.Lam), init);
         }
-        return new IclResult(o, runs, BandSeries.From(runs.Select(r => r.Trace).ToList(), t => t.Alignment));
+        return new IclResult(o, runs, BandSeries.From(runs.Select(r => r.Trace).ToList(), t => t.Alignment, o.Band,
+            root.Split(SeedStatistics.BootstrapStream)));
     }
 
+    /// <summary>One point of an ICL sweep.</summary>
+    /// <param name="Value">Value of the swept variable.</param>
+    /// <param name="MeanAlignment">Mean final |cos(mu, v)|.</param>
+    /// <param name="StdAlignment">Its standard deviation over seeds.</param>
+    /// <param name="MinAlignment">Smallest final alignment.</param>
+    /// <param name="MaxAlignment">Largest final alignment.</param>
+    /// <param name="MeanAlphaSquared">Mean (mu . v)^2.</param>
+    /// <param name="OptimalAlphaSquared">al*^2.</param>
+    /// <param name="BandLo">Lower end of the band.</param>
+    /// <param name="BandHi">Upper end of the band.</param>
+    /// <param name="Finals">Final alignment of every seed.</param>
+    /// <param name="Options">Options of this point (after couplings).</param>
     public sealed record IclSweepPoint(double Value, double MeanAlignment, double StdAlignment, double MinAlignment, double MaxAlignment,
-        double MeanAlphaSquared, double OptimalAlphaSquared);
+        double MeanAlphaSquared, double OptimalAlphaSquared, double BandLo = double.NaN, double BandHi = double.NaN,
+        double[]? Finals = null, IclOptions? Options = null);
 
     /// <summary>Final alignment |cos(mu, v)| vs one of L, n, theta, d.</summary>
+    /// <param name="baseOptions">Options at every point except the swept variable.</param>
+    /// <param name="over">"L", "n", "d" or "theta".</param>
+    /// <param name="values">Grid.</param>
+    /// <param name="seed">Master seed.</param>
+    /// <param name="progress">Progress sink.</param>
     public static IReadOnlyList<IclSweepPoint> Sweep(IclOptions baseOptions, string over, IReadOnlyList<double> values, ulong seed,
         IProgress<ProgressUpdate>? progress = null)
     {
+        var variable = over switch
+        {
+            "L" => SweepVariable.L,
+            "n" => SweepVariable.N,
+            "d" => SweepVariable.D,
+            "theta" => SweepVariable.Theta,
+            _ => throw new ArgumentException($"Unknown ICL sweep variable '{over}' (use L, n, d or theta)."),
+        };
+        return Sweep(baseOptions, new IclSweepSpec(variable, values, SweepCoupling.None), seed, progress);
+    }
+
+    /// <summary>Final alignment over a grid, with couplings (n = d, lam = C/d, lr = C/d^2, L = d) applied for a D
+    /// sweep.</summary>
+    /// <param name="baseOptions">Options at every point except the swept and coupled variables.</param>
+    /// <param name="spec">Variable, grid and couplings.</param>
+    /// <param name="seed">Master seed (the same at every point).</param>
+    /// <param name="progress">Progress sink.</param>
+    /// <param name="cancellationToken">Checked between points and runs.</param>
+    public static IReadOnlyList<IclSweepPoint> Sweep(IclOptions baseOptions, IclSweepSpec spec, ulong seed,
+        IProgress<ProgressUpdate>? progress = null, CancellationToken cancellationToken = default)
+    {
         ArgumentNullException.ThrowIfNull(baseOptions);
+        ArgumentNullException.ThrowIfNull(spec);
+        var values = spec.Values;
         if (values.Count == 0) throw new ArgumentException("Sweep needs at least one value.");
+        var bandRng = new Rng(seed).Split(SeedStatistics.BootstrapStream);
         var pts = new List<IclSweepPoint>();
         for (int i = 0; i < values.Count; i++)
         {
             double v = values[i];
             static int AsInt(double x, string what) => x >= 1 && x == Math.Floor(x) && x < int.MaxValue
                 ? (int)x : throw new ArgumentException($"Sweep values for {what} must be positive integers (got {x}).");
-            var o = over switch
+            var o = spec.Over switch
             {
-                "L" => baseOptions with { L = AsInt(v, "L") },
-                "n" => baseOptions with { N = AsInt(v, "n") },
-                "d" => baseOptions with { D = AsInt(v, "d") },
-                "theta" => baseOptions with { Theta = v },
-                _ => throw new ArgumentException($"Unknown ICL sweep variable '{over}' (use L, n, d or theta)."),
+                SweepVariable.L => baseOptions with { L = AsInt(v, "L") },
+                SweepVariable.N => baseOptions with { N = AsInt(v, "n") },
+                SweepVariable.D => Couple(baseOptions with { D = AsInt(v, "d") }, spec.Coupling, AsInt(v, "d")),
+                _ => baseOptions with { Theta = v },
             };
-            var r = Train(o, seed, progress, $"{over} = {v} ({i + 1}/{values.Count})");
+            var r = Train(o, seed, progress, $"{spec.Over} = {v} ({i + 1}/{values.Count})", cancellationToken);
             var finals = r.Runs.Select(x => x.Trace.Alignment[^1]).ToArray();
+            var (lo, hi) = SeedStatistics.Band(finals, o.Band, bandRng.Split((ulong)i));
             pts.Add(new IclSweepPoint(v, finals.Average(), PcaTrainResult.Std(finals), finals.Min(), finals.Max(),
-                r.Runs.Average(x => x.FinalAlphaSquared), ClosedForms.IclOptimalAlphaSquared(o.D, o.N, o.Xi, o.Theta, o.Lam)));
+                r.Runs.Average(x => x.FinalAlphaSquared), ClosedForms.IclOptimalAlphaSquared(o.D, o.N, o.Xi, o.Theta, o.Lam),
+                lo, hi, finals, o));
         }
         return pts;
+    }
+
+    private static IclOptions Couple(IclOptions o, SweepCoupling c, int d)
+    {
+        if (c.LEqualsD) o = o with { L = d };
+        if (c.NEqualsD) o = o with { N = d };
+        if (c.LamTimesD is { } cl) o = o with { Lam = cl / d };
+        if (c.LrTimesD2 is { } cr) o = o with { Lr = cr / ((double)d * d) };
+        return o;
     }
 }

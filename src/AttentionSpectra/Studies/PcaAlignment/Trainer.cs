@@ -4,8 +4,18 @@ using AttentionSpectra.Numerics;
 namespace AttentionSpectra.Studies.PcaAlignment;
 
 /// <summary>Which risk a run optimises: SGD on fresh finite prompts with the softmax or linear head, or
-/// deterministic GD on the closed-form infinite-prompt risk.</summary>
-public enum TrainHead { Softmax, Linear, Infinite }
+/// deterministic GD on a closed-form risk.</summary>
+public enum TrainHead
+{
+    /// <summary>SGD on fresh finite prompts, softmax head.</summary>
+    Softmax,
+    /// <summary>SGD on fresh finite prompts, linear head (no 1/L).</summary>
+    Linear,
+    /// <summary>Gradient descent on the infinite-prompt risk R_inf (both heads share it).</summary>
+    Infinite,
+    /// <summary>Gradient descent on the exact finite-L risk R_lin,L of the linear head (rank one).</summary>
+    LinearExact,
+}
 
 /// <summary>Recorded trajectory of one training run (one seed).</summary>
 public sealed record TrainTrace(int[] Steps, double[] Alignment, double[] Loss, double[] NormSquared, double[] FinalParameters);
@@ -17,7 +27,7 @@ public static class Trainer
     public delegate double LossGradient(ReadOnlySpan<double> parameters, Rng stepRng, Span<double> grad);
 
     public static TrainTrace Run(LossGradient lossGrad, double[] init, int k, int d, double lr, int steps, int recordEvery,
-        IReadOnlyList<double[]> reference, Rng rng, Action<int>? onRecord = null)
+        IReadOnlyList<double[]> reference, Rng rng, Action<int>? onRecord = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(lossGrad);
         if (init.Length != k * d) throw new ArgumentException($"Initial parameters must have k*d = {k * d} values.");
@@ -47,6 +57,7 @@ public static class Trainer
             acc += loss; accN++;
             if (s % recordEvery == 0 || s == steps)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 Record(s, acc / accN);
                 acc = 0; accN = 0;
             }
