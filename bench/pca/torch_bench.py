@@ -44,7 +44,8 @@ def run(d, L, batch, steps, reps, mode, seed=1):
     gen = torch.Generator().manual_seed(seed)
     sigma = make_sigma(d, gen)
     chol = torch.linalg.cholesky(sigma)
-    lam, lr = 0.1, 1e-4
+    shrink = min(1.0, 64.0 / d)  # lam 0.1, lr 1e-4 up to d = 64, scaled down above (same as the C# suite)
+    lam, lr = 0.1 * shrink, 1e-4 * shrink * shrink
     mu = (0.01 / d ** 0.5) * torch.randn(d, generator=gen)
     if mode == 'torch-autograd':
         mu.requires_grad_(True)

@@ -119,7 +119,7 @@ public static class PcaExperiments
             }
             var reference = vecs.Take(o.Rank).ToArray();
             var init = Init(srng.Split(1), o.Rank, o.D, o.InitScale);
-            var lossGrad = MakeObjective(o, sigma);
+            var lossGrad = MakeObjective(o, sigma, progress);
             int si = s;
             var trace = Trainer.Run(lossGrad, init, o.Rank, o.D, o.Lr, o.Steps, recordEvery, reference, srng.Split(2),
                 step => progress.Report(task, (double)si * o.Steps + step, total));
@@ -146,7 +146,8 @@ public static class PcaExperiments
         return new PcaTrainResult(o, runs, BandSeries.From(runs.Select(r => r.Trace).ToList(), t => t.Alignment));
     }
 
-    internal static Trainer.LossGradient MakeObjective(PcaTrainOptions o, Matrix sigma)
+    internal static Trainer.LossGradient MakeObjective(PcaTrainOptions o, Matrix sigma,
+        IProgress<ProgressUpdate>? progress = null)
     {
         if (o.Head == TrainHead.Infinite)
         {
@@ -157,7 +158,7 @@ public static class PcaExperiments
             };
         }
         var bg = new BatchGradient(new GaussianPromptSource(sigma), o.Head == TrainHead.Softmax ? HeadKind.Softmax : HeadKind.Linear,
-            o.L, o.Rank, o.Lam, o.Batch);
+            o.L, o.Rank, o.Lam, o.Batch) { Progress = progress };
         return (m, rng, g) => bg.Compute(m, g, rng);
     }
 
