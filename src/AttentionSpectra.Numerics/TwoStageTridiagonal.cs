@@ -16,17 +16,27 @@ namespace AttentionSpectra.Numerics;
 internal static unsafe class TwoStageTridiagonal
 {
     /// <summary>Half-bandwidth b of the intermediate band matrix.</summary>
-    internal const int Band = 32;
+    internal static int Band { get; set; } = 32;
+    internal static int SymmRows = 384;
+    internal static long DiagSymm, DiagUpdate, DiagQr, DiagTotal;
 
     /// <summary>Diagonal and off-diagonal (E[i] couples i and i + 1) of a tridiagonal matrix similar to
     /// <paramref name="a"/> (lower triangle read).</summary>
     public static (double[] D, double[] E) Reduce(Matrix a, IProgress<ProgressUpdate>? progress = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default) => Reduce(a, null, progress, cancellationToken);
+
+    /// <summary>As <see cref="Reduce(Matrix, IProgress{ProgressUpdate}?, CancellationToken)"/>; when
+    /// <paramref name="stageSeconds"/> is given, its first two entries receive the wall time of the two stages.</summary>
+    internal static (double[] D, double[] E) Reduce(Matrix a, double[]? stageSeconds,
+        IProgress<ProgressUpdate>? progress = null, CancellationToken cancellationToken = default)
     {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
         int n = a.Rows, b = Band;
         var work = new double[(long)n * n];
         for (int r = 0; r < n; r++) Array.Copy(a.Data, (long)r * n, work, (long)r * n, r + 1);
+        long tt0 = System.Diagnostics.Stopwatch.GetTimestamp();
         fixed (double* pa = work) DenseToBand(pa, n, b, progress, cancellationToken);
+        DiagTotal += System.Diagnostics.Stopwatch.GetTimestamp() - tt0;
         // compact band copy: element (i, k), 0 <= i - k <= 2b, at i * 2b + k + 2b (rows contiguous)
         int ld = 2 * b;
         var band = new double[(long)n * (ld + 1)];
@@ -36,9 +46,12 @@ internal static unsafe class TwoStageTridiagonal
             Array.Copy(work, (long)i * n + k0, band, (long)i * ld + k0 + ld, i - k0 + 1);
         }
         work = null;
+        if (stageSeconds != null) stageSeconds[0] = sw.Elapsed.TotalSeconds;
+        sw.Restart();
         var d = new double[n];
         var e = new double[Math.Max(0, n - 1)];
         fixed (double* pb = band) BandToTridiagonal(pb + ld, ld, n, b, d, e, progress, cancellationToken);
+        if (stageSeconds != null) stageSeconds[1] = sw.Elapsed.TotalSeconds;
         return (d, e);
     }
 
@@ -65,6 +78,7 @@ internal static unsafe class TwoStageTridiagonal
             double* a22 = pa + (long)(j + b) * n + (j + b);
             fixed (double* ppt = pt, pT = tmat, py = y, py2 = y2, pp1 = p1, pp2 = p2, psm = small)
             {
+                long tq0 = System.Diagnostics.Stopwatch.GetTimestamp();
                 // panel A[j+b.., j..j+b) transposed into pt (row q = column j + q)
                 for (int q = 0; q < b; q++)
                 {
@@ -84,6 +98,7 @@ internal static unsafe class TwoStageTridiagonal
                     row[q] = 1;
                 }
                 BuildT(ppt, m, k, tau, pT);
+                DiagQr += System.Diagnostics.Stopwatch.GetTimestamp() - tq0;
                 // V (m x k) into the first k columns of p1 and last k of p2
                 for (int r = 0; r < m; r++)
                     for (int q = 0; q < k; q++)
@@ -93,20 +108,24 @@ internal static unsafe class TwoStageTridiagonal
                         pp2[(long)r * 2 * k + k + q] = v;
                     }
                 // Y = A22 V (lower triangle of A22 only)
+                long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
                 SymmLower(a22, n, m, pp1, 2 * k, k, py, k);
                 // Y2 = Y T
-                GemmCore.Run(m, k, k, py, k, false, pT, k, false, py2, k, 1.0, 0.0);
+                GemmCore.Run(m, k, k, py, k, false, pT, k, false, py2, k, 1.0, 0.0, allowParallel: false);
                 // small = T' (V' Y2); Z = Y2 - V small / 2
-                GemmCore.Run(k, k, m, ppt, m, false, py2, k, false, py, k, 1.0, 0.0);
-                GemmCore.Run(k, k, k, pT, k, true, py, k, false, psm, k, 1.0, 0.0);
-                GemmCore.Run(m, k, k, pp1, 2 * k, false, psm, k, false, py2, k, -0.5, 1.0);
+                GemmCore.Run(k, k, m, ppt, m, false, py2, k, false, py, k, 1.0, 0.0, allowParallel: false);
+                GemmCore.Run(k, k, k, pT, k, true, py, k, false, psm, k, 1.0, 0.0, allowParallel: false);
+                GemmCore.Run(m, k, k, pp1, 2 * k, false, psm, k, false, py2, k, -0.5, 1.0, allowParallel: false);
                 for (int r = 0; r < m; r++)
                 {
                     new ReadOnlySpan<double>(py2 + (long)r * k, k).CopyTo(new Span<double>(pp1 + (long)r * 2 * k + k, k));
                     new ReadOnlySpan<double>(py2 + (long)r * k, k).CopyTo(new Span<double>(pp2 + (long)r * 2 * k, k));
                 }
+                long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
                 // A22 -= V Z' + Z V' (lower triangle)
                 GemmCore.Run(m, m, 2 * k, pp1, 2 * k, false, pp2, 2 * k, true, a22, n, -1.0, 1.0, lowerOnly: true);
+                long t2 = System.Diagnostics.Stopwatch.GetTimestamp();
+                DiagSymm += t1 - t0; DiagUpdate += t2 - t1;
             }
             progress.Report("band reduction", j + b, n);
         }
@@ -192,14 +211,15 @@ internal static unsafe class TwoStageTridiagonal
     /// strictly lower part, the mirrored diagonal block, and the transposed column block below it.</summary>
     private static void SymmLower(double* a, int lda, int m, double* v, int ldv, int k, double* y, int ldy)
     {
-        const int rb = 96;
+        int rb = Math.Clamp(m / 8 / 8 * 8, 96, SymmRows);
         int blocks = (m + rb - 1) / rb;
         nint pa = (nint)a, pv = (nint)v, py = (nint)y;
         EigenKernels.For(blocks, (long)m * m * k >= 1 << 21, blk =>
         {
             double* A = (double*)pa, V = (double*)pv, Y = (double*)py;
             int r0 = blk * rb, r1 = Math.Min(m, r0 + rb), h = r1 - r0;
-            double* diag = stackalloc double[rb * rb];
+            var diagArr = System.Buffers.ArrayPool<double>.Shared.Rent(rb * rb);
+            fixed (double* diag = diagArr) {
             for (int i = 0; i < h; i++)
                 for (int q = 0; q <= i; q++)
                     diag[i * h + q] = diag[q * h + i] = A[(long)(r0 + i) * lda + r0 + q];
@@ -211,6 +231,8 @@ internal static unsafe class TwoStageTridiagonal
             if (r1 < m)
                 GemmCore.Run(h, k, m - r1, A + (long)r1 * lda + r0, lda, true, V + (long)r1 * ldv, ldv, false,
                     Y + (long)r0 * ldy, ldy, 1.0, 1.0, allowParallel: false);
+            }
+            System.Buffers.ArrayPool<double>.Shared.Return(diagArr);
         });
     }
 
