@@ -150,7 +150,6 @@ public sealed class EigenSuite : IBenchSuite
                         $"{{\"suite\":\"eigen-quick\",\"op\":\"twostage\",\"n\":{n},\"band\":{bands[bi]},") +
                         FormattableString.Invariant(
                         $"\"dense_to_band_s\":{b1[bi]:F3},\"bulge_chasing_s\":{b2[bi]:F3}}}"));
-                Console.WriteLine($"symm {TwoStageTridiagonal.DiagSymm / (double)Stopwatch.Frequency / reps:F3} update {TwoStageTridiagonal.DiagUpdate / (double)Stopwatch.Frequency / reps:F3} qr {TwoStageTridiagonal.DiagQr / (double)Stopwatch.Frequency / reps:F3} total {TwoStageTridiagonal.DiagTotal / (double)Stopwatch.Frequency / reps:F3}");
             }
             if (what.Contains("eigh"))
             {

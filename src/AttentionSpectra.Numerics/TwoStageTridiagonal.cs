@@ -7,18 +7,20 @@ namespace AttentionSpectra.Numerics;
 /// <summary>Two-stage reduction of a symmetric matrix to tridiagonal form for eigenvalues only (LAPACK
 /// <c>dsytrd_2stage</c> without vectors): (1) dense to band of half-bandwidth <see cref="Band"/> by blocked Householder
 /// QR of the panels below the band, each applied two-sidedly as <c>A -= V Z' + Z V'</c> with
-/// <c>Z = A V T - V T' V' A V T / 2</c>, where the product <c>A V</c> (from the lower triangle) and the update are GEMMs
-/// (<see cref="GemmCore"/>); (2) band to tridiagonal by Householder bulge chasing (<c>dsb2st</c>: one sweep per
+/// <c>Z = A V T - V T' V' A V T / 2</c>, where the product <c>A V</c> (from the lower triangle) and the update are
+/// GEMMs/// (<see cref="GemmCore"/>); (2) band to tridiagonal by Householder bulge chasing (<c>dsb2st</c>: one sweep per
 /// column, each reflector of length at most <see cref="Band"/> annihilates one column of the band or of the bulge it
 /// created) on a compact band copy of 2 b + 1 diagonals that stays in cache. Stage 1 moves the O(n^3) work from the
 /// memory-bound matrix-vector products of the one-stage reduction into GEMMs; stage 2 costs O(n^2 b).
 /// Only the lower triangle of the input is read; the orthogonal factor is not kept.</summary>
 internal static unsafe class TwoStageTridiagonal
 {
-    /// <summary>Half-bandwidth b of the intermediate band matrix.</summary>
+    /// <summary>Half-bandwidth b of the intermediate band matrix (tuning knob for the bench; 32 balances the GEMM
+    /// efficiency of stage 1 against the O(n^2 b) cost of stage 2).</summary>
     internal static int Band { get; set; } = 32;
-    internal static int SymmRows = 384;
-    internal static long DiagSymm, DiagUpdate, DiagQr, DiagTotal;
+
+    /// <summary>Upper bound on the row-block height of the parallel symmetric product A V (tuning knob).</summary>
+    internal static int SymmRows { get; set; } = 384;
 
     /// <summary>Diagonal and off-diagonal (E[i] couples i and i + 1) of a tridiagonal matrix similar to
     /// <paramref name="a"/> (lower triangle read).</summary>
@@ -26,7 +28,8 @@ internal static unsafe class TwoStageTridiagonal
         CancellationToken cancellationToken = default) => Reduce(a, null, progress, cancellationToken);
 
     /// <summary>As <see cref="Reduce(Matrix, IProgress{ProgressUpdate}?, CancellationToken)"/>; when
-    /// <paramref name="stageSeconds"/> is given, its first two entries receive the wall time of the two stages.</summary>
+    /// <paramref name="stageSeconds"/> is given, its first two entries receive the wall time of the two
+    /// stages.</summary>
     internal static (double[] D, double[] E) Reduce(Matrix a, double[]? stageSeconds,
         IProgress<ProgressUpdate>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -34,9 +37,7 @@ internal static unsafe class TwoStageTridiagonal
         int n = a.Rows, b = Band;
         var work = new double[(long)n * n];
         for (int r = 0; r < n; r++) Array.Copy(a.Data, (long)r * n, work, (long)r * n, r + 1);
-        long tt0 = System.Diagnostics.Stopwatch.GetTimestamp();
         fixed (double* pa = work) DenseToBand(pa, n, b, progress, cancellationToken);
-        DiagTotal += System.Diagnostics.Stopwatch.GetTimestamp() - tt0;
         // compact band copy: element (i, k), 0 <= i - k <= 2b, at i * 2b + k + 2b (rows contiguous)
         int ld = 2 * b;
         var band = new double[(long)n * (ld + 1)];
@@ -78,7 +79,6 @@ internal static unsafe class TwoStageTridiagonal
             double* a22 = pa + (long)(j + b) * n + (j + b);
             fixed (double* ppt = pt, pT = tmat, py = y, py2 = y2, pp1 = p1, pp2 = p2, psm = small)
             {
-                long tq0 = System.Diagnostics.Stopwatch.GetTimestamp();
                 // panel A[j+b.., j..j+b) transposed into pt (row q = column j + q)
                 for (int q = 0; q < b; q++)
                 {
@@ -89,7 +89,8 @@ internal static unsafe class TwoStageTridiagonal
                 PanelQr(ppt, m, b, k, tau);
                 // R back into the band: A[j+b+r, j+q] = R[r, q] for r <= q
                 for (int q = 0; q < b; q++)
-                    for (int r = 0; r <= Math.Min(q, m - 1); r++) pa[(long)(j + b + r) * n + j + q] = ppt[(long)q * m + r];
+                    for (int r = 0; r <= Math.Min(q, m - 1); r++)
+                        pa[(long)(j + b + r) * n + j + q] = ppt[(long)q * m + r];
                 // V' in pt: unit diagonal, zeros above
                 for (int q = 0; q < k; q++)
                 {
@@ -98,7 +99,6 @@ internal static unsafe class TwoStageTridiagonal
                     row[q] = 1;
                 }
                 BuildT(ppt, m, k, tau, pT);
-                DiagQr += System.Diagnostics.Stopwatch.GetTimestamp() - tq0;
                 // V (m x k) into the first k columns of p1 and last k of p2
                 for (int r = 0; r < m; r++)
                     for (int q = 0; q < k; q++)
@@ -108,7 +108,6 @@ internal static unsafe class TwoStageTridiagonal
                         pp2[(long)r * 2 * k + k + q] = v;
                     }
                 // Y = A22 V (lower triangle of A22 only)
-                long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
                 SymmLower(a22, n, m, pp1, 2 * k, k, py, k);
                 // Y2 = Y T
                 GemmCore.Run(m, k, k, py, k, false, pT, k, false, py2, k, 1.0, 0.0, allowParallel: false);
@@ -118,21 +117,20 @@ internal static unsafe class TwoStageTridiagonal
                 GemmCore.Run(m, k, k, pp1, 2 * k, false, psm, k, false, py2, k, -0.5, 1.0, allowParallel: false);
                 for (int r = 0; r < m; r++)
                 {
-                    new ReadOnlySpan<double>(py2 + (long)r * k, k).CopyTo(new Span<double>(pp1 + (long)r * 2 * k + k, k));
-                    new ReadOnlySpan<double>(py2 + (long)r * k, k).CopyTo(new Span<double>(pp2 + (long)r * 2 * k, k));
+                    var zr = new ReadOnlySpan<double>(py2 + (long)r * k, k);
+                    zr.CopyTo(new Span<double>(pp1 + (long)r * 2 * k + k, k));
+                    zr.CopyTo(new Span<double>(pp2 + (long)r * 2 * k, k));
                 }
-                long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
                 // A22 -= V Z' + Z V' (lower triangle)
                 GemmCore.Run(m, m, 2 * k, pp1, 2 * k, false, pp2, 2 * k, true, a22, n, -1.0, 1.0, lowerOnly: true);
-                long t2 = System.Diagnostics.Stopwatch.GetTimestamp();
-                DiagSymm += t1 - t0; DiagUpdate += t2 - t1;
             }
             progress.Report("band reduction", j + b, n);
         }
     }
 
     /// <summary>Householder QR of the m x bw panel stored transposed (row q of <paramref name="pt"/> = column q,
-    /// length m): k = min(m, bw) reflectors; R overwrites the upper triangle, v_q (below its unit entry) the rest.</summary>
+    /// length m): k = min(m, bw) reflectors; R overwrites the upper triangle, v_q (below its unit entry) the
+    /// rest.</summary>
     private static void PanelQr(double* pt, int m, int bw, int k, double[] tau)
     {
         for (int q = 0; q < k; q++)
@@ -196,7 +194,8 @@ internal static unsafe class TwoStageTridiagonal
             t[i * k + i] = ti;
             if (i == 0 || ti == 0) continue;
             var vi = new ReadOnlySpan<double>(vt + (long)i * m + i, m - i);
-            for (int p = 0; p < i; p++) tmp[p] = -ti * TensorPrimitives.Dot(new ReadOnlySpan<double>(vt + (long)p * m + i, m - i), vi);
+            for (int p = 0; p < i; p++)
+                tmp[p] = -ti * TensorPrimitives.Dot(new ReadOnlySpan<double>(vt + (long)p * m + i, m - i), vi);
             for (int p = 0; p < i; p++)
             {
                 double s = 0;
@@ -223,17 +222,106 @@ internal static unsafe class TwoStageTridiagonal
             for (int i = 0; i < h; i++)
                 for (int q = 0; q <= i; q++)
                     diag[i * h + q] = diag[q * h + i] = A[(long)(r0 + i) * lda + r0 + q];
-            GemmCore.Run(h, k, h, diag, h, false, V + (long)r0 * ldv, ldv, false, Y + (long)r0 * ldy, ldy, 1.0, 0.0,
-                allowParallel: false);
-            if (r0 > 0)
-                GemmCore.Run(h, k, r0, A + (long)r0 * lda, lda, false, V, ldv, false, Y + (long)r0 * ldy, ldy, 1.0, 1.0,
+            if (k == 32 && Vector512.IsHardwareAccelerated)
+            {
+                Panel32(h, h, diag, h, 1, V + (long)r0 * ldv, ldv, Y + (long)r0 * ldy, ldy, false);
+                Panel32(h, r0, A + (long)r0 * lda, lda, 1, V, ldv, Y + (long)r0 * ldy, ldy, true);
+                Panel32(h, m - r1, A + (long)r1 * lda + r0, 1, lda, V + (long)r1 * ldv, ldv, Y + (long)r0 * ldy, ldy,
+                    true);
+            }
+            else
+            {
+                GemmCore.Run(h, k, h, diag, h, false, V + (long)r0 * ldv, ldv, false, Y + (long)r0 * ldy, ldy, 1.0, 0.0,
                     allowParallel: false);
-            if (r1 < m)
-                GemmCore.Run(h, k, m - r1, A + (long)r1 * lda + r0, lda, true, V + (long)r1 * ldv, ldv, false,
-                    Y + (long)r0 * ldy, ldy, 1.0, 1.0, allowParallel: false);
+                if (r0 > 0)
+                    GemmCore.Run(h, k, r0, A + (long)r0 * lda, lda, false, V, ldv, false, Y + (long)r0 * ldy, ldy,
+                        1.0, 1.0, allowParallel: false);
+                if (r1 < m)
+                    GemmCore.Run(h, k, m - r1, A + (long)r1 * lda + r0, lda, true, V + (long)r1 * ldv, ldv, false,
+                        Y + (long)r0 * ldy, ldy, 1.0, 1.0, allowParallel: false);
+            }
             }
             System.Buffers.ArrayPool<double>.Shared.Return(diagArr);
         });
+    }
+
+    /// <summary>Y[i, 0..32) (+)= sum_p A(i, p) V[p, 0..32) for i &lt; h, p &lt; kk, with A(i, p) = a[i rs + p cs]
+    /// (so both a row block and a transposed column block of the lower triangle are read in place, unpacked):
+    /// 6 x 32 register tiles (24 AVX-512 accumulators), V rows streamed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Panel32(int h, int kk, double* a, nint rs, nint cs, double* v, int ldv, double* y, int ldy,
+        bool accumulate)
+    {
+        int i = 0;
+        for (; i + 6 <= h; i += 6)
+        {
+            Vector512<double> c00 = default, c01 = default, c02 = default, c03 = default;
+            Vector512<double> c10 = default, c11 = default, c12 = default, c13 = default;
+            Vector512<double> c20 = default, c21 = default, c22 = default, c23 = default;
+            Vector512<double> c30 = default, c31 = default, c32 = default, c33 = default;
+            Vector512<double> c40 = default, c41 = default, c42 = default, c43 = default;
+            Vector512<double> c50 = default, c51 = default, c52 = default, c53 = default;
+            double* ai = a + i * rs;
+            for (int p = 0; p < kk; p++)
+            {
+                double* vp = v + (long)p * ldv;
+                var v0 = Vector512.Load(vp); var v1 = Vector512.Load(vp + 8);
+                var v2 = Vector512.Load(vp + 16); var v3 = Vector512.Load(vp + 24);
+                double* ap = ai + p * cs;
+                var b = Vector512.Create(ap[0]);
+                c00 = Vector512.FusedMultiplyAdd(b, v0, c00); c01 = Vector512.FusedMultiplyAdd(b, v1, c01);
+                c02 = Vector512.FusedMultiplyAdd(b, v2, c02); c03 = Vector512.FusedMultiplyAdd(b, v3, c03);
+                b = Vector512.Create(ap[rs]);
+                c10 = Vector512.FusedMultiplyAdd(b, v0, c10); c11 = Vector512.FusedMultiplyAdd(b, v1, c11);
+                c12 = Vector512.FusedMultiplyAdd(b, v2, c12); c13 = Vector512.FusedMultiplyAdd(b, v3, c13);
+                b = Vector512.Create(ap[2 * rs]);
+                c20 = Vector512.FusedMultiplyAdd(b, v0, c20); c21 = Vector512.FusedMultiplyAdd(b, v1, c21);
+                c22 = Vector512.FusedMultiplyAdd(b, v2, c22); c23 = Vector512.FusedMultiplyAdd(b, v3, c23);
+                b = Vector512.Create(ap[3 * rs]);
+                c30 = Vector512.FusedMultiplyAdd(b, v0, c30); c31 = Vector512.FusedMultiplyAdd(b, v1, c31);
+                c32 = Vector512.FusedMultiplyAdd(b, v2, c32); c33 = Vector512.FusedMultiplyAdd(b, v3, c33);
+                b = Vector512.Create(ap[4 * rs]);
+                c40 = Vector512.FusedMultiplyAdd(b, v0, c40); c41 = Vector512.FusedMultiplyAdd(b, v1, c41);
+                c42 = Vector512.FusedMultiplyAdd(b, v2, c42); c43 = Vector512.FusedMultiplyAdd(b, v3, c43);
+                b = Vector512.Create(ap[5 * rs]);
+                c50 = Vector512.FusedMultiplyAdd(b, v0, c50); c51 = Vector512.FusedMultiplyAdd(b, v1, c51);
+                c52 = Vector512.FusedMultiplyAdd(b, v2, c52); c53 = Vector512.FusedMultiplyAdd(b, v3, c53);
+            }
+            double* yi = y + (long)i * ldy;
+            Store4(yi, c00, c01, c02, c03, accumulate);
+            Store4(yi + ldy, c10, c11, c12, c13, accumulate);
+            Store4(yi + 2 * ldy, c20, c21, c22, c23, accumulate);
+            Store4(yi + 3 * ldy, c30, c31, c32, c33, accumulate);
+            Store4(yi + 4 * ldy, c40, c41, c42, c43, accumulate);
+            Store4(yi + 5 * ldy, c50, c51, c52, c53, accumulate);
+        }
+        for (; i < h; i++)
+        {
+            Vector512<double> c0 = default, c1 = default, c2 = default, c3 = default;
+            double* ai = a + i * rs;
+            for (int p = 0; p < kk; p++)
+            {
+                double* vp = v + (long)p * ldv;
+                var b = Vector512.Create(ai[p * cs]);
+                c0 = Vector512.FusedMultiplyAdd(b, Vector512.Load(vp), c0);
+                c1 = Vector512.FusedMultiplyAdd(b, Vector512.Load(vp + 8), c1);
+                c2 = Vector512.FusedMultiplyAdd(b, Vector512.Load(vp + 16), c2);
+                c3 = Vector512.FusedMultiplyAdd(b, Vector512.Load(vp + 24), c3);
+            }
+            Store4(y + (long)i * ldy, c0, c1, c2, c3, accumulate);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store4(double* y, Vector512<double> c0, Vector512<double> c1, Vector512<double> c2,
+        Vector512<double> c3, bool accumulate)
+    {
+        if (accumulate)
+        {
+            c0 += Vector512.Load(y); c1 += Vector512.Load(y + 8);
+            c2 += Vector512.Load(y + 16); c3 += Vector512.Load(y + 24);
+        }
+        c0.Store(y); c1.Store(y + 8); c2.Store(y + 16); c3.Store(y + 24);
     }
 
     // ---------------------------------------------------------------- stage 2: band -> tridiagonal

@@ -299,13 +299,15 @@ public sealed class BatchGradient
         return total * inv;
     }
 
-    /// <summary>Doubles per block buffer (X or Z) of the blocked sampler: 4 Mi doubles (32 MB) unless set (tests).</summary>
+    /// <summary>Doubles per block buffer (X or Z) of the blocked sampler: 4 Mi doubles (32 MB) unless set
+    /// (tests).</summary>
     internal int BlockDoubles { get; init; } = 1 << 22;
 
     /// <summary>Prompts go through the source in blocks (one GEMM per block of prompts); within a block the prompts'
     /// loss and gradient are computed in parallel into per-prompt buffers, then added in prompt order to the
     /// accumulator of the prompt's chunk, so the result does not depend on thread scheduling.</summary>
-    private double ComputeBlocked(IBlockPromptSource source, double[] mArr, Span<double> grad, Rng stepRng, bool parallel)
+    private double ComputeBlocked(IBlockPromptSource source, double[] mArr, Span<double> grad, Rng stepRng,
+        bool parallel)
     {
         int per = _l * _d;
         int blockPrompts = Math.Clamp(BlockDoubles / per, 1, _batch);
@@ -320,7 +322,8 @@ public sealed class BatchGradient
             void One(int i)
             {
                 Array.Clear(pg[i]);
-                pl[i] = AttentionHead.LossAndGradient(_kind, bx.AsSpan(i * per, per), _l, _d, mArr, _k, _lam, pg[i], inv, pws[i]);
+                pl[i] = AttentionHead.LossAndGradient(_kind, bx.AsSpan(i * per, per), _l, _d, mArr, _k, _lam, pg[i],
+                    inv, pws[i]);
             }
             try { EigenKernels.For(count, parallel, One); }
             catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)

@@ -95,7 +95,8 @@ public class EigenTwoStageTests
         var sw = System.Diagnostics.Stopwatch.StartNew();
         var vals = SymmetricEigen.Eigenvalues(a);
         double err = MaxAbsDiff(vals, truth);
-        Assert.True(err <= 1e-13 * l.Length * norm / 100, $"{what}: max |dl| = {err:E2} (|A|_2 = {norm:E2}, {sw.Elapsed.TotalSeconds:F1} s)");
+        Assert.True(err <= 1e-13 * l.Length * norm / 100,
+            $"{what}: max |dl| = {err:E2} (|A|_2 = {norm:E2}, {sw.Elapsed.TotalSeconds:F1} s)");
     }
 
     [Fact]

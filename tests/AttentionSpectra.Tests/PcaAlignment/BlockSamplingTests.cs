@@ -47,7 +47,8 @@ public class BlockSamplingTests
             var blk = bx.AsSpan(i * l * d, l * d);
             double scale = MaxAbs(x);
             Assert.True(scale > 0);
-            for (int j = 0; j < x.Length; j++) Assert.True(Math.Abs(blk[j] - x[j]) <= 1e-13 * scale, $"prompt {i} entry {j}");
+            for (int j = 0; j < x.Length; j++)
+                Assert.True(Math.Abs(blk[j] - x[j]) <= 1e-13 * scale, $"prompt {i} entry {j}");
         }
     }
 
