@@ -8,7 +8,8 @@ namespace AttentionSpectra.Bench;
 
 /// <summary>Study A: SGD training steps per second of the rank-one softmax head (fresh Gaussian prompts, analytic
 /// gradient, parallel over the batch). One step = sample batch x L tokens ~ N(0, Sigma) + forward + backward + update.
-/// Usage: pca [--d 5,64] [--L 100] [--batch 256] [--steps 300] [--reps 3] [--seed 1] [--warmup max(10, steps/10)]</summary>
+/// Usage: pca [--d 5,64] [--L 100] [--batch 256] [--steps 300] [--reps 3] [--seed 1] [--warmup max(10, steps/10)]
+/// [--per-prompt] (the previous per-token sampler) [--stages] (sampling stage alone + a GEMM, same process)</summary>
 public sealed class PcaSuite : IBenchSuite
 {
     public string Name => "pca";
@@ -33,7 +34,9 @@ public sealed class PcaSuite : IBenchSuite
             // lam 0.1 and lr 1e-4 up to d = 64; above, scaled down (lam ~ 1/d, lr ~ 1/d^2) so the steps stay finite
             double shrink = Math.Min(1.0, 64.0 / d), lam = 0.1 * shrink, lr = 1e-4 * shrink * shrink;
             var sigma = PcaExperiments.RandomCovariance(new Rng(seed), d);
-            var bg = new BatchGradient(new GaussianPromptSource(sigma), HeadKind.Softmax, l, 1, lam, batch);
+            IPromptSource source = new GaussianPromptSource(sigma);
+            if (args.Contains("--per-prompt")) source = new PerPrompt(source); // previous sampler, for comparison
+            var bg = new BatchGradient(source, HeadKind.Softmax, l, 1, lam, batch);
             var mu = PcaExperiments.Init(new Rng(seed + 1), 1, d, 0.01);
             var g = new double[d];
             var rng = new Rng(seed + 2);
@@ -56,9 +59,17 @@ public sealed class PcaSuite : IBenchSuite
             }
             rates.Sort();
             Console.WriteLine(FormattableString.Invariant(
-                $"{{\"impl\":\"csharp-analytic\",\"d\":{d},\"L\":{l},\"batch\":{batch},\"steps\":{steps},\"reps\":{reps},\"steps_per_s_median\":{rates[rates.Count / 2]:F2},\"steps_per_s_best\":{rates[^1]:F2},\"threads\":{Environment.ProcessorCount}}}"));
+                $"{{\"impl\":\"csharp-analytic{(args.Contains("--per-prompt") ? "-per-prompt" : "")}\",\"d\":{d},\"L\":{l},\"batch\":{batch},\"steps\":{steps},\"reps\":{reps},\"steps_per_s_median\":{rates[rates.Count / 2]:F2},\"steps_per_s_best\":{rates[^1]:F2},\"threads\":{Environment.ProcessorCount}}}"));
         }
         return 0;
+    }
+
+    /// <summary>Hides the block interface: <see cref="BatchGradient"/> then samples prompt by prompt.</summary>
+    private sealed class PerPrompt(IPromptSource inner) : IPromptSource
+    {
+        public int Dimension => inner.Dimension;
+        public int ScratchLength(int l) => inner.ScratchLength(l);
+        public void Sample(Rng rng, int l, Span<double> x, Span<double> scratch) => inner.Sample(rng, l, x, scratch);
     }
 
     /// <summary>Seconds of the sampling parts of one step (best of reps): the normals alone, and the blocked sampler

@@ -163,23 +163,12 @@ internal static unsafe class TwoStageTridiagonal
         beta = alpha;
         if (len <= 1) return 0.0;
         var xs = new Span<double>(p + 1, len - 1);
-        double xnorm = Norm(xs);
+        double xnorm = HouseholderTridiagonal.Norm(xs);
         if (xnorm == 0.0) return 0.0;
         beta = -Math.CopySign(Tridiagonal.Hypot(alpha, xnorm), alpha);
         double tau = (beta - alpha) / beta;
         TensorPrimitives.Multiply<double>(xs, 1.0 / (alpha - beta), xs);
         return tau;
-    }
-
-    private static double Norm(ReadOnlySpan<double> x)
-    {
-        double s = TensorPrimitives.Norm(x);
-        if (s > 1e-150 && s < 1e150) return s;
-        double mx = Math.Abs(TensorPrimitives.MaxMagnitude(x));
-        if (mx == 0) return 0;
-        double acc = 0;
-        foreach (double t in x) { double u = t / mx; acc += u * u; }
-        return mx * Math.Sqrt(acc);
     }
 
     /// <summary>T (k x k upper triangular, row-major) of the compact-WY form H_0 ... H_{k-1} = I - V T V'

@@ -34,7 +34,7 @@ public class BlockSamplingTests
         IBlockPromptSource src = fromFactor
             ? (IBlockPromptSource)GaussianPromptSource.FromFactor(Samplers.Gaussian(rng.Split(1), d, d))
             : new GaussianPromptSource(sigma);
-        Assert.True(src.PrefersBlocks);
+        Assert.Equal(d >= GaussianPromptSource.BlockMinimumDimension, src.PrefersBlocks);
         int l = 9, first = 5, count = 6;
         var step = rng.Split(2);
         var bx = new double[count * l * d];
