@@ -31,8 +31,9 @@ public sealed class PcaSuite : IBenchSuite
         int warmup = int.Parse(Get("--warmup", "-1"), CultureInfo.InvariantCulture);
         foreach (int d in ds)
         {
-            // lam 0.1 and lr 1e-4 up to d = 64; above, scaled down (lam ~ 1/d, lr ~ 1/d^2) so the steps stay finite
-            double shrink = Math.Min(1.0, 64.0 / d), lam = 0.1 * shrink, lr = 1e-4 * shrink * shrink;
+            // lam 0.1 and lr 1e-4 up to d = 64; above, scaled down (lam ~ 1/d, lr ~ 1/d^4: the gradient grows like
+            // lam d^3.5 for this Sigma) so the timed steps stay finite
+            double shrink = Math.Min(1.0, 64.0 / d), lam = 0.1 * shrink, lr = 1e-4 * Math.Pow(shrink, 4);
             var sigma = PcaExperiments.RandomCovariance(new Rng(seed), d);
             IPromptSource source = new GaussianPromptSource(sigma);
             if (args.Contains("--per-prompt")) source = new PerPrompt(source); // previous sampler, for comparison

@@ -10,18 +10,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 QUICK=0; [[ "${1:-}" == "--quick" ]] && QUICK=1
-if [[ $QUICK == 1 ]]; then DA="64,256"; DB="500,1000"; NC="64,128"; else DA="64,128,256,512,1024,2000"; DB="500,1000,2000,4000"; NC="64,128,256,512,1024"; fi
-OUT=$(mktemp -d /tmp/cost-bench.XXXXXX)
+if [[ $QUICK == 1 ]]; then DA="64,256"; DB="500,1000"; NC="65,128"; else DA="64,128,256,512,1024,2000"; DB="500,1000,2000,4000"; NC="65,128,256,512,1024"; fi
+# COST_DA / COST_DB / COST_NC override the size lists (empty string: skip that study); COST_OUT appends to an
+# existing raw directory (to finish an interrupted run).
+DA=${COST_DA-$DA}; DB=${COST_DB-$DB}; NC=${COST_NC-$NC}
+OUT=${COST_OUT:-$(mktemp -d /tmp/cost-bench.XXXXXX)}
 echo "raw results in $OUT" >&2
 export COST_LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
 PY=/usr/bin/python3
 OB=/usr/lib/x86_64-linux-gnu/openblas-pthread
 PYENV=(env OPENBLAS_NUM_THREADS=2)
 [[ -e "$OB/libopenblas.so.0" ]] && PYENV+=(LD_LIBRARY_PATH="$OB")
-dotnet build -c Release bench/AttentionSpectra.Bench -nologo -v q >"$OUT/build.log" 2>&1 || { cat "$OUT/build.log" >&2; exit 1; }
+[[ -n "${COST_NOBUILD:-}" ]] || dotnet build -c Release bench/AttentionSpectra.Bench -nologo -v q >"$OUT/build.log" 2>&1 || { cat "$OUT/build.log" >&2; exit 1; }
 BENCH=(dotnet run -c Release --no-build --project bench/AttentionSpectra.Bench --)
 steps_for() { local s=$((4000 / $1)); (( s < 2 )) && s=2; (( s > 60 )) && s=60; echo $s; }
-: >"$OUT/a.jsonl"; : >"$OUT/b.jsonl"; : >"$OUT/c.jsonl"
+touch "$OUT/a.jsonl" "$OUT/b.jsonl" "$OUT/c.jsonl"
 for d in ${DA//,/ }; do
   st=$(steps_for "$d")
   echo "A: d=$d ($st steps x 3)" >&2
@@ -39,8 +42,10 @@ for d in ${DB//,/ }; do
       | sed "s/^{/{\"impl\":\"numpy-$m\",/" >>"$OUT/b.jsonl" || echo "warning: numpy $m d=$d failed" >&2
   done
 done
-echo "C: N=$NC" >&2
-"${BENCH[@]}" kpca --only-audit --sizes "$NC" --reps 3 >>"$OUT/c.jsonl"
+if [[ -n "$NC" ]]; then
+  echo "C: N=$NC" >&2
+  "${BENCH[@]}" kpca --only-audit --sizes "$NC" --reps 3 >>"$OUT/c.jsonl"
+fi
 export COST_COMMAND="bench/cost/run.sh $*"
 "$PY" bench/cost/report.py "$OUT" > bench/RESULTS-cost.md
 cat bench/RESULTS-cost.md

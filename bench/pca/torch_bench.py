@@ -46,7 +46,7 @@ def run(d, L, batch, steps, reps, mode, seed=1, warmup=-1):
     sigma = make_sigma(d, gen)
     chol = torch.linalg.cholesky(sigma)
     shrink = min(1.0, 64.0 / d)  # lam 0.1, lr 1e-4 up to d = 64, scaled down above (same as the C# suite)
-    lam, lr = 0.1 * shrink, 1e-4 * shrink * shrink
+    lam, lr = 0.1 * shrink, 1e-4 * shrink ** 4
     mu = (0.01 / d ** 0.5) * torch.randn(d, generator=gen)
     if mode == 'torch-autograd':
         mu.requires_grad_(True)
