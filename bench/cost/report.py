@@ -67,8 +67,9 @@ def main():
     L.append("|---:|---:|---:|---:|---:|")
     cs_t, worst = [], None
     for d in ds:
-        get = lambda impl: next((r["per_trial_ms"] for r in b if r.get("d") == d and r.get("impl") == impl), None)
-        tc, te, ts = get("csharp"), get("numpy-eigh"), get("numpy-eigsh")
+        get = lambda impl, m=None: next((r["per_trial_ms"] for r in b if r.get("d") == d and r.get("impl") == impl
+                                         and r.get("method") == m), None)
+        tc, te, ts = get("csharp"), get("numpy", "eigh"), get("numpy", "eigsh")
         cs_t.append(tc)
         best = min([t for t in (te, ts) if t is not None], default=None)
         ratio = best / tc if best and tc else None
