@@ -32,6 +32,24 @@ def exps(xs, ys):
 def ms(t): return "—" if t is None else (f"{t:.2f} ms" if t < 10 else f"{t:.0f} ms" if t < 10000 else f"{t / 1000:.1f} s")
 
 
+def comparison(L, rows, header, times, fmt, note, ref):
+    """Table rows d | C# | reference 1 | reference 2 | best reference / C#, then the fitted exponent."""
+    ds = sorted({r["d"] for r in rows if "d" in r})
+    L.append(header)
+    L.append("|---:|---:|---:|---:|---:|")
+    cs_t, worst = [], None
+    for d in ds:
+        tc, t1, t2 = times(d)
+        cs_t.append(tc)
+        best = min([t for t in (t1, t2) if t is not None], default=None)
+        ratio = best / tc if best and tc else None
+        if ratio is not None: worst = ratio if worst is None else min(worst, ratio)
+        L.append(f"| {d} | {fmt(tc)} | {fmt(t1)} | {fmt(t2)} | {'—' if ratio is None else f'{ratio:.1f}x'} |")
+    L.append(f"\nC#: {exps(ds, cs_t)}{note}.")
+    if worst is not None: L.append(f" Smallest speed-up over {ref}: {worst:.1f}x.")
+    L.append("")
+
+
 def main():
     out = sys.argv[1]
     a, b, c = load(f"{out}/a.jsonl"), load(f"{out}/b.jsonl"), load(f"{out}/c.jsonl")
@@ -44,40 +62,19 @@ def main():
              "row (measured minutes apart), not absolute times. Times are per unit of work (a step, a trial, a head).\n")
     # A
     L.append("## A: one SGD step (sample 256 prompts of L = 100 tokens ~ N(0, Sigma), forward, backward, update)\n")
-    ds = sorted({r["d"] for r in a if "d" in r})
-    L.append("| d | C# s/step | PyTorch autograd s/step | PyTorch analytic s/step | PyTorch best / C# |")
-    L.append("|---:|---:|---:|---:|---:|")
-    cs_t, worst = [], None
-    for d in ds:
-        get = lambda impl: next((1.0 / r["steps_per_s_median"] for r in a if r.get("d") == d and r.get("impl") == impl), None)
-        tc, ta, tn = get("csharp-analytic"), get("torch-autograd"), get("torch-analytic")
-        cs_t.append(tc)
-        best = min([t for t in (ta, tn) if t is not None], default=None)
-        ratio = best / tc if best and tc else None
-        if ratio is not None: worst = ratio if worst is None else min(worst, ratio)
-        f = lambda t: "—" if t is None else f"{t:.4f}" if t < 1 else f"{t:.2f}"
-        L.append(f"| {d} | {f(tc)} | {f(ta)} | {f(tn)} | {'—' if ratio is None else f'{ratio:.1f}x'} |")
-    L.append(f"\nC#: {exps(ds, cs_t)} (sampling is O(batch L d^2), the head O(batch L d)).")
-    if worst is not None: L.append(f" Smallest speed-up over PyTorch: {worst:.1f}x.")
-    L.append("")
+    step = lambda d, impl: next((1.0 / r["steps_per_s_median"] for r in a if r.get("d") == d and r.get("impl") == impl),
+                                None)
+    f = lambda t: "—" if t is None else f"{t:.4f}" if t < 1 else f"{t:.2f}"
+    comparison(L, a, "| d | C# s/step | PyTorch autograd s/step | PyTorch analytic s/step | PyTorch best / C# |",
+               lambda d: (step(d, "csharp-analytic"), step(d, "torch-autograd"), step(d, "torch-analytic")), f,
+               " (sampling is O(batch L d^2), the head O(batch L d))", "PyTorch")
     # B
     L.append("## B: one pooled-spectrum trial (V = N = 2000, T = 16, top-2 eigenpairs of C'C/N)\n")
-    ds = sorted({r["d"] for r in b if "d" in r})
-    L.append("| d | C# per trial | numpy C'C + eigh | scipy ARPACK eigsh | numpy best / C# |")
-    L.append("|---:|---:|---:|---:|---:|")
-    cs_t, worst = [], None
-    for d in ds:
-        get = lambda impl, m=None: next((r["per_trial_ms"] for r in b if r.get("d") == d and r.get("impl") == impl
-                                         and r.get("method") == m), None)
-        tc, te, ts = get("csharp"), get("numpy", "eigh"), get("numpy", "eigsh")
-        cs_t.append(tc)
-        best = min([t for t in (te, ts) if t is not None], default=None)
-        ratio = best / tc if best and tc else None
-        if ratio is not None: worst = ratio if worst is None else min(worst, ratio)
-        L.append(f"| {d} | {ms(tc)} | {ms(te)} | {ms(ts)} | {'—' if ratio is None else f'{ratio:.1f}x'} |")
-    L.append(f"\nC#: {exps(ds, cs_t)}.")
-    if worst is not None: L.append(f" Smallest speed-up over numpy/ARPACK: {worst:.1f}x.")
-    L.append("")
+    trial = lambda d, impl, m=None: next((r["per_trial_ms"] for r in b if r.get("d") == d and r.get("impl") == impl
+                                          and r.get("method") == m), None)
+    comparison(L, b, "| d | C# per trial | numpy C'C + eigh | scipy ARPACK eigsh | numpy best / C# |",
+               lambda d: (trial(d, "csharp"), trial(d, "numpy", "eigh"), trial(d, "numpy", "eigsh")), ms, "",
+               "numpy/ARPACK")
     # C
     L.append("## C: one head audit (synthetic head, D = 64; kernel PCA, metrics, J_proj, gamma, Gram statistics)\n")
     ns = sorted({r["n"] for r in c if r.get("task") == "head-audit"})
