@@ -119,6 +119,38 @@ public sealed class EigenSuite : IBenchSuite
                 double traceErr = Math.Abs(vals.Sum() - a.Trace()) / fro;
                 Emit("eigvalsh", n, best, $"\"trace_rel_err\":{traceErr:E2}");
             }
+            if (what.Contains("eigvalsh1"))
+            {
+                // the one-stage reduction, for comparison with the two-stage default
+                int saved = SymmetricEigen.TwoStageMinimum;
+                SymmetricEigen.TwoStageMinimum = int.MaxValue;
+                double best = Best(reps, () => SymmetricEigen.Eigenvalues(a));
+                SymmetricEigen.TwoStageMinimum = saved;
+                Emit("eigvalsh-one-stage", n, best, "\"note\":\"HouseholderTridiagonal + dsterf\"");
+            }
+            if (what.Contains("twostage"))
+            {
+                var st = new double[2];
+                var bands = (Environment.GetEnvironmentVariable("BANDS") ?? "32").Split(',').Select(int.Parse).ToArray();
+                var srows = (Environment.GetEnvironmentVariable("SYMMROWS") ?? "384").Split(',').Select(int.Parse).ToArray();
+                if (srows.Length > 1) bands = srows.Select(_ => bands[0]).ToArray();
+                var b1 = bands.Select(_ => double.MaxValue).ToArray();
+                var b2 = (double[])b1.Clone();
+                for (int r = 0; r < reps; r++)
+                    for (int bi = 0; bi < bands.Length; bi++)
+                    {
+                        TwoStageTridiagonal.Band = bands[bi];
+                        TwoStageTridiagonal.SymmRows = srows[Math.Min(bi, srows.Length - 1)];
+                        TwoStageTridiagonal.Reduce(a, st);
+                        b1[bi] = Math.Min(b1[bi], st[0]); b2[bi] = Math.Min(b2[bi], st[1]);
+                    }
+                TwoStageTridiagonal.Band = 32;
+                for (int bi = 0; bi < bands.Length; bi++)
+                    Console.WriteLine(FormattableString.Invariant(
+                        $"{{\"suite\":\"eigen-quick\",\"op\":\"twostage\",\"n\":{n},\"band\":{bands[bi]},") +
+                        FormattableString.Invariant(
+                        $"\"dense_to_band_s\":{b1[bi]:F3},\"bulge_chasing_s\":{b2[bi]:F3}}}"));
+            }
             if (what.Contains("eigh"))
             {
                 EigenDecomposition? ed = null;

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # One-shot linear-algebra benchmark: AttentionSpectra's managed core (C# suite `linalg`) against numpy/scipy in three
 # BLAS/LAPACK configurations, all in one run; writes bench/RESULTS-linalg.md. Target: < 10 minutes on 2 cores.
-#   bench/linalg/run.sh [--reps N] [--eig-sizes 1000,2000] [--quick]
+#   bench/linalg/run.sh [--reps N] [--eig-sizes 1000,2000] [--shipped-sizes LIST] [--quick]
+# --shipped-sizes: eigen sizes for the numpy-as-shipped configuration (default: --eig-sizes); reference LAPACK
+#   needs minutes at n = 4000, so large runs pass e.g. --eig-sizes 2000,4000 --shipped-sizes 2000.
 # Configurations (selected per process with LD_LIBRARY_PATH, the system-wide alternatives are left untouched):
 #   numpy-shipped   : Debian's default libblas.so.3/liblapack.so.3 (reference BLAS/LAPACK)
 #   openblas        : libopenblas0-pthread (installed with apt-get if missing), default core detection
@@ -10,13 +12,14 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 ARGS="$*"
-REPS=3; EIG="1000,2000"; GEMMN=2000
+REPS=3; EIG="1000,2000"; GEMMN=2000; SHIPPED=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --reps) REPS="$2"; shift 2 ;;
     --eig-sizes) EIG="$2"; shift 2 ;;
+    --shipped-sizes) SHIPPED="$2"; shift 2 ;;
     --quick) REPS=1; EIG="500,1000"; GEMMN=1000; shift ;;
-    *) echo "usage: $0 [--reps N] [--eig-sizes LIST] [--quick]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--reps N] [--eig-sizes LIST] [--shipped-sizes LIST] [--quick]" >&2; exit 2 ;;
   esac
 done
 PY=/usr/bin/python3
@@ -49,18 +52,18 @@ dotnet run -c Release --no-build --project bench/AttentionSpectra.Bench -- linal
   --eig-sizes "$EIG" --max-seconds 30 | tee "$OUT/csharp.jsonl" >&2
 
 # --- numpy / scipy ---
-run_py() { # name, LD_LIBRARY_PATH, extra env
-  local name="$1" ldp="$2"; shift 2
+run_py() { # name, LD_LIBRARY_PATH, eigen sizes, extra env
+  local name="$1" ldp="$2" sizes="$3"; shift 3
   echo "running numpy/scipy [$name] ..." >&2
   env LD_LIBRARY_PATH="$ldp" OPENBLAS_NUM_THREADS="$(nproc)" "$@" $PY bench/linalg/numpy_bench.py --config "$name" \
-    --reps "$REPS" --gemm-n "$GEMMN" --eig-sizes "$EIG" --max-seconds 5 | tee -a "$OUT/numpy.jsonl" >&2 || \
+    --reps "$REPS" --gemm-n "$GEMMN" --eig-sizes "$sizes" --max-seconds 5 | tee -a "$OUT/numpy.jsonl" >&2 || \
     echo "warning: numpy config $name failed" >&2
 }
 : >"$OUT/numpy.jsonl"
-run_py numpy-shipped "$LIB/blas:$LIB/lapack" OPENBLAS_CORETYPE=
+run_py numpy-shipped "$LIB/blas:$LIB/lapack" "${SHIPPED:-$EIG}" OPENBLAS_CORETYPE=
 if [[ -e $LIB/openblas-pthread/libopenblas.so.0 ]]; then
-  run_py openblas "$LIB/openblas-pthread"
-  run_py openblas-skx "$LIB/openblas-pthread" OPENBLAS_CORETYPE=SkylakeX
+  run_py openblas "$LIB/openblas-pthread" "$EIG"
+  run_py openblas-skx "$LIB/openblas-pthread" "$EIG" OPENBLAS_CORETYPE=SkylakeX
 fi
 
 $PY bench/linalg/report.py "$OUT/csharp.jsonl" "$OUT/numpy.jsonl" --command "bench/linalg/run.sh $ARGS" > bench/RESULTS-linalg.md

@@ -2,7 +2,8 @@
 """Study A benchmark, PyTorch side: SGD steps/s of the rank-one softmax head on fresh Gaussian prompts.
 One step = sample (batch, L, d) tokens ~ N(0, Sigma) + forward + backward + update, float64, 2 threads.
 Variants: 'torch-autograd' (loss.backward()) and 'torch-analytic' (same closed-form gradient as the C# head).
-Usage: /usr/bin/python3 bench/pca/torch_bench.py [--d 5,64] [--L 100] [--batch 256] [--steps 300] [--reps 3]"""
+Usage: /usr/bin/python3 bench/pca/torch_bench.py [--d 5,64] [--L 100] [--batch 256] [--steps 300] [--reps 3]
+       [--warmup N] [--modes torch-autograd,torch-analytic]"""
 import argparse, json, time
 import torch
 
@@ -40,11 +41,12 @@ def analytic(mu, x, lam):
     return loss, grad.mean(dim=0)
 
 
-def run(d, L, batch, steps, reps, mode, seed=1):
+def run(d, L, batch, steps, reps, mode, seed=1, warmup=-1):
     gen = torch.Generator().manual_seed(seed)
     sigma = make_sigma(d, gen)
     chol = torch.linalg.cholesky(sigma)
-    lam, lr = 0.1, 1e-4
+    shrink = min(1.0, 64.0 / d)  # lam 0.1, lr 1e-4 up to d = 64, scaled down above (same as the C# suite)
+    lam, lr = 0.1 * shrink, 1e-4 * shrink ** 4
     mu = (0.01 / d ** 0.5) * torch.randn(d, generator=gen)
     if mode == 'torch-autograd':
         mu.requires_grad_(True)
@@ -62,7 +64,7 @@ def run(d, L, batch, steps, reps, mode, seed=1):
             loss, g = analytic(mu, x, lam)
             mu = mu - lr * g
 
-    for _ in range(max(10, steps // 10)):
+    for _ in range(warmup if warmup >= 0 else max(10, steps // 10)):
         step()
     rates = []
     for _ in range(reps):
@@ -83,6 +85,8 @@ if __name__ == '__main__':
     ap.add_argument('--batch', type=int, default=256)
     ap.add_argument('--steps', type=int, default=300)
     ap.add_argument('--reps', type=int, default=3)
+    ap.add_argument('--warmup', type=int, default=-1, help='warm-up steps (default max(10, steps/10))')
+    ap.add_argument('--modes', default='torch-autograd,torch-analytic')
     ap.add_argument('--check', action='store_true', help='check analytic gradient == autograd and exit')
     a = ap.parse_args()
     if a.check:
@@ -94,5 +98,5 @@ if __name__ == '__main__':
         print(json.dumps({"max_abs_diff_autograd_vs_analytic": float((mu.grad - ga).abs().max())}))
     else:
         for d in [int(v) for v in a.d.split(',')]:
-            for mode in ('torch-autograd', 'torch-analytic'):
-                print(json.dumps(run(d, a.L, a.batch, a.steps, a.reps, mode)), flush=True)
+            for mode in a.modes.split(','):
+                print(json.dumps(run(d, a.L, a.batch, a.steps, a.reps, mode, warmup=a.warmup)), flush=True)

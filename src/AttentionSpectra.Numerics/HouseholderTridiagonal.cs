@@ -144,7 +144,8 @@ internal sealed unsafe class HouseholderTridiagonal
         d1 = s1; d2 = s2;
     }
 
-    private static double Norm(ReadOnlySpan<double> x)
+    /// <summary>Euclidean norm, rescaled when the plain sum of squares could under- or overflow.</summary>
+    internal static double Norm(ReadOnlySpan<double> x)
     {
         double s = TensorPrimitives.Norm(x);
         if (s > 1e-150 && s < 1e150) return s;

@@ -19,11 +19,22 @@ public static class SymmetricEigen
         int n = a.Rows;
         if (n == 0) return [];
         double scale = ScaleFor(a);
-        var tri = new HouseholderTridiagonal(scale == 1 ? a : Divide(a, scale));
-        var vals = TridiagonalValues(tri.D, tri.E, out _, out _);
+        var scaled = scale == 1 ? a : Divide(a, scale);
+        var (d, e) = n >= TwoStageMinimum ? TwoStageTridiagonal.Reduce(scaled) : OneStage(scaled);
+        var vals = TridiagonalValues(d, e, out _, out _);
         Array.Sort(vals);
         if (scale != 1) for (int i = 0; i < n; i++) vals[i] *= scale;
         return vals;
+    }
+
+    /// <summary>From this order on, eigenvalues use the two-stage reduction (dense to band by GEMMs, then bulge
+    /// chasing), below it the one-stage Householder reduction.</summary>
+    internal static int TwoStageMinimum { get; set; } = 384;
+
+    private static (double[] D, double[] E) OneStage(Matrix a)
+    {
+        var tri = new HouseholderTridiagonal(a);
+        return (tri.D, tri.E);
     }
 
     /// <summary>All eigenpairs, values ascending, orthonormal eigenvectors as columns. Only the lower triangle is read.</summary>

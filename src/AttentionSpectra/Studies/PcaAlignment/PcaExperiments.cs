@@ -207,7 +207,7 @@ public static class PcaExperiments
             }
             var reference = vecs.Take(o.Rank).ToArray();
             var init = o.EffectiveInit.Draw(srng.Split(1), o.Rank, o.D);
-            var lossGrad = MakeObjective(o, sigma);
+            var lossGrad = MakeObjective(o, sigma, progress);
             int si = s;
             var trace = Trainer.Run(lossGrad, init, o.Rank, o.D, o.Lr, o.Steps, recordEvery, reference, srng.Split(2),
                 step => progress.Report(task, (double)si * o.Steps + step, total), cancellationToken);
@@ -238,7 +238,8 @@ public static class PcaExperiments
             BandSeries.From(traces, t => t.Alignment, o.Band, root.Split(SeedStatistics.BootstrapStream)));
     }
 
-    internal static Trainer.LossGradient MakeObjective(PcaTrainOptions o, Matrix sigma)
+    internal static Trainer.LossGradient MakeObjective(PcaTrainOptions o, Matrix sigma,
+        IProgress<ProgressUpdate>? progress = null)
     {
         if (o.Head == TrainHead.Infinite && o.Rank == 1 && o.RankOneForm)
         {
@@ -265,7 +266,7 @@ public static class PcaExperiments
             };
         }
         var bg = new BatchGradient(new GaussianPromptSource(sigma), o.Head == TrainHead.Softmax ? HeadKind.Softmax : HeadKind.Linear,
-            o.L, o.Rank, o.Lam, o.Batch);
+            o.L, o.Rank, o.Lam, o.Batch) { Progress = progress };
         return (m, rng, g) => bg.Compute(m, g, rng);
     }
 

@@ -1,0 +1,58 @@
+#!/usr/bin/python3
+"""eigvalsh on a loaded machine: C# (suite eigen-quick, one process per sample) and OpenBLAS (scipy.linalg.eigh
+eigvals_only and numpy.linalg.eigvalsh, in this process) measured alternately, round after round, so both sides see
+the same load; prints the per-round times and the median ratio C# / best OpenBLAS per size (JSON lines + summary).
+Run with the OpenBLAS library selected, e.g.
+  LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread OPENBLAS_NUM_THREADS=2 OPENBLAS_CORETYPE=SkylakeX \\
+  /usr/bin/python3 bench/linalg/interleaved.py --n 2000,4000 --rounds 5
+(build first: dotnet build -c Release bench/AttentionSpectra.Bench)."""
+import argparse, json, os, statistics, subprocess, time
+import numpy as np
+import scipy.linalg as sla
+
+
+def csharp(n, what):
+    out = subprocess.run(["dotnet", "run", "-c", "Release", "--no-build", "--project", "bench/AttentionSpectra.Bench",
+                          "--", "eigen-quick", "--n", str(n), "--reps", "2", "--what", what],
+                         capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        if line.startswith("{") and f'"op":"{what}"' in line:
+            return json.loads(line)["best_s"]
+    raise RuntimeError(out)
+
+
+def best_of(f, reps=2):
+    t = []
+    for _ in range(reps):
+        t0 = time.perf_counter(); f(); t.append(time.perf_counter() - t0)
+    return min(t)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", default="2000,4000")
+    ap.add_argument("--rounds", type=int, default=5)
+    a = ap.parse_args()
+    cfg = f"OpenBLAS CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '') or 'auto'}"
+    summary = []
+    for n in [int(s) for s in a.n.split(",")]:
+        # same input family as eigen-quick (Gram matrix of an n x n Gaussian matrix)
+        g = np.random.default_rng(1).standard_normal((n, n)); s = g @ g.T
+        cs, ob = [], []
+        for r in range(a.rounds):
+            tc = csharp(n, "eigvalsh")
+            tn = min(best_of(lambda: sla.eigh(s, eigvals_only=True, overwrite_a=False)),
+                     best_of(lambda: np.linalg.eigvalsh(s)))
+            cs.append(tc); ob.append(tn)
+            load = open("/proc/loadavg").read().split()[0]
+            print(json.dumps({"n": n, "round": r, "csharp_s": round(tc, 3), "openblas_s": round(tn, 3),
+                              "ratio": round(tc / tn, 3), "load1": load}), flush=True)
+        ratios = [c / o for c, o in zip(cs, ob)]
+        summary.append(f"n={n}: C# median {statistics.median(cs):.3f} s, {cfg} median {statistics.median(ob):.3f} s, "
+                       f"median per-round ratio {statistics.median(ratios):.2f}x (min {min(ratios):.2f}, "
+                       f"max {max(ratios):.2f}) over {a.rounds} rounds")
+    print("\n".join(summary))
+
+
+if __name__ == "__main__":
+    main()

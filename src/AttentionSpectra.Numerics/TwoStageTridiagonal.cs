@@ -1,0 +1,471 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace AttentionSpectra.Numerics;
+
+/// <summary>Two-stage reduction of a symmetric matrix to tridiagonal form for eigenvalues only (LAPACK
+/// <c>dsytrd_2stage</c> without vectors): (1) dense to band of half-bandwidth <see cref="Band"/> by blocked Householder
+/// QR of the panels below the band, each applied two-sidedly as <c>A -= V Z' + Z V'</c> with
+/// <c>Z = A V T - V T' V' A V T / 2</c>, where the product <c>A V</c> (from the lower triangle) and the update are
+/// GEMMs/// (<see cref="GemmCore"/>); (2) band to tridiagonal by Householder bulge chasing (<c>dsb2st</c>: one sweep per
+/// column, each reflector of length at most <see cref="Band"/> annihilates one column of the band or of the bulge it
+/// created) on a compact band copy of 2 b + 1 diagonals that stays in cache. Stage 1 moves the O(n^3) work from the
+/// memory-bound matrix-vector products of the one-stage reduction into GEMMs; stage 2 costs O(n^2 b).
+/// Only the lower triangle of the input is read; the orthogonal factor is not kept.</summary>
+internal static unsafe class TwoStageTridiagonal
+{
+    /// <summary>Half-bandwidth b of the intermediate band matrix (tuning knob for the bench; 32 balances the GEMM
+    /// efficiency of stage 1 against the O(n^2 b) cost of stage 2).</summary>
+    internal static int Band { get; set; } = 32;
+
+    /// <summary>Upper bound on the row-block height of the parallel symmetric product A V (tuning knob).</summary>
+    internal static int SymmRows { get; set; } = 384;
+
+    /// <summary>Diagonal and off-diagonal (E[i] couples i and i + 1) of a tridiagonal matrix similar to
+    /// <paramref name="a"/> (lower triangle read).</summary>
+    public static (double[] D, double[] E) Reduce(Matrix a, IProgress<ProgressUpdate>? progress = null,
+        CancellationToken cancellationToken = default) => Reduce(a, null, progress, cancellationToken);
+
+    /// <summary>As <see cref="Reduce(Matrix, IProgress{ProgressUpdate}?, CancellationToken)"/>; when
+    /// <paramref name="stageSeconds"/> is given, its first two entries receive the wall time of the two
+    /// stages.</summary>
+    internal static (double[] D, double[] E) Reduce(Matrix a, double[]? stageSeconds,
+        IProgress<ProgressUpdate>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        int n = a.Rows, b = Band;
+        var work = new double[(long)n * n];
+        for (int r = 0; r < n; r++) Array.Copy(a.Data, (long)r * n, work, (long)r * n, r + 1);
+        fixed (double* pa = work) DenseToBand(pa, n, b, progress, cancellationToken);
+        // compact band copy: element (i, k), 0 <= i - k <= 2b, at i * 2b + k + 2b (rows contiguous)
+        int ld = 2 * b;
+        var band = new double[(long)n * (ld + 1)];
+        for (int i = 0; i < n; i++)
+        {
+            int k0 = Math.Max(0, i - b);
+            Array.Copy(work, (long)i * n + k0, band, (long)i * ld + k0 + ld, i - k0 + 1);
+        }
+        work = null;
+        if (stageSeconds != null) stageSeconds[0] = sw.Elapsed.TotalSeconds;
+        sw.Restart();
+        var d = new double[n];
+        var e = new double[Math.Max(0, n - 1)];
+        fixed (double* pb = band) BandToTridiagonal(pb + ld, ld, n, b, d, e, progress, cancellationToken);
+        if (stageSeconds != null) stageSeconds[1] = sw.Elapsed.TotalSeconds;
+        return (d, e);
+    }
+
+    // ---------------------------------------------------------------- stage 1: dense -> band
+
+    /// <summary>Reduces the lower triangle of the n x n row-major matrix at <paramref name="pa"/> to half-bandwidth
+    /// b: after the call, entries (i, k) with 0 &lt;= i - k &lt;= b hold the band of a matrix similar to the input
+    /// (the rest of the lower triangle is garbage).</summary>
+    private static void DenseToBand(double* pa, int n, int b, IProgress<ProgressUpdate>? progress, CancellationToken ct)
+    {
+        var pt = new double[(long)b * n];       // panel transposed: k x m, row q = column q of the panel / v_q
+        var tmat = new double[b * b];            // T (k x k upper triangular), row-major
+        var y = new double[(long)n * b];         // A V (m x k)
+        var y2 = new double[(long)n * b];        // A V T, then Z
+        var p1 = new double[(long)n * 2 * b];    // [V Z] (m x 2k)
+        var p2 = new double[(long)n * 2 * b];    // [Z V] (m x 2k)
+        var small = new double[b * b];
+        var tau = new double[b];
+        for (int j = 0; j + b < n; j += b)
+        {
+            ct.ThrowIfCancellationRequested();
+            int m = n - j - b;
+            int k = Math.Min(m, b);
+            double* a22 = pa + (long)(j + b) * n + (j + b);
+            fixed (double* ppt = pt, pT = tmat, py = y, py2 = y2, pp1 = p1, pp2 = p2, psm = small)
+            {
+                // panel A[j+b.., j..j+b) transposed into pt (row q = column j + q)
+                for (int q = 0; q < b; q++)
+                {
+                    double* dst = ppt + (long)q * m;
+                    double* src = pa + (long)(j + b) * n + j + q;
+                    for (int r = 0; r < m; r++) dst[r] = src[(long)r * n];
+                }
+                PanelQr(ppt, m, b, k, tau);
+                // R back into the band: A[j+b+r, j+q] = R[r, q] for r <= q
+                for (int q = 0; q < b; q++)
+                    for (int r = 0; r <= Math.Min(q, m - 1); r++)
+                        pa[(long)(j + b + r) * n + j + q] = ppt[(long)q * m + r];
+                // V' in pt: unit diagonal, zeros above
+                for (int q = 0; q < k; q++)
+                {
+                    double* row = ppt + (long)q * m;
+                    for (int r = 0; r < q; r++) row[r] = 0;
+                    row[q] = 1;
+                }
+                BuildT(ppt, m, k, tau, pT);
+                // V (m x k) into the first k columns of p1 and last k of p2
+                for (int r = 0; r < m; r++)
+                    for (int q = 0; q < k; q++)
+                    {
+                        double v = ppt[(long)q * m + r];
+                        pp1[(long)r * 2 * k + q] = v;
+                        pp2[(long)r * 2 * k + k + q] = v;
+                    }
+                // Y = A22 V (lower triangle of A22 only)
+                SymmLower(a22, n, m, pp1, 2 * k, k, py, k);
+                // Y2 = Y T
+                GemmCore.Run(m, k, k, py, k, false, pT, k, false, py2, k, 1.0, 0.0, allowParallel: false);
+                // small = T' (V' Y2); Z = Y2 - V small / 2
+                GemmCore.Run(k, k, m, ppt, m, false, py2, k, false, py, k, 1.0, 0.0, allowParallel: false);
+                GemmCore.Run(k, k, k, pT, k, true, py, k, false, psm, k, 1.0, 0.0, allowParallel: false);
+                GemmCore.Run(m, k, k, pp1, 2 * k, false, psm, k, false, py2, k, -0.5, 1.0, allowParallel: false);
+                for (int r = 0; r < m; r++)
+                {
+                    var zr = new ReadOnlySpan<double>(py2 + (long)r * k, k);
+                    zr.CopyTo(new Span<double>(pp1 + (long)r * 2 * k + k, k));
+                    zr.CopyTo(new Span<double>(pp2 + (long)r * 2 * k, k));
+                }
+                // A22 -= V Z' + Z V' (lower triangle)
+                GemmCore.Run(m, m, 2 * k, pp1, 2 * k, false, pp2, 2 * k, true, a22, n, -1.0, 1.0, lowerOnly: true);
+            }
+            progress.Report("band reduction", j + b, n);
+        }
+    }
+
+    /// <summary>Householder QR of the m x bw panel stored transposed (row q of <paramref name="pt"/> = column q,
+    /// length m): k = min(m, bw) reflectors; R overwrites the upper triangle, v_q (below its unit entry) the
+    /// rest.</summary>
+    private static void PanelQr(double* pt, int m, int bw, int k, double[] tau)
+    {
+        for (int q = 0; q < k; q++)
+        {
+            double* col = pt + (long)q * m;
+            int len = m - q;
+            double t = MakeReflector(col + q, len, out double beta);
+            tau[q] = t;
+            col[q] = beta;
+            if (t == 0) continue;
+            // apply H_q = I - t v v' (v = (1, col[q+1..m))) to columns q+1..bw-1
+            double save = col[q];
+            col[q] = 1.0;
+            var v = new ReadOnlySpan<double>(col + q, len);
+            for (int p = q + 1; p < bw; p++)
+            {
+                var x = new Span<double>(pt + (long)p * m + q, len);
+                double s = t * TensorPrimitives.Dot(v, x);
+                TensorPrimitives.MultiplyAdd(v, -s, x, x);
+            }
+            col[q] = save;
+        }
+    }
+
+    /// <summary>Householder reflector H = I - tau v v' with H x = beta e_1 for x = p[0..len): p[1..len) is replaced by
+    /// v[1..len) (v[0] = 1 implied); returns tau (0 when x is already a multiple of e_1).</summary>
+    private static double MakeReflector(double* p, int len, out double beta)
+    {
+        double alpha = p[0];
+        beta = alpha;
+        if (len <= 1) return 0.0;
+        var xs = new Span<double>(p + 1, len - 1);
+        double xnorm = HouseholderTridiagonal.Norm(xs);
+        if (xnorm == 0.0) return 0.0;
+        beta = -Math.CopySign(Tridiagonal.Hypot(alpha, xnorm), alpha);
+        double tau = (beta - alpha) / beta;
+        TensorPrimitives.Multiply<double>(xs, 1.0 / (alpha - beta), xs);
+        return tau;
+    }
+
+    /// <summary>T (k x k upper triangular, row-major) of the compact-WY form H_0 ... H_{k-1} = I - V T V'
+    /// (LAPACK dlarft, forward, columnwise); V' is k x m in <paramref name="vt"/>.</summary>
+    private static void BuildT(double* vt, int m, int k, double[] tau, double* t)
+    {
+        new Span<double>(t, k * k).Clear();
+        Span<double> tmp = stackalloc double[k];
+        for (int i = 0; i < k; i++)
+        {
+            double ti = tau[i];
+            t[i * k + i] = ti;
+            if (i == 0 || ti == 0) continue;
+            var vi = new ReadOnlySpan<double>(vt + (long)i * m + i, m - i);
+            for (int p = 0; p < i; p++)
+                tmp[p] = -ti * TensorPrimitives.Dot(new ReadOnlySpan<double>(vt + (long)p * m + i, m - i), vi);
+            for (int p = 0; p < i; p++)
+            {
+                double s = 0;
+                for (int q = p; q < i; q++) s += t[p * k + q] * tmp[q];
+                t[p * k + i] = s;
+            }
+        }
+    }
+
+    /// <summary>Y (m x k, ld ldy) = A V for the symmetric m x m matrix A whose lower triangle is at
+    /// <paramref name="a"/> (ld lda); V is m x k (ld ldv). Row blocks of Y in parallel: the block's rows of the
+    /// strictly lower part, the mirrored diagonal block, and the transposed column block below it.</summary>
+    private static void SymmLower(double* a, int lda, int m, double* v, int ldv, int k, double* y, int ldy)
+    {
+        int rb = Math.Clamp(m / 8 / 8 * 8, 96, SymmRows);
+        int blocks = (m + rb - 1) / rb;
+        nint pa = (nint)a, pv = (nint)v, py = (nint)y;
+        EigenKernels.For(blocks, (long)m * m * k >= 1 << 21, blk =>
+        {
+            double* A = (double*)pa, V = (double*)pv, Y = (double*)py;
+            int r0 = blk * rb, r1 = Math.Min(m, r0 + rb), h = r1 - r0;
+            var diagArr = System.Buffers.ArrayPool<double>.Shared.Rent(rb * rb);
+            fixed (double* diag = diagArr) {
+            for (int i = 0; i < h; i++)
+                for (int q = 0; q <= i; q++)
+                    diag[i * h + q] = diag[q * h + i] = A[(long)(r0 + i) * lda + r0 + q];
+            if (k == 32 && Vector512.IsHardwareAccelerated)
+            {
+                Panel32(h, h, diag, h, 1, V + (long)r0 * ldv, ldv, Y + (long)r0 * ldy, ldy, false);
+                Panel32(h, r0, A + (long)r0 * lda, lda, 1, V, ldv, Y + (long)r0 * ldy, ldy, true);
+                Panel32(h, m - r1, A + (long)r1 * lda + r0, 1, lda, V + (long)r1 * ldv, ldv, Y + (long)r0 * ldy, ldy,
+                    true);
+            }
+            else
+            {
+                GemmCore.Run(h, k, h, diag, h, false, V + (long)r0 * ldv, ldv, false, Y + (long)r0 * ldy, ldy, 1.0, 0.0,
+                    allowParallel: false);
+                if (r0 > 0)
+                    GemmCore.Run(h, k, r0, A + (long)r0 * lda, lda, false, V, ldv, false, Y + (long)r0 * ldy, ldy,
+                        1.0, 1.0, allowParallel: false);
+                if (r1 < m)
+                    GemmCore.Run(h, k, m - r1, A + (long)r1 * lda + r0, lda, true, V + (long)r1 * ldv, ldv, false,
+                        Y + (long)r0 * ldy, ldy, 1.0, 1.0, allowParallel: false);
+            }
+            }
+            System.Buffers.ArrayPool<double>.Shared.Return(diagArr);
+        });
+    }
+
+    /// <summary>Y[i, 0..32) (+)= sum_p A(i, p) V[p, 0..32) for i &lt; h, p &lt; kk, with A(i, p) = a[i rs + p cs]
+    /// (so both a row block and a transposed column block of the lower triangle are read in place, unpacked):
+    /// 6 x 32 register tiles (24 AVX-512 accumulators), V rows streamed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Panel32(int h, int kk, double* a, nint rs, nint cs, double* v, int ldv, double* y, int ldy,
+        bool accumulate)
+    {
+        int i = 0;
+        for (; i + 6 <= h; i += 6)
+        {
+            Vector512<double> c00 = default, c01 = default, c02 = default, c03 = default;
+            Vector512<double> c10 = default, c11 = default, c12 = default, c13 = default;
+            Vector512<double> c20 = default, c21 = default, c22 = default, c23 = default;
+            Vector512<double> c30 = default, c31 = default, c32 = default, c33 = default;
+            Vector512<double> c40 = default, c41 = default, c42 = default, c43 = default;
+            Vector512<double> c50 = default, c51 = default, c52 = default, c53 = default;
+            double* ai = a + i * rs;
+            for (int p = 0; p < kk; p++)
+            {
+                double* vp = v + (long)p * ldv;
+                var v0 = Vector512.Load(vp); var v1 = Vector512.Load(vp + 8);
+                var v2 = Vector512.Load(vp + 16); var v3 = Vector512.Load(vp + 24);
+                double* ap = ai + p * cs;
+                var b = Vector512.Create(ap[0]);
+                c00 = Vector512.FusedMultiplyAdd(b, v0, c00); c01 = Vector512.FusedMultiplyAdd(b, v1, c01);
+                c02 = Vector512.FusedMultiplyAdd(b, v2, c02); c03 = Vector512.FusedMultiplyAdd(b, v3, c03);
+                b = Vector512.Create(ap[rs]);
+                c10 = Vector512.FusedMultiplyAdd(b, v0, c10); c11 = Vector512.FusedMultiplyAdd(b, v1, c11);
+                c12 = Vector512.FusedMultiplyAdd(b, v2, c12); c13 = Vector512.FusedMultiplyAdd(b, v3, c13);
+                b = Vector512.Create(ap[2 * rs]);
+                c20 = Vector512.FusedMultiplyAdd(b, v0, c20); c21 = Vector512.FusedMultiplyAdd(b, v1, c21);
+                c22 = Vector512.FusedMultiplyAdd(b, v2, c22); c23 = Vector512.FusedMultiplyAdd(b, v3, c23);
+                b = Vector512.Create(ap[3 * rs]);
+                c30 = Vector512.FusedMultiplyAdd(b, v0, c30); c31 = Vector512.FusedMultiplyAdd(b, v1, c31);
+                c32 = Vector512.FusedMultiplyAdd(b, v2, c32); c33 = Vector512.FusedMultiplyAdd(b, v3, c33);
+                b = Vector512.Create(ap[4 * rs]);
+                c40 = Vector512.FusedMultiplyAdd(b, v0, c40); c41 = Vector512.FusedMultiplyAdd(b, v1, c41);
+                c42 = Vector512.FusedMultiplyAdd(b, v2, c42); c43 = Vector512.FusedMultiplyAdd(b, v3, c43);
+                b = Vector512.Create(ap[5 * rs]);
+                c50 = Vector512.FusedMultiplyAdd(b, v0, c50); c51 = Vector512.FusedMultiplyAdd(b, v1, c51);
+                c52 = Vector512.FusedMultiplyAdd(b, v2, c52); c53 = Vector512.FusedMultiplyAdd(b, v3, c53);
+            }
+            double* yi = y + (long)i * ldy;
+            Store4(yi, c00, c01, c02, c03, accumulate);
+            Store4(yi + ldy, c10, c11, c12, c13, accumulate);
+            Store4(yi + 2 * ldy, c20, c21, c22, c23, accumulate);
+            Store4(yi + 3 * ldy, c30, c31, c32, c33, accumulate);
+            Store4(yi + 4 * ldy, c40, c41, c42, c43, accumulate);
+            Store4(yi + 5 * ldy, c50, c51, c52, c53, accumulate);
+        }
+        for (; i < h; i++)
+        {
+            Vector512<double> c0 = default, c1 = default, c2 = default, c3 = default;
+            double* ai = a + i * rs;
+            for (int p = 0; p < kk; p++)
+            {
+                double* vp = v + (long)p * ldv;
+                var b = Vector512.Create(ai[p * cs]);
+                c0 = Vector512.FusedMultiplyAdd(b, Vector512.Load(vp), c0);
+                c1 = Vector512.FusedMultiplyAdd(b, Vector512.Load(vp + 8), c1);
+                c2 = Vector512.FusedMultiplyAdd(b, Vector512.Load(vp + 16), c2);
+                c3 = Vector512.FusedMultiplyAdd(b, Vector512.Load(vp + 24), c3);
+            }
+            Store4(y + (long)i * ldy, c0, c1, c2, c3, accumulate);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store4(double* y, Vector512<double> c0, Vector512<double> c1, Vector512<double> c2,
+        Vector512<double> c3, bool accumulate)
+    {
+        if (accumulate)
+        {
+            c0 += Vector512.Load(y); c1 += Vector512.Load(y + 8);
+            c2 += Vector512.Load(y + 16); c3 += Vector512.Load(y + 24);
+        }
+        c0.Store(y); c1.Store(y + 8); c2.Store(y + 16); c3.Store(y + 24);
+    }
+
+    // ---------------------------------------------------------------- stage 2: band -> tridiagonal
+
+    /// <summary>Bulge chasing on the band at <paramref name="a"/>: element (i, k), 0 &lt;= i - k &lt;= 2b, at
+    /// a[i * ld + k] (ld = 2b). Sweep c annihilates column c below the sub-diagonal with a reflector on rows
+    /// [c + 1, c + 1 + b), then chases the bulge down the band block by block (dsb2st kernels 1-3).</summary>
+    private static void BandToTridiagonal(double* a, int ld, int n, int b, double[] d, double[] e,
+        IProgress<ProgressUpdate>? progress, CancellationToken ct)
+    {
+        double* v0 = stackalloc double[b];
+        double* v1 = stackalloc double[b];
+        double* w = stackalloc double[b];
+        for (int c = 0; c < n - 2; c++)
+        {
+            if ((c & 255) == 0)
+            {
+                ct.ThrowIfCancellationRequested();
+                progress.Report("bulge chasing", c, n);
+            }
+            int s0 = c + 1, len0 = Math.Min(b, n - s0);
+            // kernel 1: reflector from column c, rows s0..s0+len0, applied two-sidedly to the diagonal block
+            for (int r = 0; r < len0; r++) v0[r] = a[(long)(s0 + r) * ld + c];
+            double tau0 = MakeReflector(v0, len0, out double beta0);
+            a[(long)s0 * ld + c] = beta0;
+            for (int r = 1; r < len0; r++) a[(long)(s0 + r) * ld + c] = 0;
+            v0[0] = 1;
+            if (tau0 != 0) TwoSided(a, ld, s0, len0, v0, tau0, w);
+            while (true)
+            {
+                int s1 = s0 + len0;
+                if (s1 >= n) break;
+                int len1 = Math.Min(b, n - s1);
+                double* blk = a + (long)s1 * ld + s0; // B = A[s1.., s0..] (len1 x len0), row stride ld
+                // kernel 2: B := B H0 (right), then H1 from B's first column, B[:, 1..] := H1 B[:, 1..]
+                if (tau0 != 0)
+                    for (int r = 0; r < len1; r++)
+                    {
+                        double* row = blk + (long)r * ld;
+                        double s = tau0 * Dot(row, v0, len0);
+                        Axpy(row, v0, -s, len0);
+                    }
+                for (int r = 0; r < len1; r++) v1[r] = blk[(long)r * ld];
+                double tau1 = MakeReflector(v1, len1, out double beta1);
+                blk[0] = beta1;
+                for (int r = 1; r < len1; r++) blk[(long)r * ld] = 0;
+                v1[0] = 1;
+                if (tau1 != 0 && len0 > 1)
+                {
+                    // u = B[:, 1..]' v1; B[:, 1..] -= tau1 v1 u'
+                    int wl = len0 - 1;
+                    new Span<double>(w, wl).Clear();
+                    for (int r = 0; r < len1; r++) Axpy(w, blk + (long)r * ld + 1, v1[r], wl);
+                    for (int r = 0; r < len1; r++) Axpy(blk + (long)r * ld + 1, w, -tau1 * v1[r], wl);
+                }
+                // kernel 3: H1 two-sidedly on the next diagonal block
+                if (tau1 != 0) TwoSided(a, ld, s1, len1, v1, tau1, w);
+                double* sw = v0; v0 = v1; v1 = sw;
+                tau0 = tau1; s0 = s1; len0 = len1;
+            }
+        }
+        for (int i = 0; i < n; i++) d[i] = a[(long)i * ld + i];
+        for (int i = 0; i + 1 < n; i++) e[i] = a[(long)(i + 1) * ld + i];
+    }
+
+    /// <summary>D := H D H for the symmetric len x len diagonal block at (s, s) (lower triangle stored),
+    /// H = I - tau v v': w = tau D v - (tau^2 / 2)(v' D v) v, D -= v w' + w v'.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TwoSided(double* a, int ld, int s, int len, double* v, double tau, double* w)
+    {
+        new Span<double>(w, len).Clear();
+        for (int i = 0; i < len; i++)
+        {
+            double* row = a + (long)(s + i) * ld + s;
+            double vi = v[i];
+            // lower row i: w[i] += row[0..i] . v[0..i]; w[0..i) += row[0..i) vi
+            double acc = row[i] * vi + DotAxpy(row, v, w, vi, i);
+            w[i] += acc;
+        }
+        double alpha = -0.5 * tau * tau * Dot(w, v, len);
+        for (int i = 0; i < len; i++) w[i] = tau * w[i] + alpha * v[i];
+        for (int i = 0; i < len; i++)
+        {
+            double* row = a + (long)(s + i) * ld + s;
+            Axpy2(row, w, -v[i], v, -w[i], i + 1);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double Dot(double* x, double* y, int len)
+    {
+        int j = 0;
+        double s = 0;
+        if (Vector256.IsHardwareAccelerated && len >= 8)
+        {
+            var a0 = Vector256<double>.Zero; var a1 = Vector256<double>.Zero;
+            for (; j + 8 <= len; j += 8)
+            {
+                a0 = Vector256.FusedMultiplyAdd(Vector256.Load(x + j), Vector256.Load(y + j), a0);
+                a1 = Vector256.FusedMultiplyAdd(Vector256.Load(x + j + 4), Vector256.Load(y + j + 4), a1);
+            }
+            s = Vector256.Sum(a0 + a1);
+        }
+        for (; j < len; j++) s += x[j] * y[j];
+        return s;
+    }
+
+    /// <summary>y[0..len) += alpha x[0..len).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Axpy(double* y, double* x, double alpha, int len)
+    {
+        int j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var va = Vector256.Create(alpha);
+            for (; j + 4 <= len; j += 4)
+                Vector256.FusedMultiplyAdd(va, Vector256.Load(x + j), Vector256.Load(y + j)).Store(y + j);
+        }
+        for (; j < len; j++) y[j] += alpha * x[j];
+    }
+
+    /// <summary>y[0..len) += a x1 + b x2.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Axpy2(double* y, double* x1, double a, double* x2, double b, int len)
+    {
+        int j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var va = Vector256.Create(a); var vb = Vector256.Create(b);
+            for (; j + 4 <= len; j += 4)
+                Vector256.FusedMultiplyAdd(va, Vector256.Load(x1 + j),
+                    Vector256.FusedMultiplyAdd(vb, Vector256.Load(x2 + j), Vector256.Load(y + j))).Store(y + j);
+        }
+        for (; j < len; j++) y[j] += a * x1[j] + b * x2[j];
+    }
+
+    /// <summary>Returns row[0..len) . v[0..len) and adds row[0..len) * s to w[0..len) (one pass).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double DotAxpy(double* row, double* v, double* w, double s, int len)
+    {
+        int j = 0;
+        double acc = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var a0 = Vector256<double>.Zero;
+            var vs = Vector256.Create(s);
+            for (; j + 4 <= len; j += 4)
+            {
+                var r = Vector256.Load(row + j);
+                a0 = Vector256.FusedMultiplyAdd(r, Vector256.Load(v + j), a0);
+                Vector256.FusedMultiplyAdd(r, vs, Vector256.Load(w + j)).Store(w + j);
+            }
+            acc = Vector256.Sum(a0);
+        }
+        for (; j < len; j++) { acc += row[j] * v[j]; w[j] += row[j] * s; }
+        return acc;
+    }
+}

@@ -1,0 +1,121 @@
+using AttentionSpectra.Numerics;
+
+namespace AttentionSpectra.Tests.Numerics;
+
+/// <summary>Eigenvalues through the two-stage reduction (dense to band by GEMMs, bulge chasing to tridiagonal):
+/// against MathNet and the one-stage reduction, at band-boundary sizes, and on matrices with a known spectrum
+/// (graded over 12 orders of magnitude, tight clusters) at n = 4000.</summary>
+public class EigenTwoStageTests
+{
+    private static double[] TwoStageValues(Matrix a)
+    {
+        var (d, e) = TwoStageTridiagonal.Reduce(a);
+        var vals = Tridiagonal.BlockEigenvalues(d, e, 0, d.Length);
+        Array.Sort(vals);
+        return vals;
+    }
+
+    private static double MaxAbsDiff(double[] x, double[] y)
+    {
+        Assert.Equal(x.Length, y.Length);
+        double m = 0;
+        for (int i = 0; i < x.Length; i++) m = Math.Max(m, Math.Abs(x[i] - y[i]));
+        return m;
+    }
+
+    private static double FrobeniusNorm(Matrix a) => Math.Sqrt(a.Data.Sum(v => v * v));
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(33)]   // b + 1
+    [InlineData(34)]
+    [InlineData(64)]   // 2b
+    [InlineData(65)]
+    [InlineData(97)]
+    [InlineData(160)]
+    public void BandBoundarySizesMatchMathNet(int n)
+    {
+        var a = EigenTestUtil.RandomSymmetric(new Rng((ulong)n), n);
+        double err = MaxAbsDiff(TwoStageValues(a), EigenTestUtil.OracleValues(a));
+        Assert.True(err <= 1e-12 * FrobeniusNorm(a), $"n={n}: max |dl| = {err:E2}");
+    }
+
+    [Fact]
+    public void PublicEigenvaluesUseTwoStageAndAgreeWithOneStage()
+    {
+        int n = 517; // above TwoStageMinimum, not a multiple of the band
+        Assert.True(n >= SymmetricEigen.TwoStageMinimum);
+        var a = EigenTestUtil.RandomSymmetric(new Rng(3), n);
+        var tri = new HouseholderTridiagonal(a);
+        var one = Tridiagonal.BlockEigenvalues(tri.D, tri.E, 0, n);
+        Array.Sort(one);
+        var two = SymmetricEigen.Eigenvalues(a);
+        double err = MaxAbsDiff(one, two);
+        Assert.True(err <= 1e-12 * FrobeniusNorm(a), $"one- vs two-stage: {err:E2}");
+        // only the lower triangle is read
+        var lower = a.Clone();
+        for (int i = 0; i < n; i++) for (int j = i + 1; j < n; j++) lower[i, j] = 1e300;
+        Assert.Equal(two, SymmetricEigen.Eigenvalues(lower));
+    }
+
+    /// <summary>A = H3 H2 H1 diag(l) H1 H2 H3 with random Householder reflectors H = I - 2 u u' (dense, eigenvalues
+    /// exactly l up to the rounding of the construction, O(n^2) to build).</summary>
+    private static Matrix WithSpectrumByReflectors(Rng rng, double[] l, int reflectors = 3)
+    {
+        int n = l.Length;
+        var a = new Matrix(n, n);
+        for (int i = 0; i < n; i++) a[i, i] = l[i];
+        var w = new double[n];
+        for (int r = 0; r < reflectors; r++)
+        {
+            var u = rng.UnitVector(n);
+            // A := H A H = A - 2 u (A u)' - 2 (A u) u' + 4 (u'Au) u u'
+            for (int i = 0; i < n; i++)
+            {
+                double s = 0;
+                var row = a.RowReadOnly(i);
+                for (int j = 0; j < n; j++) s += row[j] * u[j];
+                w[i] = s;
+            }
+            double uau = 0;
+            for (int i = 0; i < n; i++) uau += u[i] * w[i];
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < n; j++)
+                    a[i, j] += -2 * u[i] * w[j] - 2 * w[i] * u[j] + 4 * uau * u[i] * u[j];
+        }
+        return a;
+    }
+
+    private static void CheckKnownSpectrum(double[] l, ulong seed, string what)
+    {
+        var truth = (double[])l.Clone();
+        Array.Sort(truth);
+        var a = WithSpectrumByReflectors(new Rng(seed), l);
+        double norm = truth.Max(Math.Abs);
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var vals = SymmetricEigen.Eigenvalues(a);
+        double err = MaxAbsDiff(vals, truth);
+        Assert.True(err <= 1e-13 * l.Length * norm / 100,
+            $"{what}: max |dl| = {err:E2} (|A|_2 = {norm:E2}, {sw.Elapsed.TotalSeconds:F1} s)");
+    }
+
+    [Fact]
+    public void GradedSpectrumN4000()
+    {
+        int n = 4000;
+        var l = new double[n];
+        for (int i = 0; i < n; i++) l[i] = (i % 2 == 0 ? 1 : -1) * Math.Pow(10, -12.0 * i / (n - 1));
+        CheckKnownSpectrum(l, 41, "graded");
+    }
+
+    [Fact]
+    public void ClusteredSpectrumN4000()
+    {
+        int n = 4000;
+        var rng = new Rng(43);
+        var centres = new[] { -3.0, -1e-3, 0.5, 2.0 };
+        var l = new double[n];
+        for (int i = 0; i < n; i++) l[i] = centres[i % 4] + 1e-10 * (rng.NextDouble() - 0.5);
+        CheckKnownSpectrum(l, 44, "clustered");
+    }
+}
