@@ -45,7 +45,9 @@ public static class RmtCommands
             if (!double.IsFinite(tau)) throw new ArgumentException("--tau must be finite.");
             string? custom = pr.GetValue(Custom);
             if (fam == WeightFamily.Custom && string.IsNullOrWhiteSpace(custom)) throw new ArgumentException("--weights custom needs --custom-weights LIST|FILE.");
+            Guards.CustomWeights(custom);
             if (custom != null) t = PoolingWeights.Custom(custom).Length;
+            if (t > 1024) throw new ArgumentException($"--custom-weights gives T = {t} weights; at most 1024 are supported.");
             return new PooledSpec(d, v, n, t, fam, tau, custom, pr.GetValue(Corr) ?? "iid");
         }
     }
@@ -72,6 +74,8 @@ public static class RmtCommands
         {
             var ctx = RunContext.From(pr);
             var spec = mo.Read(pr);
+            Guards.Check(ctx, Guards.Pooled(spec));
+            Guards.CustomNeedsCustomFamily(spec.CustomWeights, spec.Weights == WeightFamily.Custom);
             double s = pr.GetValue(snr);
             if (!(s >= 0) || !double.IsFinite(s)) throw new ArgumentException($"--snr must be finite and >= 0, got {s}.");
             int b = pr.GetValue(bins);
@@ -96,6 +100,8 @@ public static class RmtCommands
         {
             var ctx = RunContext.From(pr);
             var spec = mo.Read(pr);
+            Guards.Check(ctx, Guards.Pooled(spec));
+            Guards.CustomNeedsCustomFamily(spec.CustomWeights, spec.Weights == WeightFamily.Custom);
             var sink = ctx.Sink("rmt");
             var pts = Ui.WithProgress(ctx, p => PooledReports.Phase(spec, pr.GetValue(snrMin), pr.GetValue(snrMax), pr.GetValue(points), pr.GetValue(trials), new Rng(ctx.Seed), sink, p));
             var t = new ResultTable("phase (theory vs simulation)", "|mu|^2", "rho", "top sim", "top theory", "overlap sim", "overlap theory");
@@ -118,6 +124,7 @@ public static class RmtCommands
         {
             var ctx = RunContext.From(pr);
             var spec = mo.Read(pr);
+            Guards.Check(ctx, Guards.Pooled(spec));
             if (spec.Corr.Trim().Equals("iid", StringComparison.OrdinalIgnoreCase))
                 Ui.Info(ctx, "note: with --corr iid every scheme has alpha = kappa (no gain from weighting); try --corr exp:0.9.");
             double s = pr.GetValue(snr);
