@@ -172,13 +172,22 @@ public static class Guards
             throw new UsageException("--num-heads applies to safetensors models only; an ONNX graph fixes its heads.");
         if (fmt == ModelFormat.Safetensors && req.InputShape != null)
             throw new UsageException("--input-shape applies to ONNX models only; a safetensors encoder fixes its input size.");
-        Check(ctx, KpcaAudit(req.ModelPath, req.InputShape, req.Tokens));
-        if (fmt != ModelFormat.Safetensors) return;
+        if (fmt != ModelFormat.Safetensors)
+        {
+            Check(ctx, KpcaAudit(req.ModelPath, req.InputShape, req.Tokens));
+            return;
+        }
         var enc = new SafeTensorsEncoder(SafeTensorsFile.Open(req.ModelPath), req.NumHeads);
         Parsing.CheckIndices(req.Layers, enc.Layers, "--layers", "layers");
         Parsing.CheckIndices(req.Heads, enc.Heads, "--heads", "heads per layer");
         if (tokensGiven && enc.Kind == EncoderKind.Bert && req.Tokens > enc.MaxPositions)
             throw new UsageException($"--tokens {req.Tokens} exceeds the model's {enc.MaxPositions} positions.",
                 $"use --tokens {enc.MaxPositions} or fewer");
+        int n = enc.Kind == EncoderKind.Bert
+            ? Math.Min(req.Tokens, enc.MaxPositions)
+            : (enc.ImageSize / Math.Max(enc.PatchSize, 1)) * (enc.ImageSize / Math.Max(enc.PatchSize, 1)) + 2;
+        var e = KpcaAudit(req.ModelPath, null, n);
+        double image = (double)enc.Channels * enc.ImageSize * enc.ImageSize;
+        Check(ctx, e with { Bytes = e.Bytes + Bytes8 * 3 * image * Math.Max(1, req.RandomInputs) });
     }
 }
