@@ -8,53 +8,83 @@ namespace AttentionSpectra.Cli;
 /// success or discard on failure/cancellation.</summary>
 public static class RunSession
 {
-    private static CancellationTokenSource _cts = new();
-    private static readonly List<OutputSink> Sinks = [];
-    private static int _signal;
-
-    /// <summary>Token cancelled by SIGINT/SIGTERM (or <see cref="Cancel"/>).</summary>
-    public static CancellationToken Token => _cts.Token;
-
-    /// <summary>Exit code of the signal that cancelled the run (130 SIGINT, 143 SIGTERM), else 0.</summary>
-    public static int SignalExitCode => Volatile.Read(ref _signal);
-
-    /// <summary>Start a fresh run (new token, no sinks).</summary>
-    public static void Begin()
+    /// <summary>State of one run. Held per asynchronous flow so that in-process runs (tests) do not share it; the
+    /// signal handler acts on the most recent run of the process.</summary>
+    private sealed class State
     {
-        lock (Sinks) Sinks.Clear();
-        Volatile.Write(ref _signal, 0);
-        if (_cts.IsCancellationRequested) _cts = new CancellationTokenSource();
+        public readonly CancellationTokenSource Cts = new();
+        public readonly List<OutputSink> Sinks = [];
+        public int Signal;
+        public int Reported;
     }
 
-    /// <summary>Cancel the run on behalf of a signal; false when it was already cancelled.</summary>
-    public static bool Cancel(int exitCode)
+    private static readonly AsyncLocal<State?> Local = new();
+    private static State _process = new();
+
+    private static State Current => Local.Value ?? _process;
+
+    /// <summary>Token cancelled by SIGINT/SIGTERM (or <see cref="Cancel"/>).</summary>
+    public static CancellationToken Token => Current.Cts.Token;
+
+    /// <summary>Exit code of the signal that cancelled the run (130 SIGINT, 143 SIGTERM), else 0.</summary>
+    public static int SignalExitCode => Volatile.Read(ref Current.Signal);
+
+    /// <summary>Start a fresh run (new token, no sinks) in the current flow.</summary>
+    public static void Begin()
     {
-        if (Interlocked.CompareExchange(ref _signal, exitCode, 0) != 0) return false;
-        try { _cts.Cancel(); } catch (AggregateException) { }
+        var s = new State();
+        Local.Value = s;
+        _process = s;
+    }
+
+    /// <summary>Cancel the current run as if <paramref name="exitCode"/>'s signal arrived; false when it was already
+    /// cancelled.</summary>
+    public static bool Cancel(int exitCode) => Cancel(Current, exitCode);
+
+    /// <summary>Cancel the process's run (used by the signal handler, which runs outside the run's flow).</summary>
+    internal static bool CancelProcess(int exitCode) => Cancel(_process, exitCode);
+
+    /// <summary>Signal exit code of the process's run.</summary>
+    internal static int ProcessSignalExitCode => Volatile.Read(ref _process.Signal);
+
+    private static bool Cancel(State s, int exitCode)
+    {
+        if (Interlocked.CompareExchange(ref s.Signal, exitCode, 0) != 0) return false;
+        try { s.Cts.Cancel(); } catch (AggregateException) { }
         return true;
     }
 
     /// <summary>Track a staged sink so the run's outcome commits or discards it.</summary>
     public static OutputSink Register(OutputSink sink)
     {
-        lock (Sinks) Sinks.Add(sink);
+        var s = Current;
+        lock (s.Sinks) s.Sinks.Add(sink);
         return sink;
     }
 
     /// <summary>Commit every sink not yet committed (the command finished successfully).</summary>
     public static void CommitAll()
     {
-        lock (Sinks) { foreach (var s in Sinks) s.Commit(); Sinks.Clear(); }
+        var s = Current;
+        lock (s.Sinks) { foreach (var k in s.Sinks) k.Commit(); s.Sinks.Clear(); }
     }
 
-    /// <summary>Discard every uncommitted sink (failure or cancellation); never throws.</summary>
-    public static void DiscardAll()
+    /// <summary>Discard every uncommitted sink of the current run (failure or cancellation); never throws.</summary>
+    public static void DiscardAll() => Discard(Current);
+
+    /// <summary>Discard the process run's uncommitted sinks (signal handler).</summary>
+    internal static void DiscardProcess() => Discard(_process);
+
+    private static void Discard(State s)
     {
         OutputSink[] all;
-        lock (Sinks) { all = [.. Sinks]; Sinks.Clear(); }
-        foreach (var s in all)
-            try { s.Dispose(); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        lock (s.Sinks) { all = [.. s.Sinks]; s.Sinks.Clear(); }
+        foreach (var k in all)
+            try { k.Dispose(); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
+
+    /// <summary>True the first time it is called in a run: the run's one error line may be written.</summary>
+    internal static bool ClaimReport() => Interlocked.Exchange(ref Current.Reported, 1) == 0;
 
     /// <summary>Exit-code meaning of a signal.</summary>
     public static string SignalName(int exitCode) => exitCode == CliHost.ExitSigterm ? "SIGTERM" : "SIGINT";
@@ -84,9 +114,9 @@ public sealed class SignalHandling : IDisposable
     {
         c.Cancel = true;
         int code = c.Signal == PosixSignal.SIGTERM ? CliHost.ExitSigterm : CliHost.ExitSigint;
-        if (!RunSession.Cancel(code))
+        if (!RunSession.CancelProcess(code))
         {
-            ExitNow(RunSession.SignalExitCode);
+            ExitNow(RunSession.ProcessSignalExitCode);
             return;
         }
         new Thread(() =>
@@ -98,7 +128,7 @@ public sealed class SignalHandling : IDisposable
 
     private static void ExitNow(int code)
     {
-        RunSession.DiscardAll();
+        RunSession.DiscardProcess();
         CliHost.ReportCancelled(code);
         Environment.Exit(code);
     }

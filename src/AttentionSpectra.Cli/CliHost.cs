@@ -28,8 +28,6 @@ public static partial class CliHost
     /// <summary>Exit code after SIGTERM (128 + 15).</summary>
     public const int ExitSigterm = 143;
 
-    private static int _reported;
-
     private static bool Debug => Environment.GetEnvironmentVariable("ATTNSPEC_DEBUG") == "1";
 
     /// <summary>Process entry point: installs the signal handlers and, when stdout is not a terminal, holds stdout
@@ -37,6 +35,7 @@ public static partial class CliHost
     public static int RunProcess(RootCommand root, string[] args)
     {
         using var signals = SignalHandling.Install();
+        if (args.Length > 0 && args[0] is "kpca" or "reproduce") QuietOnnxRuntime();
         var realOut = Console.Out;
         StringWriter? held = Console.IsOutputRedirected ? new StringWriter(CultureInfo.InvariantCulture) : null;
         if (held != null) Console.SetOut(TextWriter.Synchronized(held));
@@ -51,11 +50,23 @@ public static partial class CliHost
         return code;
     }
 
+    /// <summary>OnnxRuntime logs warnings straight to stderr from native code, which would break the one-line error
+    /// contract; create its environment with fatal-only logging before any session (its errors still arrive as
+    /// exceptions).</summary>
+    public static void QuietOnnxRuntime()
+    {
+        var options = new Microsoft.ML.OnnxRuntime.EnvironmentCreationOptions
+        {
+            logLevel = Microsoft.ML.OnnxRuntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL, logId = "attnspec",
+        };
+        try { Microsoft.ML.OnnxRuntime.OrtEnv.CreateInstanceWithOptions(ref options); }
+        catch (Microsoft.ML.OnnxRuntime.OnnxRuntimeException) { } // already created: keep it
+    }
+
     /// <summary>Parse and run <paramref name="args"/> against <paramref name="root"/>; returns the exit code.</summary>
     public static int Run(RootCommand root, string[] args)
     {
         RunSession.Begin();
-        Interlocked.Exchange(ref _reported, 0);
         try
         {
             CliHardening.Apply(root);
@@ -148,7 +159,7 @@ public static partial class CliHost
     /// <summary>Write `error: message` (and `hint: ...`) to stderr unless a line was already written this run.</summary>
     public static void ReportOnce(string message, string? hint)
     {
-        if (Interlocked.Exchange(ref _reported, 1) != 0) return;
+        if (!RunSession.ClaimReport()) return;
         Ui.Error(message, hint);
     }
 

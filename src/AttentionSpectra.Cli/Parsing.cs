@@ -134,7 +134,7 @@ public static class Parsing
             mult = Math.Pow(1024, "KMGT".IndexOf(s[^1]) + 1);
             s = s[..^1];
         }
-        if (!TryNumber(s, out var v) || v <= 0 || v * mult >= long.MaxValue)
+        if (!TryNumber(s, out var v) || !(v * mult >= 1) || v * mult >= long.MaxValue)
             throw new ArgumentException($"{option}: '{text}' is not a size (e.g. 512M, 4G, 1073741824).");
         return (long)(v * mult);
     }

@@ -14,6 +14,10 @@ public static class Ui
 
     private static bool StdoutIsTerminal => !Console.IsOutputRedirected;
 
+    /// <summary>Where <see cref="Error"/> writes in the current flow (null: stderr); lets in-process callers such as
+    /// tests capture the error line without touching the process-wide console.</summary>
+    public static readonly AsyncLocal<TextWriter?> ErrorWriter = new();
+
     /// <summary>Run <paramref name="work"/> with progress fed by the library's <see cref="IProgress{ProgressUpdate}"/>
     /// reports. On a terminal: Spectre progress bars, with a "preparing" row until the first report. Elsewhere: one
     /// stderr line per task at every 25% and a "working" line after <see cref="HeartbeatSeconds"/> of silence.
@@ -115,7 +119,7 @@ public static class Ui
     public static void Error(string message, string? hint = null)
     {
         bool color = !Console.IsErrorRedirected && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
-        var e = Console.Error;
+        var e = ErrorWriter.Value ?? Console.Error;
         e.WriteLine((color ? "\u001b[31merror:\u001b[0m " : "error: ") + CliHost.OneLine(message));
         if (!string.IsNullOrWhiteSpace(hint)) e.WriteLine("hint: " + CliHost.OneLine(hint));
         e.Flush();

@@ -46,6 +46,8 @@ public sealed class SafeTensorsFile
         var t = new Dictionary<string, SafeTensorInfo>();
         var meta = new Dictionary<string, string>();
         long dataSize = size - 8 - (long)hlen;
+        try { _ = new System.Text.UTF8Encoding(false, true).GetCharCount(header); }
+        catch (System.Text.DecoderFallbackException) { throw new InvalidDataException($"{path}: not a safetensors file (header is not valid UTF-8)."); }
         JsonDocument doc;
         try { doc = JsonDocument.Parse(header); }
         catch (JsonException e) { throw new InvalidDataException($"{path}: not a safetensors file (header is not valid JSON: {e.Message}).", e); }
