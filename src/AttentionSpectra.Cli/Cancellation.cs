@@ -21,7 +21,11 @@ public static class RunSession
     private static readonly AsyncLocal<State?> Local = new();
     private static State _process = new();
 
-    private static State Current => Local.Value ?? _process;
+    /// <summary>State for code outside any run (e.g. a library caller building a <see cref="RunContext"/> itself):
+    /// never cancelled by a signal.</summary>
+    private static readonly State Detached = new();
+
+    private static State Current => Local.Value ?? Detached;
 
     /// <summary>Token cancelled by SIGINT/SIGTERM (or <see cref="Cancel"/>).</summary>
     public static CancellationToken Token => Current.Cts.Token;
@@ -83,8 +87,9 @@ public static class RunSession
             try { k.Dispose(); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
-    /// <summary>True the first time it is called in a run: the run's one error line may be written.</summary>
-    internal static bool ClaimReport() => Interlocked.Exchange(ref Current.Reported, 1) == 0;
+    /// <summary>True the first time it is called in a run: the run's one error line may be written.
+    /// (Outside a run's flow, e.g. on the signal watchdog's thread, this is the process's run.)</summary>
+    internal static bool ClaimReport() => Interlocked.Exchange(ref (Local.Value ?? _process).Reported, 1) == 0;
 
     /// <summary>Exit-code meaning of a signal.</summary>
     public static string SignalName(int exitCode) => exitCode == CliHost.ExitSigterm ? "SIGTERM" : "SIGINT";

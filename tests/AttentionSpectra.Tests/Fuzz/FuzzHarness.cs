@@ -67,25 +67,54 @@ internal static class FuzzHarness
         task.GetAwaiter().GetResult();
     }
 
-    /// <summary>Sample <paramref name="gen"/> for <paramref name="ci"/> x <see cref="Scale"/> cases, sequentially,
-    /// and record the tally under <paramref name="campaign"/>.</summary>
-    public static void Run<T>(string campaign, Gen<T> gen, int ci, Action<T> body, int threads = 1)
+    /// <summary>Run <paramref name="ci"/> x <see cref="Scale"/> cases of <paramref name="gen"/> sequentially. In CI the
+    /// cases are fixed (case i comes from PCG(stream = hash of the campaign name, seed = i)), so the suite's result
+    /// depends only on the code; scaled up (scripts/fuzz.sh) or with ATTNSPEC_FUZZ_RANDOM=1 every case gets a random
+    /// seed. All cases run; failures are counted, recorded with the tally, and reported together at the end with the
+    /// PCG stream and seed that reproduce each.</summary>
+    public static void Run<T>(string campaign, Gen<T> gen, int ci, Action<T> body)
     {
         long n = Cases(ci);
+        uint stream = Fnv(campaign);
+        var failures = new List<string>();
+        long failed = 0;
         var sw = Stopwatch.StartNew();
-        gen.Sample(body, iter: n, threads: threads);
-        Record(campaign, n, sw.Elapsed);
+        for (long i = 0; i < n; i++)
+        {
+            ulong seed = Deterministic ? (ulong)i : (ulong)Random.Shared.NextInt64();
+            var value = gen.Generate(new PCG(stream, seed), null, out _);
+            try { body(value); }
+            catch (Exception e)
+            {
+                failed++;
+                if (failures.Count < 5) failures.Add($"PCG({stream}, {seed}): {e.Message}");
+            }
+        }
+        Record(campaign, n, sw.Elapsed, failed);
+        if (failed > 0)
+            throw new Xunit.Sdk.XunitException($"{campaign}: {failed} of {n} cases failed" +
+                                               (Deterministic ? " (fixed CI cases)" : "") + ":\n" + string.Join("\n", failures));
+    }
+
+    /// <summary>Fixed cases (CI) unless scaled up or ATTNSPEC_FUZZ_RANDOM=1.</summary>
+    public static bool Deterministic => Scale == 1 && Environment.GetEnvironmentVariable("ATTNSPEC_FUZZ_RANDOM") != "1";
+
+    private static uint Fnv(string s)
+    {
+        uint h = 2166136261;
+        foreach (char c in s) h = (h ^ c) * 16777619;
+        return h;
     }
 
     private static readonly object ReportLock = new();
 
-    /// <summary>Append "campaign cases seconds" to ATTNSPEC_FUZZ_REPORT (if set).</summary>
-    public static void Record(string campaign, long cases, TimeSpan elapsed)
+    /// <summary>Append "campaign cases seconds failures" to ATTNSPEC_FUZZ_REPORT (if set).</summary>
+    public static void Record(string campaign, long cases, TimeSpan elapsed, long failed)
     {
         string? file = Environment.GetEnvironmentVariable("ATTNSPEC_FUZZ_REPORT");
         if (string.IsNullOrEmpty(file)) return;
         lock (ReportLock)
-            File.AppendAllText(file, $"{campaign}\t{cases}\t{elapsed.TotalSeconds:F1}\n");
+            File.AppendAllText(file, $"{campaign}\t{cases}\t{elapsed.TotalSeconds:F1}\t{failed}\n");
     }
 
     // ------------------------------------------------------------------ mutations

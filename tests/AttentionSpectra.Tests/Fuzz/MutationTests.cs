@@ -46,25 +46,15 @@ public class MutationTests : IDisposable
             });
     }
 
-    [Fact]
-    public void MutatedBertSafeTensorsThroughTheCli()
+    [Theory]
+    [InlineData("BERT", 200)]
+    [InlineData("ViT", 150)]
+    public void MutatedSafeTensorsEncodersThroughTheCli(string kind, int cases)
     {
-        var good = SafeTensorsBytes(SafeTensorsTests.TinyBert(new Rng(5)), _dir, "good.safetensors");
+        var tensors = kind == "BERT" ? SafeTensorsTests.TinyBert(new Rng(5)) : SafeTensorsTests.TinyVit(new Rng(6));
+        var good = SafeTensorsBytes(tensors, _dir, "good.safetensors");
         string path = Path.Combine(_dir, "m.safetensors"), outDir = Path.Combine(_dir, "out");
-        FuzzHarness.Run("safetensors BERT mutants via kpca audit", SafeTensorsMutant(good), 200, bytes =>
-        {
-            File.WriteAllBytes(path, bytes);
-            FuzzHarness.CliCase(Convert.ToHexString(bytes[..Math.Min(64, bytes.Length)]), "kpca", "audit", "--model", path,
-                "--num-heads", "2", "--null-perms", "1", "--quiet", "--out", outDir);
-        });
-    }
-
-    [Fact]
-    public void MutatedVitSafeTensorsThroughTheCli()
-    {
-        var good = SafeTensorsBytes(SafeTensorsTests.TinyVit(new Rng(6)), _dir, "good.safetensors");
-        string path = Path.Combine(_dir, "v.safetensors"), outDir = Path.Combine(_dir, "out");
-        FuzzHarness.Run("safetensors ViT mutants via kpca audit", SafeTensorsMutant(good), 150, bytes =>
+        FuzzHarness.Run($"safetensors {kind} mutants via kpca audit", SafeTensorsMutant(good), cases, bytes =>
         {
             File.WriteAllBytes(path, bytes);
             FuzzHarness.CliCase(Convert.ToHexString(bytes[..Math.Min(64, bytes.Length)]), "kpca", "audit", "--model", path,
@@ -103,7 +93,7 @@ public class MutationTests : IDisposable
             });
         FuzzHarness.Run(".npy mutants via reader", gen, 500, bytes => FuzzHarness.Case(
             Encoding.Latin1.GetString(bytes, 0, Math.Min(bytes.Length, 100)), () => Npy.Read(bytes, "fuzz.npy"),
-            memory: 16 << 20), threads: 2);
+            memory: 16 << 20));
     }
 
     [Fact]

@@ -24,7 +24,7 @@ public class PropertyTests : IDisposable
             var v = Parsing.Values(s, "--values");
             Assert.InRange(v.Count, 1, Parsing.MaxListValues);
             Assert.All(v, x => Assert.True(double.IsFinite(x)));
-        }, memory: 1 << 20), threads: 2);
+        }, memory: 1 << 20));
 
     [Fact]
     public void ValueListsRoundTrip() =>
@@ -39,7 +39,7 @@ public class PropertyTests : IDisposable
                 var set = Parsing.IndexSet(s, "--heads");
                 Assert.NotNull(set);
                 Assert.All(set!, i => Assert.InRange(i, 0, Parsing.MaxIndex));
-            }, memory: 32 << 20), threads: 2);
+            }, memory: 32 << 20));
 
     [Fact]
     public void IndexSetsRoundTrip() =>
@@ -60,7 +60,7 @@ public class PropertyTests : IDisposable
                 try { Assert.InRange(Parsing.Numbers(s, "--custom-weights", 1024).Length, 1, 1024); }
                 catch (ArgumentException) { }
                 Assert.True(Parsing.ParseByteSize(s) > 0);
-            }, memory: 1 << 20), threads: 2);
+            }, memory: 1 << 20));
 
     // ------------------------------------------------------------------ safetensors
 
@@ -162,7 +162,7 @@ public class PropertyTests : IDisposable
             {
                 var a = Npy.Read(bytes, "fuzz.npy");
                 Assert.Equal(a.Shape.Aggregate(1L, (x, y) => x * y), a.Data.Length);
-            }, memory: 16 << 20), threads: 2);
+            }, memory: 16 << 20));
 
     [Fact]
     public void NpyRoundTrip() =>

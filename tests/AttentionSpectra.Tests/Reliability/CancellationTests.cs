@@ -70,4 +70,37 @@ public class CancellationTests : IDisposable
         Assert.All(m.Runs, r => Assert.True(r.Complete));
         foreach (var f in m.Runs.Single(r => r.Command == "rmt spectrum").Files) Assert.True(File.Exists(Path.Combine(rmt, f)), f);
     }
+
+    [Fact]
+    public void CtrlCOnATerminalRestoresTheCursorAndPrintsOneLine()
+    {
+        if (!File.Exists("/usr/bin/script")) return; // util-linux `script` provides the pseudo-terminal
+        string log = Path.Combine(_dir, "pty.txt"), outDir = Path.Combine(_dir, "out");
+        string cmd = $"dotnet '{CliRunner.DllPath}' {string.Join(' ', LongPhase)} --out '{outDir}'; echo rc=$?";
+        var psi = new System.Diagnostics.ProcessStartInfo("/usr/bin/script") { RedirectStandardInput = true, RedirectStandardOutput = true };
+        foreach (var a in new[] { "-qfec", cmd, log }) psi.ArgumentList.Add(a);
+        psi.Environment["TERM"] = "xterm-256color";
+        psi.Environment.Remove("NO_COLOR");
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        _ = p.StandardOutput.ReadToEndAsync();
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        while (sw.Elapsed < TimeSpan.FromSeconds(60) && !(File.Exists(log) && ReadShared(log).Contains("rmt phase"))) Thread.Sleep(100);
+        Thread.Sleep(500);
+        p.StandardInput.Write('\u0003'); // Ctrl-C through the terminal's line discipline: SIGINT to the foreground job
+        p.StandardInput.Flush();
+        Assert.True(p.WaitForExit(TimeSpan.FromSeconds(30)), "attnspec did not stop after Ctrl-C");
+        string text = ReadShared(log);
+        Assert.Contains("rc=130", text);
+        int hidden = text.LastIndexOf("\u001b[?25l", StringComparison.Ordinal);
+        Assert.True(hidden >= 0, "the progress display never hid the cursor (not a terminal?)");
+        Assert.True(text.IndexOf("\u001b[?25h", hidden, StringComparison.Ordinal) > hidden, "cursor not restored");
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(text, "error:"));
+        Assert.Contains("interrupted by SIGINT", text);
+    }
+
+    private static string ReadShared(string path)
+    {
+        using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        return new StreamReader(f).ReadToEnd();
+    }
 }

@@ -211,11 +211,12 @@ public class ErrorContractTests : IDisposable
     [Fact]
     public void LongWorkShowsProgressWithinASecondOfStarting()
     {
+        // Baseline: start-up of the .NET host and the CLI on this (possibly loaded) machine.
+        var baseline = CliRunner.Run(_dir, TimeSpan.FromMinutes(1), "version").Elapsed;
         using var run = CliRunner.Start(_dir, null, "pca", "train", "--d", "3000", "--steps", "1", "--seeds", "1",
             "--out", Path.Combine(_dir, "o"));
-        // Startup of the .NET host takes part of the budget; the first line must follow within a second of it.
-        var first = run.WaitForErrLine(_ => true, TimeSpan.FromSeconds(20));
+        var first = run.WaitForErrLine(_ => true, TimeSpan.FromSeconds(60));
         Assert.NotNull(first);
-        Assert.True(first < TimeSpan.FromSeconds(4), $"first progress line after {first}");
+        Assert.True(first < baseline + TimeSpan.FromSeconds(2), $"first progress line after {first}, start-up {baseline}");
     }
 }
