@@ -156,7 +156,8 @@ public static partial class CliHost
         ReportOnce($"interrupted by {RunSession.SignalName(code)}; the results of this run were discarded.", null);
     }
 
-    /// <summary>Write `error: message` (and `hint: ...`) to stderr unless a line was already written this run.</summary>
+    /// <summary>Write `error: message` (and `hint: ...`) to stderr unless a line was already written this run.
+    /// </summary>
     public static void ReportOnce(string message, string? hint)
     {
         if (!RunSession.ClaimReport()) return;
@@ -169,8 +170,10 @@ public static partial class CliHost
         if (cmd == "attnspec attnspec") cmd = "attnspec";
         string hint = $"run '{cmd} --help' for usage";
         var errors = parse.Errors;
-        var unmatched = errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized command or argument", StringComparison.Ordinal));
-        var best = unmatched ?? errors.FirstOrDefault(e => !e.Message.StartsWith("Required command", StringComparison.Ordinal))
+        var unmatched = errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized command or argument",
+            StringComparison.Ordinal));
+        var best = unmatched ?? errors.FirstOrDefault(e => !e.Message.StartsWith("Required command",
+            StringComparison.Ordinal))
                    ?? errors[0];
         if (best.Message.StartsWith("Required command", StringComparison.Ordinal))
         {
@@ -180,13 +183,15 @@ public static partial class CliHost
         if (best == unmatched && unmatched != null)
         {
             string token = Regex.Match(unmatched.Message, "'(.*)'").Groups[1].Value;
-            return (token.StartsWith('-') ? $"unknown option '{token}' for '{cmd}'." : $"unknown command or argument '{token}' for '{cmd}'.", hint);
+            return (token.StartsWith('-') ? $"unknown option '{token}' for '{cmd}'."
+                : $"unknown command or argument '{token}' for '{cmd}'.", hint);
         }
         var m = CannotParse().Match(best.Message);
         if (m.Success)
         {
             string token = m.Groups[1].Value, option = m.Groups[2].Value;
-            var opt = (best.SymbolResult as OptionResult)?.Option ?? (best.SymbolResult?.Parent as OptionResult)?.Option;
+            var opt = (best.SymbolResult as OptionResult)?.Option
+                ?? (best.SymbolResult?.Parent as OptionResult)?.Option;
             return ($"{option}: '{token}' is not {Describe(opt?.ValueType)}.", hint);
         }
         return (OneLine(best.Message.Split('\n')[0]), hint);
@@ -200,7 +205,8 @@ public static partial class CliHost
         if (t == typeof(ulong)) return "a non-negative whole number below 2^64";
         if (t == typeof(double) || t == typeof(float)) return "a number";
         if (t == typeof(bool)) return "true or false";
-        if (t is { IsEnum: true }) return "one of " + string.Join(", ", Enum.GetNames(t).Select(n => n.ToLowerInvariant()));
+        if (t is { IsEnum: true }) return "one of " + string.Join(", ",
+            Enum.GetNames(t).Select(n => n.ToLowerInvariant()));
         return "a valid value";
     }
 

@@ -84,7 +84,8 @@ public sealed record RunContext(ulong Seed, string OutDir, OutputFormat Format, 
     public static RunContext From(ParseResult pr)
     {
         string outDir = pr.GetValue(GlobalOptions.Out) ?? "out";
-        if (string.IsNullOrWhiteSpace(outDir)) throw new ArgumentException("--out must name a directory, got an empty string.");
+        if (string.IsNullOrWhiteSpace(outDir))
+            throw new ArgumentException("--out must name a directory, got an empty string.");
         return new RunContext(pr.GetValue(GlobalOptions.Seed), outDir, pr.GetValue(GlobalOptions.Format),
             pr.GetValue(GlobalOptions.Quiet))
         {
@@ -104,6 +105,8 @@ public sealed record RunContext(ulong Seed, string OutDir, OutputFormat Format, 
     }
 
     /// <summary>Staged sink writing into OutDir/sub: nothing appears there until the run commits
-    /// (<see cref="Ui.Files"/> or the end of the command); a cancelled or failed run leaves the folder as it was.</summary>
-    public OutputSink Sink(string sub) => RunSession.Register(OutputSink.Staged(Path.Combine(OutDir, sub), Format, Command));
+    /// (<see cref="Ui.Files"/> or the end of the command); a cancelled or failed run leaves the folder as it was.
+    /// </summary>
+    public OutputSink Sink(string sub) => RunSession.Register(OutputSink.Staged(Path.Combine(OutDir, sub), Format,
+        Command));
 }

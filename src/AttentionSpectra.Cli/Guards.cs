@@ -33,8 +33,8 @@ public static class Guards
     public static void Check(RunContext ctx, MemoryEstimate e)
     {
         if (!(e.LargestArray <= Array.MaxLength))
-            throw new UsageException($"{ctx.Command}: {e.What} needs an array of {e.LargestArray:G4} entries, more than " +
-                                     $".NET allows ({Array.MaxLength}).", e.Hint);
+            throw new UsageException($"{ctx.Command}: {e.What} needs an array of {e.LargestArray:G4} entries, " +
+                                     $"more than .NET allows ({Array.MaxLength}).", e.Hint);
         if (!(e.Bytes <= ctx.MaxMemoryBytes))
             throw new UsageException($"{ctx.Command} would need about {FormatBytes(e.Bytes)} of memory ({e.What}), " +
                                      $"above the limit of {FormatBytes(ctx.MaxMemoryBytes)}.",
@@ -50,7 +50,8 @@ public static class Guards
         return b.ToString(i == 0 ? "F0" : "F1", CultureInfo.InvariantCulture) + " " + u[i];
     }
 
-    /// <summary>pca train: per worker the covariance and its factors (4 d²) and a batch of prompts (2 B L d).</summary>
+    /// <summary>pca train: per worker the covariance and its factors (4 d²) and a batch of prompts (2 B L d).
+    /// </summary>
     public static MemoryEstimate PcaTrain(PcaTrainOptions o)
     {
         double d = o.D, l = o.L, b = o.Batch;
@@ -69,7 +70,8 @@ public static class Guards
     public static MemoryEstimate PcaLandscape(int d) =>
         new($"d = {d}: {d}x{d} covariance and Hessians", Bytes8 * 6.0 * d * d, (double)d * d, "lower --d");
 
-    /// <summary>icl train/sweep: per worker a batch of prompts with their own covariance (B (L d + n d + d²)).</summary>
+    /// <summary>icl train/sweep: per worker a batch of prompts with their own covariance (B (L d + n d + d²)).
+    /// </summary>
     public static MemoryEstimate Icl(IclOptions o)
     {
         double d = o.D, l = o.L, b = o.Batch, n = o.N;
@@ -171,7 +173,8 @@ public static class Guards
         if (fmt == ModelFormat.Onnx && req.NumHeads != null)
             throw new UsageException("--num-heads applies to safetensors models only; an ONNX graph fixes its heads.");
         if (fmt == ModelFormat.Safetensors && req.InputShape != null)
-            throw new UsageException("--input-shape applies to ONNX models only; a safetensors encoder fixes its input size.");
+            throw new UsageException(
+                "--input-shape applies to ONNX models only; a safetensors encoder fixes its input size.");
         if (fmt != ModelFormat.Safetensors)
         {
             Check(ctx, KpcaAudit(req.ModelPath, req.InputShape, req.Tokens));

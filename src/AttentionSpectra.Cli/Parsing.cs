@@ -13,13 +13,15 @@ public static class Parsing
     /// <summary>Most values a <c>--values</c> list or range may produce.</summary>
     public const int MaxListValues = 200;
 
-    /// <summary>Largest index an index set (<c>--layers</c>, <c>--heads</c>) may name before the model is known.</summary>
+    /// <summary>Largest index an index set (<c>--layers</c>, <c>--heads</c>) may name before the model is known.
+    /// </summary>
     public const int MaxIndex = 100_000;
 
     /// <summary>Split on commas, rejecting empty items (leading, trailing or doubled separators).</summary>
     public static string[] Items(string text, string option)
     {
-        if (string.IsNullOrWhiteSpace(text)) throw new ArgumentException($"{option} needs at least one value, got an empty string.");
+        if (string.IsNullOrWhiteSpace(text))
+            throw new ArgumentException($"{option} needs at least one value, got an empty string.");
         var parts = text.Split(',');
         for (int i = 0; i < parts.Length; i++)
         {
@@ -43,14 +45,17 @@ public static class Parsing
                 var rs = part.Split(':');
                 var ab = rs[0].Split("..");
                 if (rs.Length > 2 || ab.Length != 2 || !TryNumber(ab[0], out var a) || !TryNumber(ab[1], out var b))
-                    throw new ArgumentException($"{option}: cannot parse range '{part}' (use start..end or start..end:step).");
+                    throw new ArgumentException($"{option}: cannot parse range '{part}' " +
+                                                "(use start..end or start..end:step).");
                 double step = 1;
                 if (rs.Length == 2 && !TryNumber(rs[1], out step))
                     throw new ArgumentException($"{option}: cannot parse the step of '{part}'.");
-                if (!(step > 0) || b < a) throw new ArgumentException($"{option}: range '{part}' needs end >= start and step > 0.");
+                if (!(step > 0)
+                    || b < a) throw new ArgumentException($"{option}: range '{part}' needs end >= start and step > 0.");
                 double count = Math.Floor((b - a) / step + 1e-9) + 1;
                 if (list.Count + count > max)
-                    throw new ArgumentException($"{option}: too many values (range '{part}' alone has {count:G6}; at most {max}).");
+                    throw new ArgumentException($"{option}: too many values (range '{part}' alone has {count:G6}; " +
+                                                $"at most {max}).");
                 for (long k = 0; k < (long)count; k++) list.Add(a + k * step);
             }
             else if (TryNumber(part, out var v)) list.Add(v);
@@ -90,7 +95,8 @@ public static class Parsing
         if (set == null) return;
         var bad = set.Where(i => i < 0 || i >= count).ToList();
         if (bad.Count > 0)
-            throw new ArgumentException($"{option}: {string.Join(", ", bad)} out of range; the model has {count} {what} " +
+            throw new ArgumentException($"{option}: {string.Join(", ", bad)} out of range; " +
+                                        $"the model has {count} {what} " +
                                         $"(valid: 0..{count - 1}).");
     }
 
@@ -107,7 +113,8 @@ public static class Parsing
             product *= r[i];
         }
         if (product > Array.MaxLength)
-            throw new ArgumentException($"{option} '{text}' has {product:G4} elements, more than one array can hold ({Array.MaxLength}).");
+            throw new ArgumentException($"{option} '{text}' has {product:G4} elements, more than one array can hold " +
+                                        $"({Array.MaxLength}).");
         return r;
     }
 
@@ -118,7 +125,8 @@ public static class Parsing
         if (items.Length > max) throw new ArgumentException($"{option}: {items.Length} values, at most {max} allowed.");
         var r = new double[items.Length];
         for (int i = 0; i < items.Length; i++)
-            if (!TryNumber(items[i], out r[i])) throw new ArgumentException($"{option}: '{items[i]}' (item {i + 1}) is not a finite number.");
+            if (!TryNumber(items[i], out r[i]))
+                throw new ArgumentException($"{option}: '{items[i]}' (item {i + 1}) is not a finite number.");
         return r;
     }
 
@@ -184,7 +192,8 @@ public static class CliHardening
             o.Validators.Add(r =>
             {
                 foreach (var tok in r.Tokens)
-                    if (double.TryParse(tok.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && !double.IsFinite(v))
+                    if (double.TryParse(tok.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v)
+                        && !double.IsFinite(v))
                         r.AddError($"{o.Name}: '{tok.Value}' is not a finite number.");
             });
         }

@@ -35,7 +35,8 @@ public static class Ui
         T result = default!;
         AnsiConsole.Progress()
             .AutoClear(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(),
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(),
+                new ElapsedTimeColumn(),
                 new RemainingTimeColumn())
             .Start(pc =>
             {
@@ -47,7 +48,13 @@ public static class Ui
                     token.ThrowIfCancellationRequested();
                     lock (tasks)
                     {
-                        if (prep != null) { prep.IsIndeterminate = false; prep.Value = prep.MaxValue; prep.StopTask(); prep = null; }
+                        if (prep != null)
+                        {
+                            prep.IsIndeterminate = false;
+                            prep.Value = prep.MaxValue;
+                            prep.StopTask();
+                            prep = null;
+                        }
                         if (!tasks.TryGetValue(u.Task, out var t))
                         {
                             t = pc.AddTask(Markup.Escape(u.Task), maxValue: Math.Max(u.Total, 1e-9));
@@ -81,7 +88,8 @@ public static class Ui
             o.WriteLine("# " + table.Name);
             o.WriteLine(string.Join('\t', table.Columns.Select(Tsv)));
             foreach (var r in table.Rows.Take(maxRows)) o.WriteLine(string.Join('\t', r.Select(c => Tsv(Cell(c)))));
-            if (table.Rows.Count > maxRows) o.WriteLine($"# ... {table.Rows.Count - maxRows} more rows in the output file");
+            if (table.Rows.Count > maxRows)
+                o.WriteLine($"# ... {table.Rows.Count - maxRows} more rows in the output file");
             return;
         }
         var t = new Table().Title(Markup.Escape(table.Name));
@@ -170,7 +178,8 @@ public static class Ui
             _quiet = quiet;
             _command = command;
             _token = token;
-            if (!quiet) _timer = new Timer(_ => Heartbeat(), null, TimeSpan.FromSeconds(HeartbeatSeconds), TimeSpan.FromSeconds(HeartbeatSeconds));
+            if (!quiet) _timer = new Timer(_ => Heartbeat(), null, TimeSpan.FromSeconds(HeartbeatSeconds),
+                TimeSpan.FromSeconds(HeartbeatSeconds));
         }
 
         public void Report(ProgressUpdate u)

@@ -53,10 +53,12 @@ public sealed class ResultTable(string name, params string[] columns)
 /// <see cref="Staged"/> writes into a hidden staging folder inside <see cref="Directory"/> instead; only
 /// <see cref="Commit"/> moves the files into place, removes what the previous run of the same command wrote there,
 /// and records the set in <c>manifest.json</c> with <c>"complete": true</c> (written last). A run that is cancelled or
-/// fails is discarded by <see cref="Dispose"/>, so the directory never holds a half result set of a run.</para></summary>
+/// fails is discarded by <see cref="Dispose"/>, so the directory never holds a half result set of a run.</para>
+/// </summary>
 public sealed class OutputSink : IDisposable
 {
-    /// <summary>Serializer settings shared by every JSON file written (indented, camelCase, named float literals).</summary>
+    /// <summary>Serializer settings shared by every JSON file written (indented, camelCase, named float literals).
+    /// </summary>
     public static readonly JsonSerializerOptions JsonOptions = new()
     {
         WriteIndented = true,
@@ -68,7 +70,8 @@ public sealed class OutputSink : IDisposable
     /// <summary>Name of the per-directory manifest listing, per command, the files of its last complete run.</summary>
     public const string ManifestName = "manifest.json";
 
-    /// <summary>Prefix of staging folders; a folder with this prefix is an interrupted run and may be deleted.</summary>
+    /// <summary>Prefix of staging folders; a folder with this prefix is an interrupted run and may be deleted.
+    /// </summary>
     public const string StagingPrefix = ".attnspec-staging-";
 
     private readonly string? _runKey;
@@ -77,7 +80,8 @@ public sealed class OutputSink : IDisposable
     /// <summary>Final directory of the results (absolute).</summary>
     public string Directory { get; }
 
-    /// <summary>Where files are written now: the staging folder of a staged sink, else <see cref="Directory"/>.</summary>
+    /// <summary>Where files are written now: the staging folder of a staged sink, else <see cref="Directory"/>.
+    /// </summary>
     public string WriteDirectory { get; }
 
     /// <summary>Format of result tables.</summary>
@@ -95,7 +99,8 @@ public sealed class OutputSink : IDisposable
 
     private OutputSink(string directory, OutputFormat format, string? runKey)
     {
-        if (string.IsNullOrWhiteSpace(directory)) throw new ArgumentException("The output directory must not be empty.");
+        if (string.IsNullOrWhiteSpace(directory))
+            throw new ArgumentException("The output directory must not be empty.");
         Directory = Path.GetFullPath(directory);
         Format = format;
         _runKey = runKey;
@@ -126,7 +131,8 @@ public sealed class OutputSink : IDisposable
     public string WriteTable(ResultTable table)
     {
         string path = PathFor(table.Name + (Format == OutputFormat.Csv ? ".csv" : ".json"));
-        WriteAtomic(path, Format == OutputFormat.Csv ? table.ToCsv() : JsonSerializer.Serialize(table.ToRecords(), JsonOptions));
+        WriteAtomic(path, Format == OutputFormat.Csv ? table.ToCsv() : JsonSerializer.Serialize(table.ToRecords(),
+            JsonOptions));
         Written.Add(path);
         return path;
     }
@@ -225,7 +231,8 @@ public sealed class RunManifest
 
     /// <summary>Write the manifest atomically.</summary>
     public void Save(string directory) =>
-        OutputSink.WriteAtomic(Path.Combine(directory, OutputSink.ManifestName), JsonSerializer.Serialize(this, OutputSink.JsonOptions));
+        OutputSink.WriteAtomic(Path.Combine(directory, OutputSink.ManifestName), JsonSerializer.Serialize(this,
+            OutputSink.JsonOptions));
 
     /// <summary>A manifest name that stays inside the directory (no rooted path, no "..").</summary>
     internal static bool IsPlainRelative(string name) =>

@@ -11,7 +11,8 @@ public static partial class CliRunner
         public string All => StdOut + StdErr;
 
         /// <summary>Non-empty stderr lines.</summary>
-        public string[] ErrLines => StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        public string[] ErrLines => StdErr.Split('\n',
+            StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
     }
 
     public static string DllPath => Path.Combine(AppContext.BaseDirectory, "attnspec.dll");
@@ -20,7 +21,8 @@ public static partial class CliRunner
     {
         var psi = new ProcessStartInfo("dotnet")
         {
-            RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, WorkingDirectory = workDir,
+            RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true,
+                WorkingDirectory = workDir,
         };
         psi.ArgumentList.Add(DllPath);
         foreach (var a in args) psi.ArgumentList.Add(a);
@@ -30,10 +32,12 @@ public static partial class CliRunner
         return psi;
     }
 
-    public static Result Run(string workDir, TimeSpan timeout, IReadOnlyDictionary<string, string>? env, params string[] args)
+    public static Result Run(string workDir, TimeSpan timeout, IReadOnlyDictionary<string, string>? env,
+        params string[] args)
     {
         var sw = Stopwatch.StartNew();
-        using var p = Process.Start(StartInfo(workDir, env, args)) ?? throw new InvalidOperationException("could not start attnspec");
+        using var p = Process.Start(StartInfo(workDir, env, args))
+            ?? throw new InvalidOperationException("could not start attnspec");
         p.StandardInput.Close();
         var so = p.StandardOutput.ReadToEndAsync();
         var se = p.StandardError.ReadToEndAsync();
@@ -46,7 +50,8 @@ public static partial class CliRunner
         return new Result(p.ExitCode, so.Result, se.Result, sw.Elapsed);
     }
 
-    public static Result Run(string workDir, TimeSpan timeout, params string[] args) => Run(workDir, timeout, null, args);
+    public static Result Run(string workDir, TimeSpan timeout, params string[] args) => Run(workDir, timeout, null,
+        args);
 
     public static Result Run(params string[] args) => Run(Path.GetTempPath(), TimeSpan.FromMinutes(2), args);
 
@@ -72,7 +77,8 @@ public static partial class CliRunner
 
         public (TimeSpan At, string Line)[] ErrLines { get { lock (_err) return [.. _err]; } }
 
-        /// <summary>Wait until a stderr line matches, or the timeout passes; returns the line's arrival or null.</summary>
+        /// <summary>Wait until a stderr line matches, or the timeout passes; returns the line's arrival or null.
+        /// </summary>
         public TimeSpan? WaitForErrLine(Func<string, bool> match, TimeSpan timeout)
         {
             while (_clock.Elapsed < timeout && !_p.HasExited)
@@ -89,7 +95,8 @@ public static partial class CliRunner
             if (kill(_p.Id, signal) != 0) throw new InvalidOperationException($"kill({_p.Id}, {signal}) failed");
         }
 
-        /// <summary>Wait for exit (killing the child after <paramref name="timeout"/>); exit code, stdout, elapsed.</summary>
+        /// <summary>Wait for exit (killing the child after <paramref name="timeout"/>); exit code, stdout, elapsed.
+        /// </summary>
         public (int ExitCode, string StdOut, TimeSpan At) WaitForExit(TimeSpan timeout)
         {
             if (!_p.WaitForExit(timeout))
@@ -119,7 +126,8 @@ public static partial class CliRunner
     private static partial int kill(int pid, int sig);
 
     /// <summary>True when the output contains .NET stack-trace frames.</summary>
-    public static bool HasStackTrace(string text) => System.Text.RegularExpressions.Regex.IsMatch(text, @"^\s+at \S+\(.*\)", System.Text.RegularExpressions.RegexOptions.Multiline);
+    public static bool HasStackTrace(string text) => System.Text.RegularExpressions.Regex.IsMatch(text,
+        @"^\s+at \S+\(.*\)", System.Text.RegularExpressions.RegexOptions.Multiline);
 
     /// <summary>Assert the error contract: the exit code, nothing on stdout, exactly one `error: ` line on stderr,
     /// optionally followed by one `hint: ` line, no stack trace and no .NET type names.</summary>

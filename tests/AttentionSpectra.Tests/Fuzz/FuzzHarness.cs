@@ -16,7 +16,7 @@ internal static class FuzzHarness
     public static long Cases(int ci) => (long)ci * Scale;
 
     /// <summary>Per-case time cap (a hang fails the case).</summary>
-    public static readonly TimeSpan TimeCap = TimeSpan.FromSeconds(20);
+    public static readonly TimeSpan TimeCap = TimeSpan.FromSeconds(60);
 
     /// <summary>Run one case: it must either return or throw an exception that the CLI reports as a usage/input error
     /// (exit 2) with a non-empty one-line message; never a numerical failure (1), an internal error (70), an
@@ -24,7 +24,7 @@ internal static class FuzzHarness
     /// the case's thread.</summary>
     public static void Case(string what, Action target, long memory = 256L << 20, TimeSpan? time = null)
     {
-        var task = Task.Run(() =>
+        OnOwnThread(what, time ?? TimeCap, () =>
         {
             long a0 = GC.GetAllocatedBytesForCurrentThread();
             try { target(); }
@@ -39,14 +39,13 @@ internal static class FuzzHarness
             long used = GC.GetAllocatedBytesForCurrentThread() - a0;
             if (used > memory) throw new Xunit.Sdk.XunitException($"{what}: allocated {used} bytes (cap {memory})");
         });
-        Finish(task, what, time ?? TimeCap);
     }
 
     /// <summary>Run the real CLI in process: exit 0, or exit 2 with exactly one `error:` line (plus an optional
     /// `hint:`); nothing else, within the time cap.</summary>
     public static void CliCase(string what, params string[] args)
     {
-        var task = Task.Run(() =>
+        OnOwnThread(what, TimeCap, () =>
         {
             var err = new StringWriter();
             Ui.ErrorWriter.Value = err;
@@ -57,14 +56,21 @@ internal static class FuzzHarness
                 (lines.Length == 2 && !lines[1].StartsWith("hint: ")))
                 throw new Xunit.Sdk.XunitException($"{what}: exit {code}, stderr: {err}");
         });
-        Finish(task, what, TimeCap);
     }
 
-    private static void Finish(Task task, string what, TimeSpan cap)
+    /// <summary>Run <paramref name="body"/> on a dedicated thread (not the thread pool, which parallel tests can
+    /// starve) and fail if it has not finished within <paramref name="cap"/>.</summary>
+    private static void OnOwnThread(string what, TimeSpan cap, Action body)
     {
-        if (Task.WhenAny(task, Task.Delay(cap)).GetAwaiter().GetResult() != task)
-            throw new Xunit.Sdk.XunitException($"{what}: no result within {cap}");
-        task.GetAwaiter().GetResult();
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo? error = null;
+        var t = new Thread(() =>
+        {
+            try { body(); }
+            catch (Exception e) { error = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e); }
+        }) { IsBackground = true, Name = "fuzz case" };
+        t.Start();
+        if (!t.Join(cap)) throw new Xunit.Sdk.XunitException($"{what}: no result within {cap}");
+        error?.Throw();
     }
 
     /// <summary>Run <paramref name="ci"/> x <see cref="Scale"/> cases of <paramref name="gen"/> sequentially. In CI the
@@ -93,7 +99,8 @@ internal static class FuzzHarness
         Record(campaign, n, sw.Elapsed, failed);
         if (failed > 0)
             throw new Xunit.Sdk.XunitException($"{campaign}: {failed} of {n} cases failed" +
-                                               (Deterministic ? " (fixed CI cases)" : "") + ":\n" + string.Join("\n", failures));
+                                               (Deterministic ? " (fixed CI cases)" : "") + ":\n" + string.Join("\n",
+                                                   failures));
     }
 
     /// <summary>Fixed cases (CI) unless scaled up or ATTNSPEC_FUZZ_RANDOM=1.</summary>
@@ -125,7 +132,8 @@ internal static class FuzzHarness
     public sealed record Mutation(int Kind, double Pos, int Len, byte Value, long Big);
 
     private static readonly Gen<long> BigValue = Gen.Frequency<long>(
-        (3, Gen.OneOf(0L, -1L, 1L, 2L, int.MaxValue, (long)int.MaxValue + 1, uint.MaxValue, long.MaxValue, long.MinValue,
+        (3, Gen.OneOf(0L, -1L, 1L, 2L, int.MaxValue, (long)int.MaxValue + 1, uint.MaxValue, long.MaxValue,
+            long.MinValue,
             1L << 40, 1L << 53, -(1L << 31))),
         (1, Gen.Long));
 
@@ -179,5 +187,6 @@ internal static class FuzzHarness
 
     /// <summary>Replacement literals for header edits: huge, negative, zero, non-integral and non-numeric.</summary>
     public static readonly Gen<string> NumberEdit = Gen.OneOf("-1", "0", "1", "3", "2147483647", "2147483648",
-        "4294967296", "9223372036854775807", "99999999999999999999999", "1e30", "1.5", "\"x\"", "null", "-9223372036854775808");
+        "4294967296", "9223372036854775807", "99999999999999999999999", "1e30", "1.5", "\"x\"", "null",
+            "-9223372036854775808");
 }

@@ -18,17 +18,19 @@ public class MutationTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("attnspec-mut-").FullName;
     public void Dispose() => Directory.Delete(_dir, true);
 
-    private static readonly string TinyOnnx = Path.Combine(AppContext.BaseDirectory, "Fuzz", "Fixtures", "tiny-attention.onnx");
+    private static readonly string TinyOnnx = Path.Combine(AppContext.BaseDirectory, "Fuzz", "Fixtures",
+        "tiny-attention.onnx");
 
-    private static byte[] SafeTensorsBytes(List<(string, long[], double[])> tensors, string dir, string name)
+    internal static byte[] SafeTensorsBytes(List<(string, long[], double[])> tensors, string dir, string name)
     {
         string p = Path.Combine(dir, name);
         SafeTensorsFile.Write(p, tensors);
         return File.ReadAllBytes(p);
     }
 
-    /// <summary>Byte mutations plus, half of the time, an edit of one number in the JSON header (shape, offset).</summary>
-    private static Gen<byte[]> SafeTensorsMutant(byte[] good)
+    /// <summary>Byte mutations plus, half of the time, an edit of one number in the JSON header (shape, offset).
+    /// </summary>
+    internal static Gen<byte[]> SafeTensorsMutant(byte[] good)
     {
         int hlen = (int)BitConverter.ToUInt64(good, 0);
         return Gen.Select(FuzzHarness.MutationGen(good.Length, 8 + hlen).Array[0, 3], Gen.Bool, Gen.Int[0, 10_000],
@@ -57,7 +59,8 @@ public class MutationTests : IDisposable
         FuzzHarness.Run($"safetensors {kind} mutants via kpca audit", SafeTensorsMutant(good), cases, bytes =>
         {
             File.WriteAllBytes(path, bytes);
-            FuzzHarness.CliCase(Convert.ToHexString(bytes[..Math.Min(64, bytes.Length)]), "kpca", "audit", "--model", path,
+            FuzzHarness.CliCase(Convert.ToHexString(bytes[..Math.Min(64, bytes.Length)]), "kpca", "audit", "--model",
+                path,
                 "--num-heads", "2", "--null-perms", "1", "--quiet", "--out", outDir);
         });
     }
@@ -70,7 +73,8 @@ public class MutationTests : IDisposable
         FuzzHarness.Run("safetensors mutants via loader", SafeTensorsMutant(good), 400, bytes =>
         {
             File.WriteAllBytes(path, bytes);
-            FuzzHarness.Case(Convert.ToHexString(bytes[..Math.Min(64, bytes.Length)]), () => PropertyTests.LoadSafeTensors(path),
+            FuzzHarness.Case(Convert.ToHexString(bytes[..Math.Min(64, bytes.Length)]),
+                () => PropertyTests.LoadSafeTensors(path),
                 memory: 32 << 20);
         });
     }
@@ -88,7 +92,8 @@ public class MutationTests : IDisposable
             FuzzHarness.NumberEdit, (edits, edit, which, lit) =>
             {
                 var b = good;
-                if (edit) b = Encoding.Latin1.GetBytes(FuzzHarness.EditNumber(Encoding.Latin1.GetString(b), 10, 10 + hlen, which, lit));
+                if (edit) b = Encoding.Latin1.GetBytes(FuzzHarness.EditNumber(Encoding.Latin1.GetString(b), 10, 10
+                    + hlen, which, lit));
                 return FuzzHarness.Apply(b, edits);
             });
         FuzzHarness.Run(".npy mutants via reader", gen, 500, bytes => FuzzHarness.Case(
@@ -136,13 +141,15 @@ public class MutationTests : IDisposable
         string outDir = Path.Combine(_dir, "out");
         int i = 0;
         FuzzHarness.Run("mutants via attnspec child process", Gen.Select(SafeTensorsMutant(bert),
-            FuzzHarness.MutationGen(onnx.Length, onnx.Length).Array[1, 3], Gen.Bool, (s, e, which) => which ? (s, ".safetensors")
+            FuzzHarness.MutationGen(onnx.Length, onnx.Length).Array[1, 3], Gen.Bool, (s, e, which) => which ? (s,
+                ".safetensors")
                 : (FuzzHarness.Apply(onnx, e), ".onnx")), 6, t =>
         {
             string path = Path.Combine(_dir, $"c{i++}{t.Item2}");
             File.WriteAllBytes(path, t.Item1);
             string[] extra = t.Item2 == ".onnx" ? ["--input-shape", "1,7,8"] : ["--num-heads", "2"];
-            var r = CliRunner.Run(_dir, TimeSpan.FromSeconds(60), ["kpca", "audit", "--model", path, "--null-perms", "1", "--quiet",
+            var r = CliRunner.Run(_dir, TimeSpan.FromSeconds(60), ["kpca", "audit", "--model", path, "--null-perms",
+                "1", "--quiet",
                 "--out", outDir, .. extra]);
             if (r.ExitCode == 0) Assert.Empty(r.StdErr.Trim());
             else CliRunner.AssertOneError(r);

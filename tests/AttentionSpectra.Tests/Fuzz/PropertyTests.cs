@@ -29,7 +29,8 @@ public class PropertyTests : IDisposable
     [Fact]
     public void ValueListsRoundTrip() =>
         FuzzHarness.Run("parse --values (round trip)", Gen.Double[-1e6, 1e6].Array[1, Parsing.MaxListValues], 200, xs =>
-            Assert.Equal(xs, Parsing.Values(string.Join(",", xs.Select(x => x.ToString("R", CultureInfo.InvariantCulture))), "--values")));
+            Assert.Equal(xs, Parsing.Values(string.Join(",", xs.Select(x => x.ToString("R",
+                CultureInfo.InvariantCulture))), "--values")));
 
     [Fact]
     public void IndexSetsParseOrFailAsInputErrors() =>
@@ -45,7 +46,8 @@ public class PropertyTests : IDisposable
     public void IndexSetsRoundTrip() =>
         FuzzHarness.Run("parse --heads (round trip)", Gen.Int[0, 500].Array[1, 30], 200, xs =>
         {
-            var text = string.Join(",", xs.Select((x, i) => i % 3 == 2 ? $"{x}-{x + i}" : x.ToString(CultureInfo.InvariantCulture)));
+            var text = string.Join(",", xs.Select((x, i) => i % 3 == 2 ? $"{x}-{x + i}"
+                : x.ToString(CultureInfo.InvariantCulture)));
             var expected = xs.SelectMany((x, i) => i % 3 == 2 ? Enumerable.Range(x, i + 1) : [x]).ToHashSet();
             Assert.Equal(expected, Parsing.IndexSet(text, "--heads")!.ToHashSet());
         });
@@ -74,7 +76,8 @@ public class PropertyTests : IDisposable
         Dim.Array[0, 4], Gen.Long[-2, 260].Array[0, 3], Gen.Int[0, 9],
         (name, dtype, shape, off, junk) => junk == 0
             ? $"\"{name}\":{{\"dtype\":{shape.Length}}}"
-            : $"\"{name}\":{{\"dtype\":\"{dtype}\",\"shape\":[{string.Join(",", shape)}],\"data_offsets\":[{string.Join(",", off)}]}}");
+            : $"\"{name}\":{{\"dtype\":\"{dtype}\",\"shape\":[{string.Join(",", shape)}]," +
+              $"\"data_offsets\":[{string.Join(",", off)}]}}");
 
     private static readonly Gen<byte[]> SafeTensorsBytes = Gen.Select(Entry.Array[0, 5], Gen.Int[0, 256], Gen.Int[0, 7],
         Gen.Long, (entries, data, lenMode, bigLen) =>
@@ -105,7 +108,8 @@ public class PropertyTests : IDisposable
         FuzzHarness.Run("safetensors header (generated)", SafeTensorsBytes, 500, bytes =>
         {
             File.WriteAllBytes(path, bytes);
-            FuzzHarness.Case(Encoding.Latin1.GetString(bytes[8..Math.Min(bytes.Length, 400)]), () => LoadSafeTensors(path),
+            FuzzHarness.Case(Encoding.Latin1.GetString(bytes[8..Math.Min(bytes.Length, 400)]),
+                () => LoadSafeTensors(path),
                 memory: 16 << 20);
         });
     }
@@ -142,7 +146,8 @@ public class PropertyTests : IDisposable
         (descr, fortran, shape, version, data, lenMode) =>
         {
             string tuple = shape.Length == 1 ? $"({shape[0]},)" : $"({string.Join(", ", shape)})";
-            var header = Encoding.Latin1.GetBytes($"{{'descr': {descr}, 'fortran_order': {fortran}, 'shape': {tuple}, }}\n");
+            var header = Encoding.Latin1.GetBytes(
+                $"{{'descr': {descr}, 'fortran_order': {fortran}, 'shape': {tuple}, }}\n");
             int v = version == 0 ? 9 : version;
             int pre = v == 1 ? 10 : 12;
             var r = new byte[pre + header.Length + data];

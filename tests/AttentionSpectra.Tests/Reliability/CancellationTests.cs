@@ -26,7 +26,8 @@ public class CancellationTests : IDisposable
         var first = CliRunner.Run(_dir, TimeSpan.FromMinutes(2), [.. SmallPhase, "--out", outDir]);
         Assert.True(first.ExitCode == 0, first.All);
         string rmt = Path.Combine(outDir, "rmt");
-        var before = Directory.GetFiles(rmt).Select(f => (Path.GetFileName(f), File.ReadAllBytes(f).Length)).Order().ToArray();
+        var before = Directory.GetFiles(rmt).Select(f => (Path.GetFileName(f),
+            File.ReadAllBytes(f).Length)).Order().ToArray();
 
         string[] args = quiet ? [.. LongPhase, "--quiet", "--out", outDir] : [.. LongPhase, "--out", outDir];
         using var run = CliRunner.Start(_dir, null, args);
@@ -45,7 +46,8 @@ public class CancellationTests : IDisposable
         Assert.StartsWith("error: interrupted by " + (signal == CliRunner.SIGINT ? "SIGINT" : "SIGTERM"), errors[0]);
         if (quiet) Assert.Single(run.ErrLines);
 
-        var after = Directory.GetFiles(rmt).Select(f => (Path.GetFileName(f), File.ReadAllBytes(f).Length)).Order().ToArray();
+        var after = Directory.GetFiles(rmt).Select(f => (Path.GetFileName(f),
+            File.ReadAllBytes(f).Length)).Order().ToArray();
         Assert.Equal(before, after);
         Assert.Empty(Directory.GetDirectories(rmt));
         Assert.True(RunManifest.Load(rmt).Runs.Single(r => r.Command == "rmt phase").Complete);
@@ -57,7 +59,8 @@ public class CancellationTests : IDisposable
         string outDir = Path.Combine(_dir, "out");
         var a = CliRunner.Run(_dir, TimeSpan.FromMinutes(2), [.. SmallPhase, "--format", "csv", "--out", outDir]);
         Assert.True(a.ExitCode == 0, a.All);
-        var s = CliRunner.Run(_dir, TimeSpan.FromMinutes(2), "rmt", "spectrum", "--d", "40", "--V", "80", "--N", "100", "--quiet",
+        var s = CliRunner.Run(_dir, TimeSpan.FromMinutes(2), "rmt", "spectrum", "--d", "40", "--V", "80", "--N", "100",
+            "--quiet",
             "--out", outDir);
         Assert.True(s.ExitCode == 0, s.All);
         string rmt = Path.Combine(outDir, "rmt");
@@ -68,7 +71,8 @@ public class CancellationTests : IDisposable
         Assert.True(File.Exists(Path.Combine(rmt, "phase.json")));
         var m = RunManifest.Load(rmt);
         Assert.All(m.Runs, r => Assert.True(r.Complete));
-        foreach (var f in m.Runs.Single(r => r.Command == "rmt spectrum").Files) Assert.True(File.Exists(Path.Combine(rmt, f)), f);
+        foreach (var f in m.Runs.Single(r => r.Command == "rmt spectrum").Files)
+            Assert.True(File.Exists(Path.Combine(rmt, f)), f);
     }
 
     [Fact]
@@ -77,14 +81,16 @@ public class CancellationTests : IDisposable
         if (!File.Exists("/usr/bin/script")) return; // util-linux `script` provides the pseudo-terminal
         string log = Path.Combine(_dir, "pty.txt"), outDir = Path.Combine(_dir, "out");
         string cmd = $"dotnet '{CliRunner.DllPath}' {string.Join(' ', LongPhase)} --out '{outDir}'; echo rc=$?";
-        var psi = new System.Diagnostics.ProcessStartInfo("/usr/bin/script") { RedirectStandardInput = true, RedirectStandardOutput = true };
+        var psi = new System.Diagnostics.ProcessStartInfo("/usr/bin/script") { RedirectStandardInput = true,
+            RedirectStandardOutput = true };
         foreach (var a in new[] { "-qfec", cmd, log }) psi.ArgumentList.Add(a);
         psi.Environment["TERM"] = "xterm-256color";
         psi.Environment.Remove("NO_COLOR");
         using var p = System.Diagnostics.Process.Start(psi)!;
         _ = p.StandardOutput.ReadToEndAsync();
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        while (sw.Elapsed < TimeSpan.FromSeconds(60) && !(File.Exists(log) && ReadShared(log).Contains("rmt phase"))) Thread.Sleep(100);
+        while (sw.Elapsed < TimeSpan.FromSeconds(60) && !(File.Exists(log)
+            && ReadShared(log).Contains("rmt phase"))) Thread.Sleep(100);
         Thread.Sleep(500);
         p.StandardInput.Write('\u0003'); // Ctrl-C through the terminal's line discipline: SIGINT to the foreground job
         p.StandardInput.Flush();

@@ -97,7 +97,8 @@ public class ErrorContractTests : IDisposable
     [Fact]
     public void DebugModeAddsATraceButNeverAborts()
     {
-        var r = CliRunner.Run(_dir, TimeSpan.FromMinutes(1), new Dictionary<string, string> { ["ATTNSPEC_DEBUG"] = "1" },
+        var r = CliRunner.Run(_dir, TimeSpan.FromMinutes(1), new Dictionary<string,
+            string> { ["ATTNSPEC_DEBUG"] = "1" },
             "pca", "landscape", "--d", "1", "--out", Path.Combine(_dir, "o"));
         Assert.Equal(2, r.ExitCode);
         Assert.StartsWith("error: ", r.ErrLines[0]);
@@ -191,7 +192,8 @@ public class ErrorContractTests : IDisposable
     [Fact]
     public void TablesOnAPipeAreTabSeparatedAndNotWrapped()
     {
-        var r = CliRunner.Run(_dir, TimeSpan.FromMinutes(2), "pca", "sweep", "--over", "L", "--values", "3,5", "--steps", "20",
+        var r = CliRunner.Run(_dir, TimeSpan.FromMinutes(2), "pca", "sweep", "--over", "L", "--values", "3,5",
+            "--steps", "20",
             "--seeds", "2", "--batch", "8", "--lr", "0.0001", "--lam", "0.1", "--out", Path.Combine(_dir, "o"));
         Assert.True(r.ExitCode == 0, r.All);
         var lines = r.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -217,6 +219,7 @@ public class ErrorContractTests : IDisposable
             "--out", Path.Combine(_dir, "o"));
         var first = run.WaitForErrLine(_ => true, TimeSpan.FromSeconds(60));
         Assert.NotNull(first);
-        Assert.True(first < baseline + TimeSpan.FromSeconds(2), $"first progress line after {first}, start-up {baseline}");
+        Assert.True(first < baseline + TimeSpan.FromSeconds(2),
+            $"first progress line after {first}, start-up {baseline}");
     }
 }

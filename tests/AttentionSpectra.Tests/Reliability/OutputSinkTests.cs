@@ -27,7 +27,8 @@ public class OutputSinkTests : IDisposable
         var e = Entry(_dir, "rmt phase");
         Assert.True(e.Complete);
         Assert.Equal(new HashSet<string> { "phase.csv", "phase-summary.json" }, e.Files.ToHashSet());
-        Assert.DoesNotContain(Directory.GetDirectories(_dir), d => Path.GetFileName(d).StartsWith(OutputSink.StagingPrefix));
+        Assert.DoesNotContain(Directory.GetDirectories(_dir),
+            d => Path.GetFileName(d).StartsWith(OutputSink.StagingPrefix));
     }
 
     [Fact]
@@ -85,7 +86,8 @@ public class OutputSinkTests : IDisposable
         Directory.CreateDirectory(sub);
         File.WriteAllText(Path.Combine(sub, OutputSink.ManifestName), JsonSerializer.Serialize(new
         {
-            runs = new[] { new { command = "c", complete = true, finishedUtc = DateTime.UtcNow, files = new[] { "../keep.txt", outside } } },
+            runs = new[] { new { command = "c", complete = true, finishedUtc = DateTime.UtcNow,
+                files = new[] { "../keep.txt", outside } } },
         }));
         using var s = OutputSink.Staged(sub, OutputFormat.Json, "c");
         s.WriteJson("n", 1);

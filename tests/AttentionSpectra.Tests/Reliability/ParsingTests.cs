@@ -53,7 +53,8 @@ public class ParsingTests
     {
         Assert.Null(Parsing.IndexSet(null, "--heads"));
         Assert.Equal([0, 2, 3, 4], Parsing.IndexSet("0,2-4,3", "--heads")!);
-        var e = Assert.Throws<ArgumentException>(() => Parsing.CheckIndices(new HashSet<int> { 0, 12 }, 8, "--heads", "heads"));
+        var e = Assert.Throws<ArgumentException>(() => Parsing.CheckIndices(new HashSet<int> { 0, 12 }, 8, "--heads",
+            "heads"));
         Assert.Contains("12", e.Message);
         Assert.Contains("0..7", e.Message);
         Parsing.CheckIndices(new HashSet<int> { 0, 7 }, 8, "--heads", "heads");
