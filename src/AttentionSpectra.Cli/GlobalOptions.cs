@@ -6,6 +6,7 @@ namespace AttentionSpectra.Cli;
 /// <summary>Options every command understands (declared recursive on the root command).</summary>
 public static class GlobalOptions
 {
+    /// <summary>--seed: master random seed.</summary>
     public static readonly Option<ulong> Seed = new("--seed")
     {
         Description = "Master random seed; every run with the same seed gives the same numbers.",
@@ -13,41 +14,99 @@ public static class GlobalOptions
         Recursive = true,
     };
 
-    public static readonly Option<string> Out = new("--out")
-    {
-        Description = "Directory for results (tables, JSON summaries, PNG figures).",
-        DefaultValueFactory = _ => "out",
-        Recursive = true,
-    };
+    /// <summary>--out: results directory (must not be empty).</summary>
+    public static readonly Option<string> Out = MakeOut();
 
+    /// <summary>--format: json or csv for result tables.</summary>
     public static readonly Option<OutputFormat> Format = new("--format")
     {
-        Description = "Format of result tables: json or csv (summaries are always JSON, figures PNG).",
-        DefaultValueFactory = _ => OutputFormat.Json,
+        Description = "Format of result tables: json (default) or csv (summaries are always JSON, figures PNG).",
+        CustomParser = r => Parsing.Format(r),
+        HelpName = "json|csv",
         Recursive = true,
     };
 
+    /// <summary>--quiet: no progress display and no tables.</summary>
     public static readonly Option<bool> Quiet = new("--quiet")
     {
         Description = "Suppress progress display and tables (errors are still printed).",
         Recursive = true,
     };
 
+    /// <summary>--max-memory: refuse work whose estimated memory exceeds this many bytes.</summary>
+    public static readonly Option<long> MaxMemory = new("--max-memory")
+    {
+        Description = "Refuse work whose estimated memory exceeds SIZE (bytes, or with a K/M/G/T suffix; " +
+                      "default: 75% of the memory available to the process).",
+        CustomParser = r => Parsing.ByteSize(r),
+        HelpName = "SIZE",
+        Recursive = true,
+    };
+
+    private static Option<string> MakeOut()
+    {
+        var o = new Option<string>("--out")
+        {
+            Description = "Directory for results (tables, JSON summaries, PNG figures).",
+            DefaultValueFactory = _ => "out",
+            HelpName = "DIR",
+            Recursive = true,
+        };
+        o.Validators.Add(r =>
+        {
+            if (r.Tokens.Count > 0 && string.IsNullOrWhiteSpace(r.Tokens[^1].Value))
+                r.AddError("--out must name a directory, got an empty string.");
+        });
+        return o;
+    }
+
+    /// <summary>Add the global options to <paramref name="root"/> (each once).</summary>
     public static void AddTo(RootCommand root)
     {
-        root.Options.Add(Seed);
-        root.Options.Add(Out);
-        root.Options.Add(Format);
-        root.Options.Add(Quiet);
+        foreach (Option o in new Option[] { Seed, Out, Format, Quiet, MaxMemory })
+            if (!root.Options.Contains(o)) root.Options.Add(o);
     }
 }
 
 /// <summary>What a command's action needs from the global options.</summary>
 public sealed record RunContext(ulong Seed, string OutDir, OutputFormat Format, bool Quiet)
 {
-    public static RunContext From(ParseResult pr) =>
-        new(pr.GetValue(GlobalOptions.Seed), pr.GetValue(GlobalOptions.Out) ?? "out", pr.GetValue(GlobalOptions.Format), pr.GetValue(GlobalOptions.Quiet));
+    /// <summary>Cancelled on SIGINT/SIGTERM; pass it to long library calls.</summary>
+    public CancellationToken Cancellation { get; init; } = RunSession.Token;
 
-    /// <summary>Sink writing into OutDir/sub (created on demand).</summary>
-    public OutputSink Sink(string sub) => new(Path.Combine(OutDir, sub), Format);
+    /// <summary>Memory limit for <see cref="Guards"/> (bytes).</summary>
+    public long MaxMemoryBytes { get; init; } = Guards.DefaultMaxMemory;
+
+    /// <summary>The command path of this run, e.g. "rmt phase" (names the run in each directory's manifest).</summary>
+    public string Command { get; init; } = "attnspec";
+
+    /// <summary>The context of the command <paramref name="pr"/> invokes.</summary>
+    public static RunContext From(ParseResult pr)
+    {
+        string outDir = pr.GetValue(GlobalOptions.Out) ?? "out";
+        if (string.IsNullOrWhiteSpace(outDir))
+            throw new ArgumentException("--out must name a directory, got an empty string.");
+        return new RunContext(pr.GetValue(GlobalOptions.Seed), outDir, pr.GetValue(GlobalOptions.Format),
+            pr.GetValue(GlobalOptions.Quiet))
+        {
+            MaxMemoryBytes = pr.GetValue(GlobalOptions.MaxMemory) is > 0 and var mm ? mm : Guards.DefaultMaxMemory,
+            Command = CommandPath(pr),
+        };
+    }
+
+    /// <summary>"rmt phase" for `attnspec rmt phase ...`.</summary>
+    public static string CommandPath(ParseResult pr)
+    {
+        var names = new List<string>();
+        for (var c = pr.CommandResult; c != null; c = c.Parent as System.CommandLine.Parsing.CommandResult)
+            if (c.Parent != null) names.Add(c.Command.Name);
+        names.Reverse();
+        return names.Count == 0 ? "attnspec" : string.Join(' ', names);
+    }
+
+    /// <summary>Staged sink writing into OutDir/sub: nothing appears there until the run commits
+    /// (<see cref="Ui.Files"/> or the end of the command); a cancelled or failed run leaves the folder as it was.
+    /// </summary>
+    public OutputSink Sink(string sub) => RunSession.Register(OutputSink.Staged(Path.Combine(OutDir, sub), Format,
+        Command));
 }

@@ -1,3 +1,3 @@
 using AttentionSpectra.Cli;
 
-return CliHost.Run(CliApp.BuildRoot(), args);
+return CliHost.RunProcess(CliApp.BuildRoot(), args);

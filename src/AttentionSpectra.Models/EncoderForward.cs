@@ -43,9 +43,9 @@ public sealed class SafeTensorsEncoder
         {
             Kind = EncoderKind.Bert;
             Prefix = bertEmb[..^"embeddings.word_embeddings.weight".Length];
-            var we = file.Info(bertEmb);
-            VocabSize = (int)we.Shape[0]; Hidden = (int)we.Shape[1];
-            MaxPositions = (int)file.Info(Prefix + "embeddings.position_embeddings.weight").Shape[0];
+            var we = RequireShape(file, bertEmb, 2);
+            VocabSize = Dim(file, we, 0); Hidden = Dim(file, we, 1);
+            MaxPositions = Dim(file, RequireShape(file, Prefix + "embeddings.position_embeddings.weight", 2), 0);
             Layers = CountLayers(Prefix + "encoder.layer.", ".attention.self.query.weight");
             LayerNormEps = eps ?? 1e-12;
         }
@@ -55,12 +55,14 @@ public sealed class SafeTensorsEncoder
             Prefix = _hf ? vitPatch[..^"embeddings.patch_embeddings.projection.weight".Length] : vitPatch[..^"patch_embed.proj.weight".Length];
             var pw = file.Info(vitPatch);
             if (pw.Shape.Length != 4 || pw.Shape[2] != pw.Shape[3]) throw new InvalidDataException($"{file.Path}: '{vitPatch}' must be [hidden, channels, p, p].");
-            Hidden = (int)pw.Shape[0]; Channels = (int)pw.Shape[1]; PatchSize = (int)pw.Shape[2];
+            Hidden = Dim(file, pw, 0); Channels = Dim(file, pw, 1); PatchSize = Dim(file, pw, 2);
             var pos = file.Info(Prefix + VitName("pos"));
             int extra = (file.Has(Prefix + VitName("cls")) ? 1 : 0) + (file.Has(Prefix + VitName("dist")) ? 1 : 0);
             long patches = pos.Count / Hidden - extra;
             int side = (int)Math.Round(Math.Sqrt(patches));
-            if (side * side != patches) throw new InvalidDataException($"{file.Path}: pos_embed has {patches} patch positions, not a square grid.");
+            if (patches < 1 || (long)side * side != patches) throw new InvalidDataException($"{file.Path}: pos_embed has {patches} patch positions, not a square grid.");
+            if ((double)side * PatchSize * side * PatchSize * Channels > Array.MaxLength)
+                throw new InvalidDataException($"{file.Path}: implausible geometry: {side}x{side} patches of {PatchSize}x{PatchSize}x{Channels} make an image larger than one array can hold.");
             ImageSize = side * PatchSize;
             Layers = _hf ? CountLayers(Prefix + "encoder.layer.", ".attention.attention.query.weight") : CountLayers(Prefix + "blocks.", ".attn.qkv.weight");
             LayerNormEps = eps ?? (_hf ? 1e-12 : 1e-6);
@@ -72,6 +74,23 @@ public sealed class SafeTensorsEncoder
     }
 
     private readonly bool _hf;
+
+    private static SafeTensorInfo RequireShape(SafeTensorsFile file, string name, int rank)
+    {
+        var info = file.Info(name);
+        if (info.Shape.Length != rank)
+            throw new InvalidDataException($"{file.Path}: '{name}' has shape [{string.Join(",", info.Shape)}]; a {rank}-D tensor was expected.");
+        return info;
+    }
+
+    /// <summary>Dimension <paramref name="k"/> of a tensor as a positive int (header values are longs).</summary>
+    private static int Dim(SafeTensorsFile file, SafeTensorInfo info, int k)
+    {
+        long v = info.Shape[k];
+        if (v < 1 || v > int.MaxValue)
+            throw new InvalidDataException($"{file.Path}: '{info.Name}' has dimension {k} = {v} in shape [{string.Join(",", info.Shape)}]; expected a positive size.");
+        return (int)v;
+    }
 
     /// <summary>True for Hugging Face ViTModel/DeiTModel names (separate query/key/value), false for timm names.</summary>
     public bool HuggingFaceVit => _hf;
@@ -125,6 +144,10 @@ public sealed class SafeTensorsEncoder
         var outHeads = new List<CapturedHead>();
         int last = layers == null ? Layers - 1 : layers.Where(l => l < Layers).DefaultIfEmpty(-1).Max();
         if (last < 0) throw new ArgumentException($"None of the requested layers exist; the model has {Layers} layers (0..{Layers - 1}).");
+        if (layers != null && layers.Any(l => l < 0 || l >= Layers))
+            throw new ArgumentException($"Layer {layers.First(l => l < 0 || l >= Layers)} does not exist; the model has {Layers} layers (valid: 0..{Layers - 1}).");
+        if (heads != null && heads.Any(h => h < 0 || h >= Heads))
+            throw new ArgumentException($"Head {heads.First(h => h < 0 || h >= Heads)} does not exist; the model has {Heads} heads per layer (valid: 0..{Heads - 1}).");
         for (int l = 0; l <= last; l++)
         {
             Matrix q, k, v;

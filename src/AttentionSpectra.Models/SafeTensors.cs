@@ -46,6 +46,8 @@ public sealed class SafeTensorsFile
         var t = new Dictionary<string, SafeTensorInfo>();
         var meta = new Dictionary<string, string>();
         long dataSize = size - 8 - (long)hlen;
+        try { _ = new System.Text.UTF8Encoding(false, true).GetCharCount(header); }
+        catch (System.Text.DecoderFallbackException) { throw new InvalidDataException($"{path}: not a safetensors file (header is not valid UTF-8)."); }
         JsonDocument doc;
         try { doc = JsonDocument.Parse(header); }
         catch (JsonException e) { throw new InvalidDataException($"{path}: not a safetensors file (header is not valid JSON: {e.Message}).", e); }
@@ -66,6 +68,10 @@ public sealed class SafeTensorsFile
                     var shape = p.Value.GetProperty("shape").EnumerateArray().Select(x => x.GetInt64()).ToArray();
                     var off = p.Value.GetProperty("data_offsets").EnumerateArray().Select(x => x.GetInt64()).ToArray();
                     if (off.Length != 2) throw new InvalidDataException($"{path}: tensor '{p.Name}' data_offsets must have 2 entries.");
+                    if (shape.Any(x => x < 0))
+                        throw new InvalidDataException($"{path}: tensor '{p.Name}' has a negative dimension in shape [{string.Join(",", shape)}].");
+                    if (shape.Aggregate(1.0, (a, b) => a * b) > Array.MaxLength)
+                        throw new InvalidDataException($"{path}: tensor '{p.Name}' of shape [{string.Join(",", shape)}] has more elements than one array can hold.");
                     var info = new SafeTensorInfo(p.Name, dtype, shape, off[0], off[1]);
                     if (off[0] < 0 || off[1] < off[0] || off[1] > dataSize)
                         throw new InvalidDataException($"{path}: tensor '{p.Name}' data_offsets [{off[0]}, {off[1]}] are out of range (data section has {dataSize} bytes; truncated file?).");
@@ -94,6 +100,8 @@ public sealed class SafeTensorsFile
         var info = Info(name);
         int es = ElementSize(info.DType);
         if (es == 0) throw new InvalidDataException($"{Path}: tensor '{name}' has unsupported dtype {info.DType} (supported: F32, F16, BF16, F64).");
+        if (info.End - info.Begin > Array.MaxLength || info.Count > Array.MaxLength)
+            throw new InvalidDataException($"{Path}: tensor '{name}' is too large to read ({info.End - info.Begin} bytes).");
         var bytes = new byte[info.End - info.Begin];
         using (var h = File.OpenHandle(Path))
         {
@@ -121,8 +129,10 @@ public sealed class SafeTensorsFile
     {
         var info = Info(name);
         if (info.Shape.Length < 2) throw new InvalidDataException($"{Path}: tensor '{name}' has shape [{string.Join(",", info.Shape)}]; a matrix was expected.");
-        int rows = (int)info.Shape[0];
-        return new Matrix(rows, (int)(info.Count / Math.Max(rows, 1)), Read(name));
+        long rows = info.Shape[0], cols = info.Count / Math.Max(rows, 1);
+        if (rows < 1 || cols < 1)
+            throw new InvalidDataException($"{Path}: tensor '{name}' has shape [{string.Join(",", info.Shape)}]; a non-empty matrix was expected.");
+        return new Matrix((int)rows, (int)cols, Read(name));
     }
 
     /// <summary>Tensor as a flat vector, checking the element count when <paramref name="expected"/> is given.</summary>

@@ -48,9 +48,17 @@ public sealed class ResultTable(string name, params string[] columns)
 
 /// <summary>Writes a study's machine-readable results and figures into one output directory.
 /// Tables go out as CSV or JSON (per <see cref="Format"/>); summaries always as JSON; figures as PNG.
-/// Every file written is recorded in <see cref="Written"/> so a caller can list them.</summary>
-public sealed class OutputSink
+/// Every file written is recorded in <see cref="Written"/> so a caller can list them.
+/// <para>Every file is written atomically (a temporary file renamed into place). A sink made by
+/// <see cref="Staged"/> writes into a hidden staging folder inside <see cref="Directory"/> instead; only
+/// <see cref="Commit"/> moves the files into place, removes what the previous run of the same command wrote there,
+/// and records the set in <c>manifest.json</c> with <c>"complete": true</c> (written last). A run that is cancelled or
+/// fails is discarded by <see cref="Dispose"/>, so the directory never holds a half result set of a run.</para>
+/// </summary>
+public sealed class OutputSink : IDisposable
 {
+    /// <summary>Serializer settings shared by every JSON file written (indented, camelCase, named float literals).
+    /// </summary>
     public static readonly JsonSerializerOptions JsonOptions = new()
     {
         WriteIndented = true,
@@ -59,36 +67,174 @@ public sealed class OutputSink
         Converters = { new JsonStringEnumConverter() },
     };
 
+    /// <summary>Name of the per-directory manifest listing, per command, the files of its last complete run.</summary>
+    public const string ManifestName = "manifest.json";
+
+    /// <summary>Prefix of staging folders; a folder with this prefix is an interrupted run and may be deleted.
+    /// </summary>
+    public const string StagingPrefix = ".attnspec-staging-";
+
+    private readonly string? _runKey;
+    private bool _committed;
+
+    /// <summary>Final directory of the results (absolute).</summary>
     public string Directory { get; }
+
+    /// <summary>Where files are written now: the staging folder of a staged sink, else <see cref="Directory"/>.
+    /// </summary>
+    public string WriteDirectory { get; }
+
+    /// <summary>Format of result tables.</summary>
     public OutputFormat Format { get; }
+
+    /// <summary>Paths of the files written so far (under <see cref="WriteDirectory"/>).</summary>
     public List<string> Written { get; } = [];
 
-    public OutputSink(string directory, OutputFormat format = OutputFormat.Json)
+    /// <summary>True once a staged sink's files have been moved into place (always true for a direct sink).</summary>
+    public bool Committed => _runKey == null || _committed;
+
+    /// <summary>A direct sink: files are written (atomically, one by one) straight into <paramref name="directory"/>.
+    /// </summary>
+    public OutputSink(string directory, OutputFormat format = OutputFormat.Json) : this(directory, format, null) { }
+
+    private OutputSink(string directory, OutputFormat format, string? runKey)
     {
+        if (string.IsNullOrWhiteSpace(directory))
+            throw new ArgumentException("The output directory must not be empty.");
         Directory = Path.GetFullPath(directory);
         Format = format;
+        _runKey = runKey;
         System.IO.Directory.CreateDirectory(Directory);
+        WriteDirectory = runKey == null
+            ? Directory
+            : Path.Combine(Directory, StagingPrefix + Environment.ProcessId + "-" + Guid.NewGuid().ToString("N")[..8]);
+        System.IO.Directory.CreateDirectory(WriteDirectory);
     }
 
-    public string PathFor(string fileName) => Path.Combine(Directory, fileName);
+    /// <summary>A staged sink for one run of the command <paramref name="runKey"/> (e.g. "rmt phase"): nothing
+    /// appears in <paramref name="directory"/> until <see cref="Commit"/>.</summary>
+    public static OutputSink Staged(string directory, OutputFormat format, string runKey)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(runKey);
+        return new OutputSink(directory, format, runKey);
+    }
 
+    /// <summary>Path at which to write <paramref name="fileName"/> now (in the staging folder of a staged sink).
+    /// </summary>
+    public string PathFor(string fileName) => Path.Combine(WriteDirectory, fileName);
+
+    /// <summary>Where a path returned by <see cref="PathFor"/> ends up after <see cref="Commit"/>.</summary>
+    public string FinalPath(string writtenPath) =>
+        Path.Combine(Directory, Path.GetRelativePath(WriteDirectory, Path.GetFullPath(writtenPath)));
+
+    /// <summary>Write a table as CSV or JSON (per <see cref="Format"/>) named after the table.</summary>
     public string WriteTable(ResultTable table)
     {
         string path = PathFor(table.Name + (Format == OutputFormat.Csv ? ".csv" : ".json"));
-        if (Format == OutputFormat.Csv) File.WriteAllText(path, table.ToCsv());
-        else File.WriteAllText(path, JsonSerializer.Serialize(table.ToRecords(), JsonOptions));
+        WriteAtomic(path, Format == OutputFormat.Csv ? table.ToCsv() : JsonSerializer.Serialize(table.ToRecords(),
+            JsonOptions));
         Written.Add(path);
         return path;
     }
 
+    /// <summary>Write <paramref name="value"/> as indented JSON to <c>name.json</c>.</summary>
     public string WriteJson<T>(string name, T value)
     {
         string path = PathFor(name + ".json");
-        File.WriteAllText(path, JsonSerializer.Serialize(value, JsonOptions));
+        WriteAtomic(path, JsonSerializer.Serialize(value, JsonOptions));
         Written.Add(path);
         return path;
     }
 
     /// <summary>Register a file written by someone else (e.g. a PNG saved by <see cref="Figure"/>).</summary>
     public string Record(string path) { Written.Add(path); return path; }
+
+    /// <summary>Move a staged run's files into place: delete the files the previous run of the same command listed
+    /// in the manifest (unless this run or another command's entry also has them), rename every staged file over its
+    /// final name, then rewrite the manifest with this run's entry marked complete. No-op for a direct sink or a sink
+    /// already committed.</summary>
+    public void Commit()
+    {
+        if (_runKey == null || _committed) return;
+        var names = Written.Select(w => Path.GetRelativePath(WriteDirectory, Path.GetFullPath(w)))
+            .Where(n => File.Exists(Path.Combine(WriteDirectory, n))).Distinct().ToList();
+        var manifest = RunManifest.Load(Directory);
+        var previous = manifest.Runs.FirstOrDefault(r => r.Command == _runKey);
+        var others = manifest.Runs.Where(r => r.Command != _runKey).SelectMany(r => r.Files).ToHashSet();
+        manifest.Runs.RemoveAll(r => r.Command == _runKey);
+        var entry = new RunManifestEntry(_runKey, false, DateTime.UtcNow, names);
+        manifest.Runs.Add(entry);
+        manifest.Save(Directory);
+        foreach (var old in previous?.Files ?? [])
+            if (RunManifest.IsPlainRelative(old) && !names.Contains(old) && !others.Contains(old))
+                File.Delete(Path.Combine(Directory, old));
+        foreach (var n in names)
+        {
+            string dest = Path.Combine(Directory, n);
+            System.IO.Directory.CreateDirectory(Path.GetDirectoryName(dest)!);
+            File.Move(Path.Combine(WriteDirectory, n), dest, overwrite: true);
+        }
+        manifest.Runs[^1] = entry with { Complete = true, FinishedUtc = DateTime.UtcNow };
+        manifest.Save(Directory);
+        _committed = true;
+        Discard();
+    }
+
+    /// <summary>Discard an uncommitted staged run (its staging folder is deleted).</summary>
+    public void Dispose() => Discard();
+
+    private void Discard()
+    {
+        if (_runKey == null) return;
+        try { if (System.IO.Directory.Exists(WriteDirectory)) System.IO.Directory.Delete(WriteDirectory, true); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+
+    /// <summary>Write text to <paramref name="path"/> through a temporary file renamed into place, so a reader never
+    /// sees a half-written file.</summary>
+    public static void WriteAtomic(string path, string text)
+    {
+        string tmp = path + ".tmp-" + Environment.ProcessId;
+        File.WriteAllText(tmp, text);
+        File.Move(tmp, path, overwrite: true);
+    }
+}
+
+/// <summary>One command's last run in an output directory.</summary>
+/// <param name="Command">Command path, e.g. "rmt phase".</param>
+/// <param name="Complete">True once every listed file is in place; written last.</param>
+/// <param name="FinishedUtc">When the run was committed.</param>
+/// <param name="Files">Files of the run, relative to the directory.</param>
+public sealed record RunManifestEntry(string Command, bool Complete, DateTime FinishedUtc, List<string> Files);
+
+/// <summary>The <c>manifest.json</c> of an output directory: one entry per command that wrote there.</summary>
+public sealed class RunManifest
+{
+    /// <summary>Entries, one per command.</summary>
+    public List<RunManifestEntry> Runs { get; set; } = [];
+
+    /// <summary>Read the manifest of <paramref name="directory"/>; an absent or unreadable one is empty.</summary>
+    public static RunManifest Load(string directory)
+    {
+        string path = Path.Combine(directory, OutputSink.ManifestName);
+        if (!File.Exists(path)) return new RunManifest();
+        try
+        {
+            var m = JsonSerializer.Deserialize<RunManifest>(File.ReadAllText(path), OutputSink.JsonOptions);
+            if (m?.Runs == null) return new RunManifest();
+            m.Runs.RemoveAll(r => r?.Command == null || r.Files == null);
+            return m;
+        }
+        catch (JsonException) { return new RunManifest(); }
+    }
+
+    /// <summary>Write the manifest atomically.</summary>
+    public void Save(string directory) =>
+        OutputSink.WriteAtomic(Path.Combine(directory, OutputSink.ManifestName), JsonSerializer.Serialize(this,
+            OutputSink.JsonOptions));
+
+    /// <summary>A manifest name that stays inside the directory (no rooted path, no "..").</summary>
+    internal static bool IsPlainRelative(string name) =>
+        !string.IsNullOrEmpty(name) && !Path.IsPathRooted(name) && !name.Split('/', '\\').Contains("..");
 }

@@ -112,7 +112,7 @@ public static class KpcaCommands
                     var s => throw new ArgumentException($"--model-format '{s}': use auto, onnx or safetensors."),
                 },
                 pr.GetValue(inputs), pr.GetValue(text), pr.GetValue(randomInputs),
-                pr.GetValue(inputShape) is { } sh ? OnnxInputs.ParseShape(sh) : null,
+                pr.GetValue(inputShape) is { } sh ? Parsing.Shape(sh, "--input-shape") : null,
                 ImageNormalisation.Parse(pr.GetValue(norm) ?? "half"), pr.GetValue(tokens),
                 ParseSet(pr.GetValue(layers), "--layers"), ParseSet(pr.GetValue(heads), "--heads"), pr.GetValue(numHeads),
                 options, Tokenizer: pr.GetValue(tokenizer)) { KeepTensors = exportDir != null, SkipIncompatibleInputs = models.Length > 1 };
@@ -122,7 +122,9 @@ public static class KpcaCommands
             for (int i = 0; i < models.Length; i++)
             {
                 var req = baseReq with { ModelPath = models[i] };
-                var result = Ui.WithProgress(ctx, p => AuditRunner.Run(req, new Rng(ctx.Seed), p));
+                Guards.CheckAudit(ctx, req, pr.GetResult(tokens) is { Implicit: false });
+                var result = Ui.WithProgress(ctx, p => AuditRunner.Run(req, new Rng(ctx.Seed), p, ctx.Cancellation));
+                Parsing.CheckIndices(req.Heads, result.HeadsPerLayer, "--heads", "heads per layer");
                 var summary = WriteAudit(ctx, sink, prefixes[i], result);
                 Report(ctx, summary);
                 summaries.Add(summary);
@@ -194,6 +196,7 @@ public static class KpcaCommands
             if (t < 1) throw new ArgumentException("--trials must be positive.");
             if (!(s > 0) || !double.IsFinite(s)) throw new ArgumentException("--qk-scale must be positive.");
             var options = conv.Parse(pr);
+            Guards.Check(ctx, Guards.KpcaSynthetic(n, c, d, t));
             var sink = ctx.Sink("kpca");
             var r = Ui.WithProgress(ctx, p => SyntheticHeads.RunExperiment(new Rng(ctx.Seed), n, c, d, t, s, options, p));
             Ui.Table(ctx, AuditReports.WriteSynthetic(sink, r));
@@ -223,20 +226,7 @@ public static class KpcaCommands
     }
 
     /// <summary>Parse "0,2-4" into a set (null for null/empty).</summary>
-    internal static ISet<int>? ParseSet(string? s, string option)
-    {
-        if (string.IsNullOrWhiteSpace(s)) return null;
-        var r = new SortedSet<int>();
-        foreach (var part in s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            var ab = part.Split('-');
-            if (ab.Length == 1 && int.TryParse(ab[0], out int x) && x >= 0) r.Add(x);
-            else if (ab.Length == 2 && int.TryParse(ab[0], out int a) && int.TryParse(ab[1], out int b) && a >= 0 && b >= a)
-                for (int i = a; i <= b; i++) r.Add(i);
-            else throw new ArgumentException($"{option} '{s}': expected non-negative indices or ranges like 0,2-4.");
-        }
-        return r;
-    }
+    internal static ISet<int>? ParseSet(string? s, string option) => Parsing.IndexSet(s, option);
 
     /// <summary>Find the OCR recogniser (see <see cref="PaddleOcr.FindModel"/>).</summary>
     public static string? FindOcrModel() => PaddleOcr.FindModel();

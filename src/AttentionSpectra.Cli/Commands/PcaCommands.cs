@@ -20,32 +20,7 @@ public static class PcaCommands
     private static Option<double?> DblOpt(string name, string desc) => new(name) { Description = desc };
 
     /// <summary>Parses "3,5,10" or a range "3..50" / "3..50:5" (start..end:step) into integers.</summary>
-    public static List<double> ParseValues(string text, string optionName)
-    {
-        if (string.IsNullOrWhiteSpace(text)) throw new ArgumentException($"{optionName} needs at least one value.");
-        var list = new List<double>();
-        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            if (part.Contains(".."))
-            {
-                var rs = part.Split(':');
-                var ab = rs[0].Split("..");
-                if (ab.Length != 2 || !double.TryParse(ab[0], CultureInfo.InvariantCulture, out var a) ||
-                    !double.TryParse(ab[1], CultureInfo.InvariantCulture, out var b))
-                    throw new ArgumentException($"{optionName}: cannot parse range '{part}' (use start..end or start..end:step).");
-                double step = 1;
-                if (rs.Length == 2 && !double.TryParse(rs[1], CultureInfo.InvariantCulture, out step))
-                    throw new ArgumentException($"{optionName}: cannot parse step in '{part}'.");
-                if (!(step > 0) || b < a) throw new ArgumentException($"{optionName}: range '{part}' needs end >= start and step > 0.");
-                for (double x = a; x <= b + 1e-9; x += step) list.Add(x);
-            }
-            else if (double.TryParse(part, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v)) list.Add(v);
-            else throw new ArgumentException($"{optionName}: '{part}' is not a number.");
-        }
-        if (list.Count == 0) throw new ArgumentException($"{optionName} needs at least one value.");
-        if (list.Count > 200) throw new ArgumentException($"{optionName}: too many values ({list.Count} > 200).");
-        return list;
-    }
+    public static List<double> ParseValues(string text, string optionName) => Parsing.Values(text, optionName);
 
     /// <summary>Top-level commands contributed by this study.</summary>
     public static IEnumerable<Command> Create()
@@ -105,6 +80,7 @@ public static class PcaCommands
             var ctx = RunContext.From(pr);
             var o = c.Build(pr);
             o.Validate();
+            Guards.Check(ctx, Guards.PcaTrain(o));
             var sink = ctx.Sink("pca");
             var r = Ui.WithProgress(ctx, p => PcaExperiments.Train(o, ctx.Seed, p));
             string prefix = $"train_{o.Head.ToString().ToLowerInvariant()}{(o.Rank > 1 ? $"_rank{o.Rank}" : "")}";
@@ -127,6 +103,7 @@ public static class PcaCommands
             var ctx = RunContext.From(pr);
             var sink = ctx.Sink("pca");
             double lam = pr.GetValue(llam);
+            Guards.Check(ctx, Guards.PcaLandscape(pr.GetValue(ld)));
             var l = PcaExperiments.ComputeLandscape(pr.GetValue(ld), lam, ctx.Seed);
             Ui.Table(ctx, PcaReports.WriteLandscape(l, lam, sink));
             Ui.Files(ctx, sink);
@@ -152,6 +129,7 @@ public static class PcaCommands
             if (ov == "d" && (pr.GetValue(cs.Lam) is null) != (pr.GetValue(cs.Lr) is null))
                 throw new ArgumentException("For --over d give both --lam and --lr, or neither (then lam = 0.1/d, lr = 0.5/d^2).");
             (ov == "L" ? o with { L = vals.Min() } : o with { D = vals.Min(), Rank = Math.Min(o.Rank, vals.Min()) }).Validate();
+            Guards.Check(ctx, Guards.PcaSweep(o, ov, vals));
             var sink = ctx.Sink("pca");
             var coupling = pr.GetValue(couple) is { } cpl ? StudyAParse.Couple(cpl)
                 : scale ? SweepCoupling.Theory : SweepCoupling.None;
@@ -182,6 +160,7 @@ public static class PcaCommands
             var o = new DigitsOptions(pr.GetValue(dk), pr.GetValue(dl), pr.GetValue(dlam), pr.GetValue(dlr), pr.GetValue(dsteps), pr.GetValue(dbatch),
                 pr.GetValue(dseeds), Head: ParseHead(pr.GetValue(dhead)!));
             o.Validate();
+            Guards.Check(ctx, Guards.Digits(o));
             var sink = ctx.Sink("pca");
             bool sur = !pr.GetValue(dnog) && o.Head != TrainHead.Infinite;
             var (r, g) = Ui.WithProgress(ctx, p => (DigitsExperiment.Run(o, ctx.Seed, p),
@@ -241,6 +220,7 @@ public static class PcaCommands
             var ctx = RunContext.From(pr);
             var o = c.Build(pr);
             o.Validate();
+            Guards.Check(ctx, Guards.Icl(o));
             var sink = ctx.Sink("icl");
             var r = Ui.WithProgress(ctx, p => IclExperiments.Train(o, ctx.Seed, p));
             Ui.Table(ctx, PcaReports.WriteIcl(r, sink, $"icl_train_{o.Head.ToString().ToLowerInvariant()}"));
@@ -264,6 +244,7 @@ public static class PcaCommands
             o.Validate();
             string ov = pr.GetValue(over)!;
             var vals = ParseValues(pr.GetValue(values) ?? ov switch { "L" => "3,5,10,20,50,100", "n" => "2,5,10,20", "d" => "3,5,10,20", _ => "0.5,1,2,4" }, "--values");
+            Guards.Check(ctx, Guards.IclSweep(o, ov, vals));
             var sink = ctx.Sink("icl");
             var coupling = pr.GetValue(icouple) is { } cpl ? StudyAParse.Couple(cpl) : SweepCoupling.None;
             if (ov != "d" && !coupling.IsNone) throw new ArgumentException("--couple applies to --over d only.");

@@ -55,8 +55,10 @@ public static class RmtCommands
             string? custom = pr.GetValue(Custom);
             if (fam == WeightFamily.Custom && string.IsNullOrWhiteSpace(custom))
                 throw new ArgumentException("--weights custom needs --custom-weights LIST|FILE.");
+            Guards.CustomWeights(custom);
             double[]? weights = custom == null ? null : Flag("--custom-weights", () => PoolingWeights.Custom(custom));
             if (weights != null) t = weights.Length;
+            if (t > 1024) throw new ArgumentException($"--custom-weights gives T = {t} weights; at most 1024 are supported.");
             var corr = Flag("--corr", () => CorrelationSpec.Parse(pr.GetValue(Corr) ?? "iid"));
             var profile = Flag("--signal-profile", () => SignalProfile.Parse(pr.GetValue(Profile) ?? "flat"));
             if (corr.FixedLength is int tc && tc != t)
@@ -109,6 +111,8 @@ public static class RmtCommands
         {
             var ctx = RunContext.From(pr);
             var spec = mo.Read(pr);
+            Guards.Check(ctx, Guards.Pooled(spec));
+            Guards.CustomNeedsCustomFamily(spec.CustomWeights != null, spec.Weights == WeightFamily.Custom);
             double s = pr.GetValue(snr);
             if (!(s >= 0) || !double.IsFinite(s))
                 throw new ArgumentException($"--snr must be finite and >= 0, got {s}.");
@@ -170,6 +174,8 @@ public static class RmtCommands
         {
             var ctx = RunContext.From(pr);
             var spec = mo.Read(pr);
+            Guards.Check(ctx, Guards.Pooled(spec));
+            Guards.CustomNeedsCustomFamily(spec.CustomWeights != null, spec.Weights == WeightFamily.Custom);
             int np = pr.GetValue(points), nt = pr.GetValue(trials);
             double lo = pr.GetValue(snrMin), hi = pr.GetValue(snrMax);
             if (np < 2 || np > 500) throw new ArgumentException($"--points must lie in [2, 500], got {np}.");
@@ -219,6 +225,7 @@ public static class RmtCommands
         {
             var ctx = RunContext.From(pr);
             var spec = mo.Read(pr);
+            Guards.Check(ctx, Guards.Pooled(spec));
             if (spec.Corr.IsIid && spec.Profile == null)
                 Ui.Info(ctx,
                     "note: with --corr iid and a flat profile every scheme has alpha = kappa (no gain from weighting); " +
