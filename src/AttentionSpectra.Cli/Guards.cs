@@ -169,6 +169,13 @@ public static class Guards
     /// architecture), the --layers/--heads indices and an explicit --tokens against the model.</summary>
     public static void CheckAudit(RunContext ctx, AuditRequest req, bool tokensGiven)
     {
+        if (BuiltinModels.IsBuiltin(req.ModelPath))
+        {
+            // a built-in model is a fixed ONNX graph; the extractor's own estimate guards its inputs
+            if (req.NumHeads != null)
+                throw new UsageException("--num-heads applies to safetensors models only; an ONNX graph fixes its heads.");
+            return;
+        }
         var fmt = req.Format == ModelFormat.Auto ? AuditRunner.Detect(req.ModelPath) : req.Format;
         if (fmt == ModelFormat.Onnx && req.NumHeads != null)
             throw new UsageException("--num-heads applies to safetensors models only; an ONNX graph fixes its heads.");

@@ -36,7 +36,7 @@ public sealed class HeadWorkspace
     }
 }
 
-/// <summary>Rank-k generalisation of the rank-one attention head of THEORY.md A. Parameters are k vectors
+/// <summary>Rank-k generalisation of the rank-one attention head of docs/theory.md §A. Parameters are k vectors
 /// mu_1..mu_k stored as a k x d row-major array (row j = mu_j). The query is the first token x_1, which is also
 /// among the keys/values, and the score of token l is s_l = lam * sum_j (mu_j . x_1)(mu_j . x_l)
 /// = lam x_1' M M' x_l (M = [mu_1..mu_k]); values are the tokens themselves. k = 1 is the head of the paper.

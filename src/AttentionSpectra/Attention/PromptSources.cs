@@ -145,7 +145,7 @@ public sealed class GaussianPromptSource : IPromptSource, IBlockPromptSource
     }
 }
 
-/// <summary>In-context prompts of THEORY.md A: each prompt draws its own covariance
+/// <summary>In-context prompts of docs/theory.md §A: each prompt draws its own covariance
 /// Sigma = sum_{r=1..n} y_r y_r' with y_r ~ N(0, V), V = xi^2 I + theta v v' (|v| = 1), then L tokens
 /// x ~ N(0, Sigma), sampled as x = Y g with Y = [y_1..y_n] (d x n) and g ~ N(0, I_n).</summary>
 public sealed class SpikedWishartPromptSource : IPromptSource

@@ -3,7 +3,7 @@ using AttentionSpectra.Numerics;
 
 namespace AttentionSpectra.Studies.PcaAlignment;
 
-/// <summary>Closed-form risks of THEORY.md A. Notation: a = mu'Sigma mu, b = mu'Sigma^2 mu, t = tr Sigma.</summary>
+/// <summary>Closed-form risks of docs/theory.md §A. Notation: a = mu'Sigma mu, b = mu'Sigma^2 mu, t = tr Sigma.</summary>
 public static class ClosedForms
 {
     private static void CheckSigma(Matrix sigma)
@@ -157,7 +157,7 @@ public static class ClosedForms
         return n * dd - 2 * lam * n * ((n + 1) * q + dd * p) + lam * lam * n * (n + 2.0) * ((n + 3) * p * q + dd * p * p);
     }
 
-    /// <summary>Gradient coefficients (a1, a2, a3, b1, b2, b3) of THEORY.md A: grad R_ICL = 2 (A mu + B al v).</summary>
+    /// <summary>Gradient coefficients (a1, a2, a3, b1, b2, b3) of docs/theory.md §A: grad R_ICL = 2 (A mu + B al v).</summary>
     public static (double A1, double A2, double A3, double B1, double B2, double B3) IclCoefficients(int d, int n, double xi, double theta, double lam)
     {
         if (d < 1 || n < 1) throw new ArgumentException("ICL needs d >= 1 and n >= 1.");

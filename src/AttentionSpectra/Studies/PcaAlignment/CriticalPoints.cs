@@ -11,7 +11,7 @@ public sealed record CriticalPoint(string Name, int EigenIndex, double[] Mu, dou
     public int NegativeDirections => HessianEigenvalues.Count(v => v < 0);
 }
 
-/// <summary>Critical points of R_inf (THEORY.md A): 0 and +-u_i / sqrt(lam lambda_i), classified from the
+/// <summary>Critical points of R_inf (docs/theory.md §A): 0 and +-u_i / sqrt(lam lambda_i), classified from the
 /// eigenvalues of the analytic Hessian (all negative: local max; mixed: strict saddle; all positive: minimum,
 /// global when its risk equals the smallest risk among the minima).</summary>
 public static class CriticalPoints

@@ -144,7 +144,7 @@ public sealed record PcaTrainResult(PcaTrainOptions Options, IReadOnlyList<SeedR
     internal static double Std(double[] x) => SeedStatistics.Std(x);
 }
 
-/// <summary>Gaussian experiments of THEORY.md A: training runs over seeds, sweeps over L or d, the landscape.</summary>
+/// <summary>Gaussian experiments of docs/theory.md §A: training runs over seeds, sweeps over L or d, the landscape.</summary>
 public static class PcaExperiments
 {
     /// <summary>Sigma = A A' + 0.1 I with A d x d standard normal.</summary>
