@@ -250,7 +250,7 @@ public static class KpcaCommands
     }
 
     /// <summary>The study's part of 'attnspec reproduce': a small, fast default run (seconds to a minute).</summary>
-    public static void Reproduce(RunContext ctx)
+    public static KpcaReproductionResult Reproduce(RunContext ctx)
     {
         var sink = ctx.Sink("study-c");
         var r = Ui.WithProgress(ctx, p => KpcaReproduction.Run(new Rng(ctx.Seed), progress: p));
@@ -267,5 +267,6 @@ public static class KpcaCommands
         }
         ReproduceMiniLm(ctx, sink);
         Ui.Files(ctx, sink);
+        return r;
     }
 }
