@@ -174,7 +174,7 @@ public class SpikeTheoryMutationTests
     {
         // Population eigenvalue ell = 1 + l. BBP: sample top -> ell (1 + gamma/(ell - 1)) iff ell > 1 + sqrt(gamma),
         // else the MP edge (1 + sqrt gamma)^2. Paul (2007): squared overlap (1 - gamma/(ell-1)^2) / (1 + gamma/(ell-1)).
-        foreach (double l in new[] { 0.1, 0.4, 0.9, 1.5, 3.0, 10.0 })
+        foreach (double l in new[] { 0.0, 0.1, 0.4, 0.9, 1.5, 3.0, 10.0 }) // l = 0: no spike at all
         {
             double ell = 1 + l;
             bool above = ell > 1 + Math.Sqrt(gamma);
