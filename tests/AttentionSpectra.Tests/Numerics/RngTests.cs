@@ -25,7 +25,8 @@ public class RngTests
         var u = new double[1000];
         a.FillUniform(u);
         for (int i = 0; i < u.Length; i++) Assert.Equal(b.NextDouble(), u[i]);
-        Assert.All(u, v => Assert.InRange(v, 0.0, 1.0 - 1e-17));
+        // [0, 1) on the 2^-53 grid: v * 2^53 is an integer in [0, 2^53)
+        Assert.All(u, v => Assert.True(v >= 0 && v < 1 && Math.ScaleB(v, 53) == Math.Floor(Math.ScaleB(v, 53)), $"{v:R}"));
     }
 
     [Fact]
