@@ -145,13 +145,13 @@ public static class RmtCommands
     }
 
     /// <summary>Cost model of one simulated draw (see docs/scaling.md): building the N pooled rows (N·T·d), a fresh
-    /// V×d table, and about 100 Lanczos steps of two N×d products, at 5·10⁸ effective operations per second on
-    /// 2 cores; memory for two worker threads' tables and pooled rows.</summary>
+    /// V×d table, and about 100 Lanczos steps of two N×d products, at 10⁹ effective operations per second on
+    /// 2 cores (calibrated in docs/scaling.md); memory for two worker threads' tables and pooled rows.</summary>
     private static ShardEstimate TrialCost(PooledSpec spec, int units, string what)
     {
         double ops = 2.0 * spec.N * spec.T * spec.D + (double)spec.V * spec.D + 200.0 * spec.N * spec.D;
         long bytes = 2L * 8 * ((long)spec.V * spec.D + (long)spec.N * spec.D) + (64L << 20);
-        return new ShardEstimate(units, what, ops / 5e8, bytes);
+        return new ShardEstimate(units, what, ops / 1e9, bytes);
     }
 
     private static Command PhaseCommand()
