@@ -106,10 +106,28 @@ internal sealed class OnnxAttentionGraph
     /// <summary>Softmax nodes (or fused attention nodes) that could not be audited, with the reason.</summary>
     public List<string> Refused { get; } = [];
 
+    /// <summary>Fewest inputs an operator the matcher reads must have (ONNX operator specs); a node with fewer makes
+    /// the model invalid, so it is refused up front instead of failing inside the pattern matcher.</summary>
+    private static readonly Dictionary<string, int> MinInputs = new()
+    {
+        ["MatMul"] = 2, ["Gemm"] = 2, ["Add"] = 2, ["Sub"] = 2, ["Mul"] = 2, ["Div"] = 2, ["Pow"] = 2, ["Where"] = 3,
+        ["Softmax"] = 1, ["Einsum"] = 1, ["Transpose"] = 1, ["Reshape"] = 2, ["Cast"] = 1, ["Identity"] = 1,
+        ["Squeeze"] = 1, ["Unsqueeze"] = 1, ["Flatten"] = 1, ["Expand"] = 2, ["Gather"] = 2, ["Slice"] = 1,
+        ["Split"] = 1, ["Tile"] = 2, ["Dropout"] = 1, ["CastLike"] = 2, ["Sqrt"] = 1,
+    };
+
     public OnnxAttentionGraph(OnnxModel m)
     {
         _m = m;
         _graphInputs = m.Inputs.Select(i => i.Name).ToHashSet();
+        foreach (var n in m.Graph.Node)
+        {
+            if (MinInputs.TryGetValue(n.OpType, out int need) && n.Input.Count < need || n.Output.Count == 0)
+                throw new InvalidDataException(
+                    $"invalid ONNX graph: node '{(n.Name.Length > 0 ? n.Name : n.OpType)}' ({n.OpType}) has " +
+                    $"{n.Input.Count} input(s) and {n.Output.Count} output(s); the operator needs at least " +
+                    $"{(MinInputs.TryGetValue(n.OpType, out int k) ? k : 0)} input(s) and one output.");
+        }
         foreach (var n in m.Graph.Node)
         {
             foreach (var o in n.Output) _producer[o] = n;

@@ -116,6 +116,22 @@ public class MutationTests : IDisposable
         });
     }
 
+    /// <summary>A mutant reported by a random campaign (bit 5 of byte 466 flipped) that crashed the attention
+    /// pattern matcher (exit 70) on an earlier extractor; the graph is now checked up front for nodes with fewer
+    /// inputs than their operator needs. This case must stay an input error or a success.</summary>
+    [Fact]
+    public void TinyOnnx_NodeWithTooFewInputs_IsAnInputError()
+    {
+        var bytes = File.ReadAllBytes(TinyOnnx);
+        bytes[466] ^= 1 << 5;
+        string path = Path.Combine(_dir, "bad.onnx"), outDir = Path.Combine(_dir, "out-bad");
+        File.WriteAllBytes(path, bytes);
+        var r = Cli.CliRunner.Run(_dir, TimeSpan.FromMinutes(2), "kpca", "audit", "--model", path, "--input-shape", "1,7,8",
+            "--null-perms", "1", "--quiet", "--out", outDir);
+        Assert.True(r.ExitCode is 0 or 2, $"exit {r.ExitCode}: {r.StdErr}");
+        if (r.ExitCode == 2) Assert.StartsWith("error:", r.StdErr);
+    }
+
     [Fact]
     public void MutatedOcrModelThroughTheLoader()
     {
