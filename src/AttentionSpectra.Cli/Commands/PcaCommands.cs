@@ -118,6 +118,18 @@ public static class PcaCommands
         var couple = new Option<string?>("--couple") { Description = "d sweep couplings, comma-separated: L=d, lam=C/d, lr=C/d^2 (replaces the default lam = 0.1/d, lr = 0.5/d^2)" };
         var sweep = new Command("sweep", "Final alignment vs prompt length L or dimension d (for d: lam = 0.1/d, lr = 0.5/d^2 unless --lam/--lr are given).");
         cs.AddTo(sweep); sweep.Options.Add(over); sweep.Options.Add(values); sweep.Options.Add(couple);
+        var shard = new ShardOptions();
+        shard.AddTo(sweep, "pca sweep", pr =>
+        {
+            // one training run per unit: sampling (L d^2 per prompt through the GEMM) dominates; see docs/scaling.md
+            var o = cs.Build(pr);
+            string ov = pr.GetValue(over)!;
+            var vals = ParseValues(pr.GetValue(values) ?? (ov == "L" ? "3,5,10,20,50" : "3,5,10,20,40"), "--values");
+            double d = ov == "d" ? vals.Max() : o.D, l = ov == "L" ? vals.Max() : o.L;
+            double ops = (double)o.Steps * o.Batch * l * (d * d + 4 * d);
+            long bytes = (long)(8 * (2 * o.Batch * l * d + 4 * d * d)) + (64L << 20);
+            return new ShardEstimate(vals.Count * o.Seeds, "grid value × seed", ops / 1e9, bytes);
+        });
         sweep.SetAction(pr =>
         {
             var ctx = RunContext.From(pr);
@@ -130,12 +142,19 @@ public static class PcaCommands
                 throw new ArgumentException("For --over d give both --lam and --lr, or neither (then lam = 0.1/d, lr = 0.5/d^2).");
             (ov == "L" ? o with { L = vals.Min() } : o with { D = vals.Min(), Rank = Math.Min(o.Rank, vals.Min()) }).Validate();
             Guards.Check(ctx, Guards.PcaSweep(o, ov, vals));
-            var sink = ctx.Sink("pca");
             var coupling = pr.GetValue(couple) is { } cpl ? StudyAParse.Couple(cpl)
                 : scale ? SweepCoupling.Theory : SweepCoupling.None;
             if (ov == "L" && !coupling.IsNone) throw new ArgumentException("--couple applies to --over d only.");
             var spec = new PcaSweepSpec(ov == "L" ? SweepVariable.L : SweepVariable.D, vals, coupling);
-            var pts = Ui.WithProgress(ctx, p => PcaExperiments.Sweep(o, spec, ctx.Seed, p));
+            var mode = shard.Resolve(pr, ctx, "pca-sweep");
+            var plan = ShardOptions.Plan(pr, vals.Count * o.Seeds, "grid value × seed");
+            var maybe = Ui.WithProgress(ctx, p => PcaExperiments.Sweep(o, spec, ctx.Seed, mode, plan, p, ctx.Cancellation));
+            if (maybe is not { } pts)
+            {
+                ShardOptions.ReportStored(ctx, mode, plan);
+                return 0;
+            }
+            var sink = ctx.Sink("pca");
             Ui.Table(ctx, PcaReports.WriteSweep(pts, ov, sink, $"sweep_{o.Head.ToString().ToLowerInvariant()}{(o.Rank > 1 ? $"_rank{o.Rank}" : "")}"));
             Ui.Files(ctx, sink);
             return 0;

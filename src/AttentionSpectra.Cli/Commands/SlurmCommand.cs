@@ -57,7 +57,7 @@ public static class SlurmCommand
     {
         string? p = Environment.ProcessPath;
         if (p != null && !Path.GetFileNameWithoutExtension(p).Equals("dotnet", StringComparison.OrdinalIgnoreCase)) return p;
-        return "dotnet " + Quote(typeof(SlurmCommand).Assembly.Location);
+        return "dotnet " + Quote(Path.Combine(AppContext.BaseDirectory, "attnspec.dll"));
     }
 
     /// <summary>Shell-quote one word (single quotes).</summary>

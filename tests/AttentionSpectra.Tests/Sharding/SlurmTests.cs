@@ -25,6 +25,7 @@ public class ShardedCommandTests
     public static readonly TheoryData<string, string[]> Jobs = new()
     {
         { "rmt", ["rmt", "phase", "--d", "60", "--V", "120", "--N", "150", "--T", "4", "--points", "5", "--trials", "3"] },
+        { "pca", ["pca", "sweep", "--over", "L", "--values", "3,5,8", "--d", "4", "--steps", "40", "--seeds", "2", "--batch", "16"] },
         { "pooling", ["rmt", "pooling", "--d", "60", "--V", "120", "--N", "150", "--T", "6", "--corr", "exp:0.8", "--trials", "3",
             "--tau", "2"] },
     };
@@ -91,7 +92,7 @@ public class ShardedCommandTests
     }
 
     [SlurmFact]
-    public void RealSlurm_JobArraysOfRmtPhaseAndRmtPooling_MergeByteIdentically()
+    public void RealSlurm_JobArraysOfSweepsPhaseDiagramsAndPooling_MergeByteIdentically()
     {
         string repo = RepoRoot();
         string root = Directory.CreateTempSubdirectory("slurm").FullName;

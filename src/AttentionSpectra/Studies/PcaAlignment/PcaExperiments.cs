@@ -1,3 +1,4 @@
+using AttentionSpectra.Sharding;
 using System.Numerics.Tensors;
 using AttentionSpectra.Attention;
 using System.Text.Json.Serialization;
@@ -189,53 +190,60 @@ public static class PcaExperiments
         o.Validate();
         var root = new Rng(seed);
         var runs = new SeedRun[o.Seeds];
-        int recordEvery = o.EffectiveRecordEvery;
         long total = (long)o.Seeds * o.Steps;
         var shared = o.Sigma ?? (o.SigmaPolicy == SigmaPolicy.PerFigure ? RandomCovariance(root.Split(0).Split(0), o.D) : null);
         for (int s = 0; s < o.Seeds; s++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var srng = root.Split((ulong)s);
-            var sigma = shared ?? RandomCovariance(srng.Split(0), o.D);
-            var (vals, vecs) = SortedEigen(sigma);
-            if (o.Eigenbasis)
-            {
-                // Rotation equivariance: training with tokens U'x ~ N(0, Lambda) and reading mu in that basis is
-                // the same process as training with Sigma (isotropic init), at O(L d) sampling cost.
-                sigma = Matrix.Diagonal(vals);
-                vecs = Enumerable.Range(0, o.D).Select(i => { var e = new double[o.D]; e[i] = 1; return e; }).ToArray();
-            }
-            var reference = vecs.Take(o.Rank).ToArray();
-            var init = o.EffectiveInit.Draw(srng.Split(1), o.Rank, o.D);
-            var lossGrad = MakeObjective(o, sigma, progress);
-            int si = s;
-            var trace = Trainer.Run(lossGrad, init, o.Rank, o.D, o.Lr, o.Steps, recordEvery, reference, srng.Split(2),
-                step => progress.Report(task, (double)si * o.Steps + step, total), cancellationToken);
-            double finalRisk, optimal, target;
-            if (o.Head is TrainHead.Linear or TrainHead.LinearExact && o.Rank == 1)
-            {
-                // Linear head at finite L: its own exact risk R_lin,L and the minimum of R_lin,L along u_1
-                // (R(q u_1), q = s^2: t - 2 lam q c1 + lam^2 q^2 c2 with c1 = t l1 + (L+1) l1^2,
-                // c2 = (L+2)(t l1^2 + (L+3) l1^3)).
-                double t = vals.Sum(), l1 = vals[0];
-                double c1 = t * l1 + (o.L + 1) * l1 * l1, c2 = (o.L + 2.0) * (t * l1 * l1 + (o.L + 3.0) * l1 * l1 * l1);
-                double q = c1 / (o.Lam * c2);
-                finalRisk = ClosedForms.RLinear(sigma, trace.FinalParameters, o.Lam, o.L);
-                optimal = t - o.Lam * q * c1;
-                target = q;
-            }
-            else
-            {
-                finalRisk = ClosedForms.RInfRankK(sigma, trace.FinalParameters, o.Rank, o.Lam);
-                optimal = vals.Skip(o.Rank).Sum();
-                target = vals.Take(o.Rank).Sum(l => 1.0 / (o.Lam * l));
-            }
-            runs[s] = new SeedRun(s, vals, trace, finalRisk, optimal,
-                TensorPrimitives.Dot(trace.FinalParameters, trace.FinalParameters), target, sigma, vecs, init);
+            runs[s] = RunSeed(o, root, s, shared, progress, task, total, cancellationToken);
         }
         var traces = runs.Select(r => r.Trace).ToList();
         return new PcaTrainResult(o, runs,
             BandSeries.From(traces, t => t.Alignment, o.Band, root.Split(SeedStatistics.BootstrapStream)));
+    }
+
+    /// <summary>Run s of <see cref="Train"/>: its Σ (the shared one, or its own from stream 0), init (stream 1) and
+    /// prompts (stream 2) all come from <c>root.Split(s)</c>, so a run is the same wherever it is computed.</summary>
+    private static SeedRun RunSeed(PcaTrainOptions o, Rng root, int s, Matrix? shared, IProgress<ProgressUpdate>? progress,
+        string task, long total, CancellationToken cancellationToken)
+    {
+        int recordEvery = o.EffectiveRecordEvery;
+        var srng = root.Split((ulong)s);
+        var sigma = shared ?? RandomCovariance(srng.Split(0), o.D);
+        var (vals, vecs) = SortedEigen(sigma);
+        if (o.Eigenbasis)
+        {
+            // Rotation equivariance: training with tokens U'x ~ N(0, Lambda) and reading mu in that basis is
+            // the same process as training with Sigma (isotropic init), at O(L d) sampling cost.
+            sigma = Matrix.Diagonal(vals);
+            vecs = Enumerable.Range(0, o.D).Select(i => { var e = new double[o.D]; e[i] = 1; return e; }).ToArray();
+        }
+        var reference = vecs.Take(o.Rank).ToArray();
+        var init = o.EffectiveInit.Draw(srng.Split(1), o.Rank, o.D);
+        var lossGrad = MakeObjective(o, sigma, progress);
+        var trace = Trainer.Run(lossGrad, init, o.Rank, o.D, o.Lr, o.Steps, recordEvery, reference, srng.Split(2),
+            step => progress.Report(task, (double)s * o.Steps + step, total), cancellationToken);
+        double finalRisk, optimal, target;
+        if (o.Head is TrainHead.Linear or TrainHead.LinearExact && o.Rank == 1)
+        {
+            // Linear head at finite L: its own exact risk R_lin,L and the minimum of R_lin,L along u_1
+            // (R(q u_1), q = s^2: t - 2 lam q c1 + lam^2 q^2 c2 with c1 = t l1 + (L+1) l1^2,
+            // c2 = (L+2)(t l1^2 + (L+3) l1^3)).
+            double t = vals.Sum(), l1 = vals[0];
+            double c1 = t * l1 + (o.L + 1) * l1 * l1, c2 = (o.L + 2.0) * (t * l1 * l1 + (o.L + 3.0) * l1 * l1 * l1);
+            double q = c1 / (o.Lam * c2);
+            finalRisk = ClosedForms.RLinear(sigma, trace.FinalParameters, o.Lam, o.L);
+            optimal = t - o.Lam * q * c1;
+            target = q;
+        }
+        else
+        {
+            finalRisk = ClosedForms.RInfRankK(sigma, trace.FinalParameters, o.Rank, o.Lam);
+            optimal = vals.Skip(o.Rank).Sum();
+            target = vals.Take(o.Rank).Sum(l => 1.0 / (o.Lam * l));
+        }
+        return new SeedRun(s, vals, trace, finalRisk, optimal,
+            TensorPrimitives.Dot(trace.FinalParameters, trace.FinalParameters), target, sigma, vecs, init);
     }
 
     internal static Trainer.LossGradient MakeObjective(PcaTrainOptions o, Matrix sigma,
@@ -314,26 +322,70 @@ public static class PcaExperiments
     /// <param name="progress">Progress sink.</param>
     /// <param name="cancellationToken">Checked between points and runs.</param>
     public static IReadOnlyList<SweepPoint> Sweep(PcaTrainOptions baseOptions, PcaSweepSpec spec, ulong seed,
-        IProgress<ProgressUpdate>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<ProgressUpdate>? progress = null, CancellationToken cancellationToken = default) =>
+        Sweep(baseOptions, spec, seed, ShardMode.InProcess, null, progress, cancellationToken)!;
+
+    /// <summary>One unit of a sharded sweep: run s at grid point i.</summary>
+    /// <param name="Final">Final alignment.</param>
+    /// <param name="FinalRisk">Final risk.</param>
+    /// <param name="OptimalRisk">Optimal risk of the run's Σ.</param>
+    /// <param name="RelativeEigengap">(λ₁ − λ₂)/λ₁ of the run's Σ.</param>
+    public sealed record SweepUnit(double Final, double FinalRisk, double OptimalRisk, double RelativeEigengap);
+
+    /// <summary>The sweep under a <see cref="ShardMode"/>: unit i·seeds + s is run s at grid point i (the same run as
+    /// <see cref="Train"/> at that point: <c>new Rng(seed).Split(s)</c>). A shard that only stores its units returns
+    /// null; a single-process run and a merge return the same points, bit for bit.</summary>
+    /// <param name="baseOptions">Options at every point except the swept variable and the coupled ones.</param>
+    /// <param name="spec">Variable, grid and couplings.</param>
+    /// <param name="seed">Master seed (the same at every point).</param>
+    /// <param name="mode">In process, one shard, or merge.</param>
+    /// <param name="plan">The job's plan (grid points × seeds units).</param>
+    /// <param name="progress">Progress sink.</param>
+    /// <param name="cancellationToken">Checked between recorded points.</param>
+    public static IReadOnlyList<SweepPoint>? Sweep(PcaTrainOptions baseOptions, PcaSweepSpec spec, ulong seed,
+        ShardMode mode, ShardPlan? plan, IProgress<ProgressUpdate>? progress = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(baseOptions);
         ArgumentNullException.ThrowIfNull(spec);
         if (spec.Values.Count == 0) throw new ArgumentException("Sweep needs at least one value.");
         if (spec.Over is not (SweepVariable.L or SweepVariable.D))
             throw new ArgumentException($"A PCA sweep runs over L or D (got {spec.Over}).");
-        var pts = new List<SweepPoint>();
-        var bandRng = new Rng(seed).Split(SeedStatistics.BootstrapStream);
-        for (int i = 0; i < spec.Values.Count; i++)
+        var options = new PcaTrainOptions[spec.Values.Count];
+        for (int i = 0; i < options.Length; i++)
         {
             int v = spec.Values[i];
             if (v < 1) throw new ArgumentException($"Sweep values must be >= 1 (got {v}).");
-            var o = spec.Over == SweepVariable.L ? baseOptions with { L = v } : Couple(baseOptions with { D = v }, spec.Coupling, v);
-            var r = Train(o, seed, progress, $"{spec.Over} = {v} ({i + 1}/{spec.Values.Count})", cancellationToken);
-            var finals = r.Runs.Select(x => x.Trace.Alignment[^1]).ToArray();
+            options[i] = spec.Over == SweepVariable.L ? baseOptions with { L = v } : Couple(baseOptions with { D = v }, spec.Coupling, v);
+            options[i].Validate();
+        }
+        int seeds = baseOptions.Seeds;
+        if (options.Any(o => o.Seeds != seeds)) throw new ArgumentException("Every sweep point must have the same seeds.");
+        int total = options.Length * seeds;
+        plan ??= new ShardPlan("pca sweep", [], total, "grid value × seed");
+        if (plan.TotalUnits != total)
+            throw new ArgumentException($"The plan has {plan.TotalUnits} units, the sweep {total}.", nameof(plan));
+        var root = new Rng(seed);
+        var units = ShardedRun.Run(plan, mode, u =>
+        {
+            var o = options[u / seeds];
+            var shared = o.Sigma ?? (o.SigmaPolicy == SigmaPolicy.PerFigure ? RandomCovariance(root.Split(0).Split(0), o.D) : null);
+            var run = RunSeed(o, root, u % seeds, shared, null, "", 0, cancellationToken);
+            double gap = run.Eigenvalues.Length > 1 ? (run.Eigenvalues[0] - run.Eigenvalues[1]) / run.Eigenvalues[0] : 1;
+            return new SweepUnit(run.Trace.Alignment[^1], run.FinalRisk, run.OptimalRisk, gap);
+        }, progress, "pca sweep", cancellationToken);
+        if (units == null) return null;
+        var pts = new List<SweepPoint>();
+        var bandRng = new Rng(seed).Split(SeedStatistics.BootstrapStream);
+        for (int i = 0; i < options.Length; i++)
+        {
+            var o = options[i];
+            var seg = new ArraySegment<SweepUnit>(units, i * seeds, seeds);
+            var finals = seg.Select(x => x.Final).ToArray();
             var (lo, hi) = SeedStatistics.Band(finals, o.Band, bandRng.Split((ulong)i));
-            double gap = r.Runs.Average(x => x.Eigenvalues.Length > 1 ? (x.Eigenvalues[0] - x.Eigenvalues[1]) / x.Eigenvalues[0] : 1);
-            pts.Add(new SweepPoint(v, finals.Average(), PcaTrainResult.Std(finals), finals.Min(), finals.Max(),
-                r.Runs.Average(x => x.FinalRisk - x.OptimalRisk), o, lo, hi, finals, gap));
+            double gap = seg.Average(x => x.RelativeEigengap);
+            pts.Add(new SweepPoint(spec.Values[i], finals.Average(), PcaTrainResult.Std(finals), finals.Min(), finals.Max(),
+                seg.Average(x => x.FinalRisk - x.OptimalRisk), o, lo, hi, finals, gap));
         }
         return pts;
     }
