@@ -194,7 +194,7 @@ public static partial class CliHost
                 ?? (best.SymbolResult?.Parent as OptionResult)?.Option;
             return ($"{option}: '{token}' is not {Describe(opt?.ValueType)}.", hint);
         }
-        return (OneLine(best.Message.Split('\n')[0]), hint);
+        return (OneLine(best.Message), hint);
     }
 
     private static string Describe(Type? t)
