@@ -10,10 +10,6 @@ public sealed record ShardMode(ShardSpec Shard, string? StoreDirectory, bool Res
 {
     /// <summary>Single process, nothing stored.</summary>
     public static ShardMode InProcess => new(ShardSpec.Single, null, false, false);
-
-    /// <summary>True when this process must aggregate and write the final outputs (a single-process run or a
-    /// merge); false for a shard that only stores its units.</summary>
-    public bool Aggregates => MergeOnly || Shard.IsSingle;
 }
 
 /// <summary>Runs the units of a job under a <see cref="ShardMode"/>: computes the units this process owns (in

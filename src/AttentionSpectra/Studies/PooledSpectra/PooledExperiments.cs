@@ -247,13 +247,8 @@ public static class PooledExperiments
         {
             var m = models[i];
             var th = m.Theory();
-            var seg = new ArraySegment<TrialResult>(draws, i * trials, trials);
-            var (tm, ts) = PooledSimulator.MeanSe(seg.Select(r => r.Top));
-            var (sm, ss) = PooledSimulator.MeanSe(seg.Select(r => r.Second));
-            var (om, os) = PooledSimulator.MeanSe(seg.Select(r => r.Overlap));
-            double rho = m.Rho(snr);
-            var p = new PhasePoint(snr, rho, trials, tm, ts, sm, ss, om, os, th.Predict(rho));
-            result[i] = new PoolingScheme(specs[i].WeightLabel, specs[i], m, rho, m.SnrForRho(th.SampleThreshold), p);
+            var p = PooledSimulator.Summarise(m, th, snr, new ArraySegment<TrialResult>(draws, i * trials, trials));
+            result[i] = new PoolingScheme(specs[i].WeightLabel, specs[i], m, p.Rho, m.SnrForRho(th.SampleThreshold), p);
         }
         return new PoolingResult(spec, snr, trials, result);
     }

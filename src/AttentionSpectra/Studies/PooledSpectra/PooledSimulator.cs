@@ -147,15 +147,22 @@ public static class PooledSimulator
         var th = m.Theory();
         var pts = new PhasePoint[snrs.Count];
         for (int p = 0; p < snrs.Count; p++)
-        {
-            var seg = new ArraySegment<TrialResult>(results, p * trials, trials);
-            var (tm, ts) = MeanSe(seg.Select(r => r.Top));
-            var (sm, ss) = MeanSe(seg.Select(r => r.Second));
-            var (om, os) = MeanSe(seg.Select(r => r.Overlap));
-            double rho = m.Rho(snrs[p]);
-            pts[p] = new PhasePoint(snrs[p], rho, trials, tm, ts, sm, ss, om, os, th.Predict(rho));
-        }
+            pts[p] = Summarise(m, th, snrs[p], new ArraySegment<TrialResult>(results, p * trials, trials));
         return pts;
+    }
+
+    /// <summary>Means and standard errors of the draws at one |μ|², with the theory's prediction there.</summary>
+    /// <param name="m">The model.</param>
+    /// <param name="theory">Its spike theory (<see cref="PooledModel.Theory"/>).</param>
+    /// <param name="snr">|μ|² of the draws.</param>
+    /// <param name="draws">The draws.</param>
+    public static PhasePoint Summarise(PooledModel m, SpikeTheory theory, double snr, IReadOnlyCollection<TrialResult> draws)
+    {
+        var (tm, ts) = MeanSe(draws.Select(r => r.Top));
+        var (sm, ss) = MeanSe(draws.Select(r => r.Second));
+        var (om, os) = MeanSe(draws.Select(r => r.Overlap));
+        double rho = m.Rho(snr);
+        return new PhasePoint(snr, rho, draws.Count, tm, ts, sm, ss, om, os, theory.Predict(rho));
     }
 
     /// <summary>Sample mean and standard error of the mean.</summary>
