@@ -85,6 +85,9 @@ public class CancellationTests : IDisposable
             RedirectStandardOutput = true };
         foreach (var a in new[] { "-qfec", cmd, log }) psi.ArgumentList.Add(a);
         psi.Environment["TERM"] = "xterm-256color";
+        // `script` runs the command with $SHELL (else /bin/sh). Ctrl-C reaches the whole foreground group, and dash
+        // dies of it before `echo rc=$?`; bash waits for the child and only exits if the child died of the signal.
+        psi.Environment["SHELL"] = "/bin/bash";
         psi.Environment.Remove("NO_COLOR");
         using var p = System.Diagnostics.Process.Start(psi)!;
         _ = p.StandardOutput.ReadToEndAsync();
