@@ -6,7 +6,15 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 namespace AttentionSpectra.Models;
 
 /// <summary>Model file format (Auto = detected from the first bytes).</summary>
-public enum ModelFormat { Auto, Onnx, Safetensors }
+public enum ModelFormat
+{
+    /// <summary>ONNX when the file parses as an ONNX model, safetensors when it starts with a safetensors header.</summary>
+    Auto,
+    /// <summary>An ONNX model (protobuf).</summary>
+    Onnx,
+    /// <summary>A safetensors file of a BERT- or ViT-style encoder.</summary>
+    Safetensors,
+}
 
 /// <summary>What to audit and on which inputs.</summary>
 /// <param name="ModelPath">ONNX or safetensors file.</param>
@@ -21,6 +29,8 @@ public enum ModelFormat { Auto, Onnx, Safetensors }
 /// <param name="Heads">Heads to audit in each block (null = all); indices must exist in the model.</param>
 /// <param name="NumHeads">Heads per block of a safetensors model (default from config.json).</param>
 /// <param name="Options">Per-head audit options and conventions.</param>
+/// <param name="Tokenizer">Tokenizer file of a text model (vocab.txt, tokenizer.json, ...); default: one found next
+/// to the model, or the built-in model's own.</param>
 public sealed record AuditRequest(
     string ModelPath, ModelFormat Format = ModelFormat.Auto,
     IReadOnlyList<string>? InputFiles = null, IReadOnlyList<string>? Texts = null, int RandomInputs = 0,

@@ -6,7 +6,13 @@ using AttentionSpectra.Numerics;
 namespace AttentionSpectra.Models;
 
 /// <summary>Architecture of a transformer encoder stored as safetensors.</summary>
-public enum EncoderKind { Bert, Vit }
+public enum EncoderKind
+{
+    /// <summary>BERT-style text encoder (Hugging Face BertModel names).</summary>
+    Bert,
+    /// <summary>Vision transformer (timm or Hugging Face ViTModel/DeiTModel names).</summary>
+    Vit,
+}
 
 /// <summary>Small, exact encoder forward pass over safetensors weights, returning per-layer, per-head Q, K, V.
 /// BERT-style (HF BertModel names, post-LN, GELU-erf, LayerNorm eps 1e-12) and ViT-style: timm names (pre-LN,
@@ -14,20 +20,35 @@ public enum EncoderKind { Bert, Vit }
 /// (num_attention_heads / num_heads), else hidden/64.</summary>
 public sealed class SafeTensorsEncoder
 {
+    /// <summary>The weights.</summary>
     public SafeTensorsFile File { get; }
+    /// <summary>BERT-style or ViT-style, recognised from the weight names.</summary>
     public EncoderKind Kind { get; }
+    /// <summary>Common prefix of the encoder's weight names (e.g. <c>bert.</c>; empty for none).</summary>
     public string Prefix { get; }
+    /// <summary>Number of encoder layers.</summary>
     public int Layers { get; }
+    /// <summary>Hidden size (model width).</summary>
     public int Hidden { get; }
+    /// <summary>Attention heads per layer.</summary>
     public int Heads { get; }
+    /// <summary>LayerNorm epsilon used in the forward pass.</summary>
     public double LayerNormEps { get; }
     /// <summary>ViT: patch size and image side; BERT: vocabulary size and maximum positions.</summary>
     public int PatchSize { get; }
+    /// <summary>ViT: image side in pixels (patch grid side x patch size).</summary>
     public int ImageSize { get; }
+    /// <summary>ViT: image channels.</summary>
     public int Channels { get; }
+    /// <summary>BERT: vocabulary size.</summary>
     public int VocabSize { get; }
+    /// <summary>BERT: number of position embeddings (longest input).</summary>
     public int MaxPositions { get; }
 
+    /// <summary>Recognises the architecture of <paramref name="file"/> and reads its geometry; <paramref name="heads"/>
+    /// and <paramref name="eps"/> override the number of heads and the LayerNorm epsilon.</summary>
+    /// <exception cref="InvalidDataException">Not a recognised encoder, or inconsistent shapes.</exception>
+    /// <exception cref="ArgumentException">The number of heads does not divide the hidden size.</exception>
     public SafeTensorsEncoder(SafeTensorsFile file, int? heads = null, double? eps = null)
     {
         File = file;

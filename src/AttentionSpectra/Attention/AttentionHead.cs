@@ -15,8 +15,11 @@ public enum HeadKind
 /// length <see cref="L"/>, dimension <see cref="D"/> and rank <see cref="K"/>.</summary>
 public sealed class HeadWorkspace
 {
+    /// <summary>Prompt length (tokens) the buffers hold.</summary>
     public int L { get; }
+    /// <summary>Token dimension d.</summary>
     public int D { get; }
+    /// <summary>Rank k of the head.</summary>
     public int K { get; }
     internal readonly double[] P;   // L x K projections P[l, j] = mu_j . x_l
     internal readonly double[] S;   // L scores
@@ -27,6 +30,8 @@ public sealed class HeadWorkspace
     internal readonly double[] Xe;  // d  X' e
     internal readonly double[] C;   // K  sum_l e_l P[l, j]
 
+    /// <summary>Allocates the buffers for prompts of <paramref name="l"/> tokens of dimension <paramref name="d"/> and a
+    /// head of rank <paramref name="k"/> (all at least 1).</summary>
     public HeadWorkspace(int l, int d, int k)
     {
         if (l < 1 || d < 1 || k < 1) throw new ArgumentException($"Head workspace needs L, d, k >= 1 (got L={l}, d={d}, k={k}).");

@@ -7,9 +7,13 @@ namespace AttentionSpectra.Attention;
 /// all randomness comes from the <see cref="Rng"/> passed in, and per-call scratch from the caller.</summary>
 public interface IPromptSource
 {
+    /// <summary>Token dimension d.</summary>
     int Dimension { get; }
     /// <summary>Scratch length (doubles) needed by <see cref="Sample"/> for prompts of length L.</summary>
     int ScratchLength(int l);
+    /// <summary>Draws one prompt of <paramref name="l"/> tokens into <paramref name="x"/> (at least L x d values,
+    /// row-major), using only <paramref name="rng"/> and <paramref name="scratch"/> (at least
+    /// <see cref="ScratchLength"/>(L) values).</summary>
     void Sample(Rng rng, int l, Span<double> x, Span<double> scratch);
 }
 
@@ -33,9 +37,13 @@ public sealed class GaussianPromptSource : IPromptSource, IBlockPromptSource
     private readonly double[] _factor; // d x d (lower triangular unless _full), row-major, or d values when diagonal
     private readonly bool _diagonal;
     private readonly bool _full;
+    /// <inheritdoc/>
     public int Dimension { get; }
+    /// <summary>The token covariance (a copy of the one given).</summary>
     public Matrix Sigma { get; }
 
+    /// <summary>Tokens N(0, <paramref name="sigma"/>); the covariance must be square, finite and positive definite
+    /// (its Cholesky factor is taken here).</summary>
     public GaussianPromptSource(Matrix sigma)
     {
         ArgumentNullException.ThrowIfNull(sigma);
@@ -78,6 +86,7 @@ public sealed class GaussianPromptSource : IPromptSource, IBlockPromptSource
         return new GaussianPromptSource(Blas.Multiply(c, c, transB: true), (double[])c.Data.Clone());
     }
 
+    /// <inheritdoc/>
     public int ScratchLength(int l) => l * Dimension;
 
     /// <summary>Block sampling pays off once the factor is not diagonal and d is not tiny: one GEMM per block of
@@ -121,6 +130,7 @@ public sealed class GaussianPromptSource : IPromptSource, IBlockPromptSource
         }
     }
 
+    /// <inheritdoc/>
     public void Sample(Rng rng, int l, Span<double> x, Span<double> scratch)
     {
         int d = Dimension;
@@ -151,12 +161,19 @@ public sealed class GaussianPromptSource : IPromptSource, IBlockPromptSource
 public sealed class SpikedWishartPromptSource : IPromptSource
 {
     private readonly double[] _v;
+    /// <inheritdoc/>
     public int Dimension { get; }
+    /// <summary>Number n of vectors y_r whose outer products form a prompt's covariance.</summary>
     public int N { get; }
+    /// <summary>Isotropic noise level xi of V = xi^2 I + theta v v'.</summary>
     public double Xi { get; }
+    /// <summary>Spike strength theta of V = xi^2 I + theta v v'.</summary>
     public double Theta { get; }
+    /// <summary>The unit spike direction v.</summary>
     public ReadOnlySpan<double> Spike => _v;
 
+    /// <summary>Spike direction <paramref name="v"/> (normalised here; non-zero), <paramref name="n"/> >= 1,
+    /// <paramref name="xi"/> > 0 and <paramref name="theta"/> >= 0.</summary>
     public SpikedWishartPromptSource(ReadOnlySpan<double> v, int n, double xi, double theta)
     {
         if (v.Length < 1) throw new ArgumentException("Spike direction must have dimension >= 1.");
@@ -170,8 +187,10 @@ public sealed class SpikedWishartPromptSource : IPromptSource
         Dimension = v.Length; N = n; Xi = xi; Theta = theta;
     }
 
+    /// <inheritdoc/>
     public int ScratchLength(int l) => Dimension * N + l * N;
 
+    /// <inheritdoc/>
     public void Sample(Rng rng, int l, Span<double> x, Span<double> scratch)
     {
         int d = Dimension, n = N;
@@ -202,7 +221,10 @@ public sealed class SpikedWishartPromptSource : IPromptSource
 public sealed class DatasetPromptSource : IPromptSource
 {
     private readonly Matrix _data;
+    /// <inheritdoc/>
     public int Dimension => _data.Cols;
+    /// <summary>Draws tokens from the rows of <paramref name="data"/> (at least two rows, finite; kept by
+    /// reference, not copied).</summary>
     public DatasetPromptSource(Matrix data)
     {
         ArgumentNullException.ThrowIfNull(data);
@@ -210,7 +232,9 @@ public sealed class DatasetPromptSource : IPromptSource
         NumericsException.ThrowIfNotFinite(data, "Dataset");
         _data = data;
     }
+    /// <inheritdoc/>
     public int ScratchLength(int l) => 0;
+    /// <inheritdoc/>
     public void Sample(Rng rng, int l, Span<double> x, Span<double> scratch)
     {
         int d = Dimension;
@@ -233,6 +257,9 @@ public sealed class BatchGradient
     private readonly double[] _loss;
     private readonly int _chunks;
 
+    /// <summary>Loss and gradient of a rank-<paramref name="k"/> head of kind <paramref name="kind"/> with
+    /// score scale <paramref name="lam"/>, over <paramref name="batch"/> prompts of <paramref name="l"/> tokens from
+    /// <paramref name="source"/>.</summary>
     public BatchGradient(IPromptSource source, HeadKind kind, int l, int k, double lam, int batch)
     {
         ArgumentNullException.ThrowIfNull(source);

@@ -70,15 +70,24 @@ public sealed record IclOptions(
 /// <param name="OptimalAlphaSquared">al*^2 of R_ICL_inf.</param>
 /// <param name="FinalRisk">R_ICL_inf at the end.</param>
 /// <param name="OptimalRisk">R_ICL_inf at al* v.</param>
+/// <param name="InitialParameters">The parameters training started from (kept when asked for, else null).</param>
 public sealed record IclSeedRun(int Seed, double[] Spike, TrainTrace Trace, double FinalAlphaSquared, double OptimalAlphaSquared,
     double FinalRisk, double OptimalRisk, double[]? InitialParameters = null);
 
+/// <summary>Result of in-context training over several seeds.</summary>
+/// <param name="Options">The options it ran with.</param>
+/// <param name="Runs">One run per seed.</param>
+/// <param name="Alignment">Alignment with the target against steps: mean, band and minimum over seeds.</param>
 public sealed record IclResult(IclOptions Options, IReadOnlyList<IclSeedRun> Runs, BandSeries Alignment)
 {
+    /// <summary>Mean alignment over seeds at the last step.</summary>
     public double FinalMean => Alignment.Mean[^1];
+    /// <summary>Smallest alignment over seeds at the last step.</summary>
     public double FinalMin => Alignment.Min[^1];
 }
 
+/// <summary>Study A in context (docs/theory.md §A): a head trained on prompts with their own spiked-Wishart
+/// covariance learns the shared spike v.</summary>
 public static class IclExperiments
 {
     /// <summary>Trains <see cref="IclOptions.Seeds"/> runs; run s uses <c>new Rng(seed).Split(s)</c> (stream 0: the

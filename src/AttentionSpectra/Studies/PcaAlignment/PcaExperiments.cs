@@ -81,7 +81,7 @@ public sealed record PcaTrainOptions(
 
 /// <summary>One seed of a run: the covariance spectrum, the trace and final closed-form diagnostics. FinalRisk /
 /// OptimalRisk / TargetNormSquared refer to R_inf (softmax, infinite; optimum sum_{i>k} lambda_i, ||M||^2 =
-/// sum_{i<=k} 1/(lam lambda_i)) or, for the rank-one linear head, to the exact finite-L risk R_lin,L and its minimum
+/// sum_{i &lt;= k} 1/(lam lambda_i)) or, for the rank-one linear head, to the exact finite-L risk R_lin,L and its minimum
 /// along u_1.</summary>
 /// <param name="Seed">Run index.</param>
 /// <param name="Eigenvalues">Eigenvalues of Sigma, descending.</param>
@@ -137,10 +137,17 @@ public sealed record BandSeries(int[] Steps, double[] Mean, double[] Lo, double[
     }
 }
 
+/// <summary>Result of training a head on Gaussian prompts over several seeds.</summary>
+/// <param name="Options">The options it ran with.</param>
+/// <param name="Runs">One run per seed.</param>
+/// <param name="Alignment">Alignment with the target against steps: mean, band and minimum over seeds.</param>
 public sealed record PcaTrainResult(PcaTrainOptions Options, IReadOnlyList<SeedRun> Runs, BandSeries Alignment)
 {
+    /// <summary>Mean alignment over seeds at the last step.</summary>
     public double FinalMean => Alignment.Mean[^1];
+    /// <summary>Smallest alignment over seeds at the last step.</summary>
     public double FinalMin => Alignment.Min[^1];
+    /// <summary>Standard deviation of the final alignment over seeds.</summary>
     public double FinalStd => Std(Runs.Select(r => r.Trace.Alignment[^1]).ToArray());
     internal static double Std(double[] x) => SeedStatistics.Std(x);
 }
@@ -404,6 +411,8 @@ public static class PcaExperiments
     public sealed record Landscape(Matrix Sigma, double[] Eigenvalues, IReadOnlyList<CriticalPoint> Points,
         double[] Angles, double[] AngleRisk, double[] Radii, double[] RadialRisk, double[] RadialRiskU2);
 
+    /// <summary>The landscape of R_inf for a random d x d covariance drawn from <paramref name="seed"/> and score scale
+    /// <paramref name="lam"/>, on <paramref name="points"/> angles and radii.</summary>
     public static Landscape ComputeLandscape(int d, double lam, ulong seed, int points = 181)
     {
         if (d < 2) throw new ArgumentException($"d must be >= 2 for the landscape (got {d}).");
