@@ -261,12 +261,13 @@ public static class PcaCommands
         var ishard = new ShardOptions();
         ishard.AddTo(sweep, "icl sweep", pr =>
         {
-            // one training run per unit: L d^2 per prompt (Wishart covariance and tokens) dominates; see docs/scaling.md
+            // one training run per unit: per prompt and step, L tokens (d^2 each through Sigma's factor, plus the
+            // softmax), the Wishart covariance (n d^2) and its factor (d^3); see docs/scaling.md
             var o = cs.Build(pr);
             string ov = pr.GetValue(over)!;
             var vals = IclValues(pr, ov);
             double d = ov == "d" ? vals.Max() : o.D, l = ov == "L" ? vals.Max() : o.L, n = ov == "n" ? vals.Max() : o.N;
-            double ops = (double)o.Steps * o.EffectiveBatch * (l * (d * d + 4 * d) + n * d * d);
+            double ops = (double)o.Steps * o.EffectiveBatch * (l * (d * d + 4 * d + 200) + n * d * d + d * d * d);
             long bytes = (long)(8 * (2 * o.EffectiveBatch * l * d + 4 * d * d)) + (64L << 20);
             return new ShardEstimate(vals.Count * o.Seeds, "grid value × seed", ops / 1e9, bytes);
         });
