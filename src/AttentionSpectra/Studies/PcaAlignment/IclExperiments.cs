@@ -233,19 +233,15 @@ public static class IclExperiments
             options[i].Validate();
         }
         int seeds = baseOptions.Seeds;
-        int total = options.Length * seeds;
-        plan ??= new ShardPlan("icl sweep", [], total, "grid value × seed");
-        if (plan.TotalUnits != total)
-            throw new ArgumentException($"The plan has {plan.TotalUnits} units, the sweep {total}.", nameof(plan));
         var root = new Rng(seed);
-        var units = ShardedRun.Run(plan, mode, u =>
+        var units = SweepUnits.Run("icl sweep", options.Length, seeds, mode, plan, (i, s) =>
         {
-            var o = options[u / seeds];
+            var o = options[i];
             var shared = o.SpikePolicy == SigmaPolicy.PerFigure ? root.Split(0).Split(0).UnitVector(o.D) : null;
             double alStar2 = ClosedForms.IclOptimalAlphaSquared(o.D, o.N, o.Xi, o.Theta, o.Lam);
-            var run = RunSeed(o, root, u % seeds, shared, alStar2, null, "", 0, cancellationToken);
+            var run = RunSeed(o, root, s, shared, alStar2, null, "", 0, cancellationToken);
             return new IclSweepUnit(run.Trace.Alignment[^1], run.FinalAlphaSquared);
-        }, progress, "icl sweep", cancellationToken);
+        }, progress, cancellationToken);
         if (units == null) return null;
         var bandRng = new Rng(seed).Split(SeedStatistics.BootstrapStream);
         var pts = new List<IclSweepPoint>();
