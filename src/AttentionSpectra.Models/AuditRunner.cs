@@ -228,7 +228,9 @@ public static class AuditRunner
             notes.AddRange(x.Notes);
             heads.AddRange(x.Heads);
         }
-        if (heads.Count == 0) throw new ArgumentException("No heads selected: Layers and Heads select nothing in this model.", nameof(req));
+        if (heads.Count == 0)
+            throw new ArgumentException("No heads selected: Layers and Heads select nothing in this model.",
+                nameof(req));
         int hpl = units.Max(x => x.HeadsPerLayer);
         notes.Add(StructureNote(first.LayerCount, hpl, heads.Select(h => (h.Layer, h.Head, h.Input)).ToList()));
         return new ModelAuditResult(first.Model, first.Kind, first.LayerCount, hpl, heads, notes.Distinct().ToList())
@@ -257,7 +259,8 @@ public static class AuditRunner
             if (req.Tokens < 2) throw new ArgumentException("Tokens must be at least 2.", nameof(req));
             _options = req.Options ?? new AuditOptions();
             _options.Validate();
-            _shownName = BuiltinModels.IsBuiltin(req.ModelPath) ? req.ModelPath.ToLowerInvariant() : Path.GetFileName(req.ModelPath);
+            _shownName = BuiltinModels.IsBuiltin(req.ModelPath)
+                ? req.ModelPath.ToLowerInvariant() : Path.GetFileName(req.ModelPath);
             var (resolvedModel, tokenizerFile) = TextModels.ResolveBuiltin(req.ModelPath, req.Tokenizer);
             _req = req = req with { ModelPath = resolvedModel };
             _tokenizer = new Lazy<TextTokenizer?>(() => TextModels.Load(req.ModelPath, tokenizerFile));
@@ -278,7 +281,8 @@ public static class AuditRunner
         }
 
         /// <summary>Extract and audit every selected head on input <paramref name="j"/>; its first head is head
-        /// <paramref name="firstHead"/> of the model's list (null: inputs before j that fit × heads of this one).</summary>
+        /// <paramref name="firstHead"/> of the model's list (null: the inputs before j that fit × the heads of
+        /// this one).</summary>
         internal AuditInputResult Audit(int j, Rng rng, int? firstHead, IProgress<ProgressUpdate>? progress,
             CancellationToken cancellationToken)
         {
@@ -292,7 +296,8 @@ public static class AuditRunner
                 kind = "onnx"; layers = _onnx.LayerCount; hpl = 0;
                 if (OnnxFeed(_onnx, _req, j, _random, inputRng, _tokenizer, notes) is var (label, feeds))
                 {
-                    var e = _onnx.Extract(feeds, label, _req.Layers, _req.Heads, progress, cancellationToken: cancellationToken);
+                    var e = _onnx.Extract(feeds, label, _req.Layers, _req.Heads, progress,
+                        cancellationToken: cancellationToken);
                     hpl = e.HeadsPerLayer;
                     CheckSelection(null, _req.Heads, _onnx.LayerCount, e.HeadsPerLayer);
                     heads = [.. e.Heads];
@@ -326,7 +331,8 @@ public static class AuditRunner
                 && j < (_req.InputFiles?.Count ?? 0) + (_req.Texts?.Count ?? 0)
                 && _req.SkipIncompatibleInputs && _tokenizer.Value == null);
 
-        /// <summary>Input j of a safetensors encoder (token ids or a CHW image), or null (with a note) when skipped.</summary>
+        /// <summary>Input j of a safetensors encoder (token ids or a CHW image), or null (with a note) when
+        /// skipped.</summary>
         private (string Label, int[]? Ids, double[]? Image)? EncoderInput(SafeTensorsEncoder enc, int j, Rng inputRng,
             List<string> notes)
         {
@@ -344,7 +350,8 @@ public static class AuditRunner
             j -= files.Count;
             if (j < texts.Count)
             {
-                if (enc.Kind != EncoderKind.Bert) return ($"text-{j}", null, ToChw(OnnxInputs.FromText(texts[j], Shape(), norm)));
+                if (enc.Kind != EncoderKind.Bert)
+                    return ($"text-{j}", null, ToChw(OnnxInputs.FromText(texts[j], Shape(), norm)));
                 if (!Fits(j + files.Count))
                 {
                     notes.Add($"{texts.Count} text input(s) skipped: no tokenizer found for this BERT-style model");
@@ -405,10 +412,14 @@ public static class AuditRunner
     }
 
     /// <summary>The model's 4-D float image input and its token-id input (a null name when absent).</summary>
-    private static ((string Name, string ElemType, long?[] Shape) Image, (string Name, string ElemType, long?[] Shape) Ids)
-        OnnxInputKinds(OnnxAttentionExtractor ex) =>
-        (ex.Inputs.FirstOrDefault(i => i.ElemType is "Float" or "Float16" or "BFloat16" && i.Shape.Length == 4),
-         ex.Inputs.FirstOrDefault(i => i.ElemType is "Int64" or "Int32" && !i.Name.Contains("mask", StringComparison.OrdinalIgnoreCase) && !i.Name.Contains("type", StringComparison.OrdinalIgnoreCase) && !i.Name.Contains("position", StringComparison.OrdinalIgnoreCase)));
+    private static ((string Name, string ElemType, long?[] Shape) Image,
+        (string Name, string ElemType, long?[] Shape) Ids) OnnxInputKinds(OnnxAttentionExtractor ex)
+    {
+        static bool Has(string name, string part) => name.Contains(part, StringComparison.OrdinalIgnoreCase);
+        return (ex.Inputs.FirstOrDefault(i => i.ElemType is "Float" or "Float16" or "BFloat16" && i.Shape.Length == 4),
+            ex.Inputs.FirstOrDefault(i => i.ElemType is "Int64" or "Int32"
+                                          && !Has(i.Name, "mask") && !Has(i.Name, "type") && !Has(i.Name, "position")));
+    }
 
     /// <summary>Null when the ONNX model takes input j; otherwise the note saying it is skipped (when
     /// <see cref="AuditRequest.SkipIncompatibleInputs"/>), or an <see cref="ArgumentException"/>.</summary>
@@ -420,15 +431,19 @@ public static class AuditRunner
         if (j < files.Count)
         {
             string f = files[j];
-            if ((image.Name != null && !f.EndsWith(".txt", StringComparison.OrdinalIgnoreCase)) || idsIn.Name != null) return null;
+            if ((image.Name != null && !f.EndsWith(".txt", StringComparison.OrdinalIgnoreCase)) || idsIn.Name != null)
+                return null;
             if (!req.SkipIncompatibleInputs)
                 throw new ArgumentException($"Model has no image or token-id input to feed '{f}' into.", nameof(req));
             return $"input {Path.GetFileName(f)} skipped: the model has no image or token-id input for it";
         }
         if (j - files.Count >= texts.Count || image.Name != null || idsIn.Name != null) return null;
         if (!req.SkipIncompatibleInputs)
-            throw new ArgumentException("Texts need a 4-D float image input (rendered text) or a token-id input (tokenized text).", nameof(req));
-        return $"{texts.Count} text input(s) skipped: the model has neither a 4-D float image input nor a token-id input";
+            throw new ArgumentException(
+                "Texts need a 4-D float image input (rendered text) or a token-id input (tokenized text).",
+                nameof(req));
+        return $"{texts.Count} text input(s) skipped: the model has neither a 4-D float image input nor a token-id "
+               + "input";
     }
 
     /// <summary>The feeds of input j (files, then texts, then <paramref name="random"/> random inputs), or null (with
@@ -467,7 +482,8 @@ public static class AuditRunner
         {
             string f = files[j];
             if (image.Name != null && ! f.EndsWith(".txt", StringComparison.OrdinalIgnoreCase))
-                return (Path.GetFileName(f), Complete(new() { [image.Name] = OnnxInputs.FromImageFile(f, ImgShape(), norm) }, 0));
+                return (Path.GetFileName(f),
+                    Complete(new() { [image.Name] = OnnxInputs.FromImageFile(f, ImgShape(), norm) }, 0));
             var ids = ReadTokenIds(f);
             var t = new DenseTensor<float>([1, ids.Length]);
             for (int k = 0; k < ids.Length; k++) t[0, k] = ids[k];
@@ -478,14 +494,17 @@ public static class AuditRunner
         if (j < texts.Count)
         {
             if (image.Name != null)
-                return ($"text-{j}", Complete(new() { [image.Name] = OnnxInputs.FromText(texts[j], ImgShape(), norm) }, 0));
+                return ($"text-{j}",
+                    Complete(new() { [image.Name] = OnnxInputs.FromText(texts[j], ImgShape(), norm) }, 0));
             var ids = TextInputs.TokenIds(tokenizer.Value, req.ModelPath, texts[j]);
             return ($"text-{j}", Complete(new() { [idsIn.Name!] = TextInputs.IdTensor(ids) }, ids.Length));
         }
         int r = j - texts.Count;
-        if (r >= random) throw new ArgumentOutOfRangeException(nameof(j), $"Input {j + files.Count + texts.Count} does not exist.");
+        if (r >= random)
+            throw new ArgumentOutOfRangeException(nameof(j), $"Input {j + files.Count + texts.Count} does not exist.");
         var rr = rng.Split((ulong)r);
-        if (image.Name != null) return ($"random-{r}", Complete(new() { [image.Name] = OnnxInputs.Random(rr, ImgShape()) }, 0));
+        if (image.Name != null)
+            return ($"random-{r}", Complete(new() { [image.Name] = OnnxInputs.Random(rr, ImgShape()) }, 0));
         if (idsIn.Name != null)
         {
             var t = TextInputs.IdTensor(TextInputs.RandomIds(tokenizer.Value, rr, req.Tokens, null, notes));

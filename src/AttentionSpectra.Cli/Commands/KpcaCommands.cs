@@ -97,7 +97,8 @@ public static class KpcaCommands
         var cmd = new Command("audit", "Audit every attention head of a model: mean/optimal cosine, linear/RBF CKA between V and V_KPCA, J_proj terms, Gram eigen-statistics, gamma-consistency.");
         foreach (var o in new Option[] { model, fmt, inputs, text, randomInputs, inputShape, norm, tokens, layers, heads, numHeads, noise, perms, export, tokenizer }.Concat(conv.All)) cmd.Options.Add(o);
         int Units(ParseResult pr) => (pr.GetValue(model)?.Length ?? 0) * AuditRunner.InputCount(new AuditRequest("",
-            InputFiles: pr.GetValue(inputs), Texts: pr.GetValue(text), RandomInputs: Math.Max(0, pr.GetValue(randomInputs))));
+            InputFiles: pr.GetValue(inputs), Texts: pr.GetValue(text),
+            RandomInputs: Math.Max(0, pr.GetValue(randomInputs))));
         var shard = new ShardOptions();
         shard.AddTo(cmd, "kpca audit", pr =>
         {
@@ -143,8 +144,8 @@ public static class KpcaCommands
             var mode = shard.Resolve(pr, ctx, "kpca-audit");
             bool sharded = mode.StoreDirectory != null;
             if (sharded && exportDir != null)
-                throw new ArgumentException("--export-tensors cannot be combined with --shard, --resume or --merge " +
-                                            "(tensors are not stored per unit); export them from a single-process run.");
+                throw new ArgumentException("--export-tensors cannot be combined with --shard, --resume or --merge "
+                    + "(tensors are not stored per unit); export them from a single-process run.");
             bool tokensGiven = pr.GetResult(tokens) is { Implicit: false };
             OutputSink? opened = null;
             OutputSink Sink() => opened ??= ctx.Sink("kpca"); // a shard that only stores its units writes no results
@@ -168,15 +169,16 @@ public static class KpcaCommands
                 for (int i = 0; i < models.Length; i++)
                 {
                     Guards.CheckAudit(ctx, requests[i], tokensGiven);
-                    Emit(i, Ui.WithProgress(ctx, p => AuditRunner.Run(requests[i], new Rng(ctx.Seed), p, ctx.Cancellation)));
+                    Emit(i, Ui.WithProgress(ctx,
+                        p => AuditRunner.Run(requests[i], new Rng(ctx.Seed), p, ctx.Cancellation)));
                 }
             }
             else
             {
                 foreach (var req in requests) Guards.CheckAudit(ctx, req, tokensGiven);
                 var plan = ShardOptions.Plan(pr, Units(pr), "model × input");
-                var results = Ui.WithProgress(ctx, p => AuditRunner.RunSharded(requests, new Rng(ctx.Seed), mode, plan, p,
-                    ctx.Cancellation));
+                var results = Ui.WithProgress(ctx,
+                    p => AuditRunner.RunSharded(requests, new Rng(ctx.Seed), mode, plan, p, ctx.Cancellation));
                 if (results == null)
                 {
                     ShardOptions.ReportStored(ctx, mode, plan);

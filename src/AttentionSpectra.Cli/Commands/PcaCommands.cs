@@ -256,8 +256,10 @@ public static class PcaCommands
         var icouple = new Option<string?>("--couple") { Description = "d sweep couplings, comma-separated: n=d, L=d, lam=C/d, lr=C/d^2" };
         var sweep = new Command("sweep", "Final ICL alignment |cos(mu, v)| vs L, n, d or theta.");
         cs.AddTo(sweep); sweep.Options.Add(over); sweep.Options.Add(values); sweep.Options.Add(icouple);
-        IReadOnlyList<double> IclValues(ParseResult pr, string ov) => ParseValues(pr.GetValue(values)
-            ?? ov switch { "L" => "3,5,10,20,50,100", "n" => "2,5,10,20", "d" => "3,5,10,20", _ => "0.5,1,2,4" }, "--values");
+        IReadOnlyList<double> IclValues(ParseResult pr, string ov) => ParseValues(pr.GetValue(values) ?? ov switch
+        {
+            "L" => "3,5,10,20,50,100", "n" => "2,5,10,20", "d" => "3,5,10,20", _ => "0.5,1,2,4",
+        }, "--values");
         var ishard = new ShardOptions();
         ishard.AddTo(sweep, "icl sweep", pr =>
         {
@@ -284,8 +286,8 @@ public static class PcaCommands
             var variable = ov switch { "L" => SweepVariable.L, "n" => SweepVariable.N, "d" => SweepVariable.D, _ => SweepVariable.Theta };
             var mode = ishard.Resolve(pr, ctx, "icl-sweep");
             var plan = ShardOptions.Plan(pr, vals.Count * o.Seeds, "grid value × seed");
-            var maybe = Ui.WithProgress(ctx, p => IclExperiments.Sweep(o, new IclSweepSpec(variable, vals, coupling), ctx.Seed,
-                mode, plan, p, ctx.Cancellation));
+            var maybe = Ui.WithProgress(ctx, p => IclExperiments.Sweep(o, new IclSweepSpec(variable, vals, coupling),
+                ctx.Seed, mode, plan, p, ctx.Cancellation));
             if (maybe is not { } pts)
             {
                 ShardOptions.ReportStored(ctx, mode, plan);

@@ -43,7 +43,8 @@ public static class ShardedRun
     /// <param name="cancellationToken">Stops between units.</param>
     /// <returns>All results in unit order when this process aggregates; null for a shard that only stored.</returns>
     public static T[]? Run<T, TState>(ShardPlan plan, ShardMode mode, Func<TState> workspace, Func<int, TState, T> compute,
-        IProgress<ProgressUpdate>? progress = null, string task = "units", CancellationToken cancellationToken = default) =>
+        IProgress<ProgressUpdate>? progress = null, string task = "units",
+        CancellationToken cancellationToken = default) =>
         Run(plan, mode, workspace, compute, -1, progress, task, cancellationToken);
 
     /// <summary>Run a job whose units reuse a per-thread workspace, at most <paramref name="maxDegreeOfParallelism"/>
@@ -60,9 +61,9 @@ public static class ShardedRun
     /// <param name="task">Progress label.</param>
     /// <param name="cancellationToken">Stops between units.</param>
     /// <returns>All results in unit order when this process aggregates; null for a shard that only stored.</returns>
-    public static T[]? Run<T, TState>(ShardPlan plan, ShardMode mode, Func<TState> workspace, Func<int, TState, T> compute,
-        int maxDegreeOfParallelism, IProgress<ProgressUpdate>? progress = null, string task = "units",
-        CancellationToken cancellationToken = default)
+    public static T[]? Run<T, TState>(ShardPlan plan, ShardMode mode, Func<TState> workspace,
+        Func<int, TState, T> compute, int maxDegreeOfParallelism, IProgress<ProgressUpdate>? progress = null,
+        string task = "units", CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(mode);

@@ -110,13 +110,15 @@ public class ShardingTests
 }
 
 /// <summary>Byte-identity of the sharded study commands beyond the Slurm test's jobs: <c>icl sweep</c> (grid value ×
-/// seed units) and <c>kpca audit</c> (model × input units), at N = 1, 3 and 4 and after a killed, resumed shard.</summary>
+/// seed units) and <c>kpca audit</c> (model × input units), at N = 1, 3 and 4 and after a killed, resumed
+/// shard.</summary>
 public class ShardedStudyCommandTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("attnspec-shard-study-").FullName;
     public void Dispose() => Directory.Delete(_dir, true);
 
-    private static readonly string TinyOnnx = Path.Combine(AppContext.BaseDirectory, "Fuzz", "Fixtures", "tiny-attention.onnx");
+    private static readonly string TinyOnnx =
+        Path.Combine(AppContext.BaseDirectory, "Fuzz", "Fixtures", "tiny-attention.onnx");
 
     private string Bert(string name, ulong seed)
     {
@@ -131,11 +133,13 @@ public class ShardedStudyCommandTests : IDisposable
          "--batch", "8"]);
 
     [Fact]
-    public void KpcaAudit_OnnxModelOverRandomInputs_ShardedAndMerged_IsByteIdentical() => ShardedCommandTests.CheckShardedJob(
-        "kpca-onnx", ["kpca", "audit", "--model", TinyOnnx, "--input-shape", "1,7,8", "--random-inputs", "3", "--null-perms", "2"]);
+    public void KpcaAudit_OnnxModelOverRandomInputs_ShardedAndMerged_IsByteIdentical() =>
+        ShardedCommandTests.CheckShardedJob("kpca-onnx", ["kpca", "audit", "--model", TinyOnnx,
+            "--input-shape", "1,7,8", "--random-inputs", "3", "--null-perms", "2"]);
 
     /// <summary>Two models × (a token-id file, a text they cannot take without a tokenizer, two random inputs): the
-    /// skipped text units and the heads' streams after them (counted from the inputs that fit) must merge exactly.</summary>
+    /// skipped text units and the heads' streams after them (counted from the inputs that fit) must merge
+    /// exactly.</summary>
     [Fact]
     public void KpcaAudit_TwoModelsWithASkippedInput_ShardedAndMerged_IsByteIdentical()
     {

@@ -109,7 +109,8 @@ public static class IclExperiments
     }
 
     /// <summary>Run s of <see cref="Train"/>: its spike (the shared one, or its own from stream 0), init (stream 1)
-    /// and prompts (stream 2) all come from <c>root.Split(s)</c>, so a run is the same wherever it is computed.</summary>
+    /// and prompts (stream 2) all come from <c>root.Split(s)</c>, so a run is the same wherever it is
+    /// computed.</summary>
     private static IclSeedRun RunSeed(IclOptions o, Rng root, int s, double[]? sharedSpike, double alStar2,
         IProgress<ProgressUpdate>? progress, string task, long total, CancellationToken cancellationToken)
     {
@@ -251,9 +252,9 @@ public static class IclExperiments
             var seg = new ArraySegment<IclSweepUnit>(units, i * seeds, seeds);
             var finals = seg.Select(x => x.Final).ToArray();
             var (lo, hi) = SeedStatistics.Band(finals, o.Band, bandRng.Split((ulong)i));
-            pts.Add(new IclSweepPoint(values[i], finals.Average(), PcaTrainResult.Std(finals), finals.Min(), finals.Max(),
-                seg.Average(x => x.FinalAlphaSquared), ClosedForms.IclOptimalAlphaSquared(o.D, o.N, o.Xi, o.Theta, o.Lam),
-                lo, hi, finals, o));
+            pts.Add(new IclSweepPoint(values[i], finals.Average(), PcaTrainResult.Std(finals), finals.Min(),
+                finals.Max(), seg.Average(x => x.FinalAlphaSquared),
+                ClosedForms.IclOptimalAlphaSquared(o.D, o.N, o.Xi, o.Theta, o.Lam), lo, hi, finals, o));
         }
         return pts;
     }

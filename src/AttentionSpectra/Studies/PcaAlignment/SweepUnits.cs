@@ -6,7 +6,8 @@ namespace AttentionSpectra.Studies.PcaAlignment;
 /// point i.</summary>
 internal static class SweepUnits
 {
-    /// <summary>Run the sweep's units under <paramref name="mode"/>; null for a shard that only stored its units.</summary>
+    /// <summary>Run the sweep's units under <paramref name="mode"/>; null for a shard that only stored its
+    /// units.</summary>
     /// <param name="command">Command path for the default plan, e.g. <c>icl sweep</c>.</param>
     /// <param name="points">Grid points.</param>
     /// <param name="seeds">Runs per point.</param>
