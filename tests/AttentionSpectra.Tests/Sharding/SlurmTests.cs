@@ -26,6 +26,8 @@ public class ShardedCommandTests
     {
         { "rmt", ["rmt", "phase", "--d", "60", "--V", "120", "--N", "150", "--T", "4", "--points", "5", "--trials", "3"] },
         { "pca", ["pca", "sweep", "--over", "L", "--values", "3,5,8", "--d", "4", "--steps", "40", "--seeds", "2", "--batch", "16"] },
+        { "icl", ["icl", "sweep", "--over", "n", "--values", "2,4,6", "--d", "3", "--L", "6", "--steps", "30", "--seeds", "2",
+            "--batch", "8"] },
         { "pooling", ["rmt", "pooling", "--d", "60", "--V", "120", "--N", "150", "--T", "6", "--corr", "exp:0.8", "--trials", "3",
             "--tau", "2"] },
     };
