@@ -368,19 +368,15 @@ public static class PcaExperiments
         }
         int seeds = baseOptions.Seeds;
         if (options.Any(o => o.Seeds != seeds)) throw new ArgumentException("Every sweep point must have the same seeds.");
-        int total = options.Length * seeds;
-        plan ??= new ShardPlan("pca sweep", [], total, "grid value × seed");
-        if (plan.TotalUnits != total)
-            throw new ArgumentException($"The plan has {plan.TotalUnits} units, the sweep {total}.", nameof(plan));
         var root = new Rng(seed);
-        var units = ShardedRun.Run(plan, mode, u =>
+        var units = SweepUnits.Run("pca sweep", options.Length, seeds, mode, plan, (i, s) =>
         {
-            var o = options[u / seeds];
+            var o = options[i];
             var shared = o.Sigma ?? (o.SigmaPolicy == SigmaPolicy.PerFigure ? RandomCovariance(root.Split(0).Split(0), o.D) : null);
-            var run = RunSeed(o, root, u % seeds, shared, null, "", 0, cancellationToken);
+            var run = RunSeed(o, root, s, shared, null, "", 0, cancellationToken);
             double gap = run.Eigenvalues.Length > 1 ? (run.Eigenvalues[0] - run.Eigenvalues[1]) / run.Eigenvalues[0] : 1;
             return new SweepUnit(run.Trace.Alignment[^1], run.FinalRisk, run.OptimalRisk, gap);
-        }, progress, "pca sweep", cancellationToken);
+        }, progress, cancellationToken);
         if (units == null) return null;
         var pts = new List<SweepPoint>();
         var bandRng = new Rng(seed).Split(SeedStatistics.BootstrapStream);
