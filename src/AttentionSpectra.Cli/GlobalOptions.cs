@@ -30,19 +30,7 @@ public static class GlobalOptions
     public static readonly Option<FigureFormat> Figures = new("--figure-format")
     {
         Description = "Format of figures: png (default) or svg; the command's HTML page embeds them either way.",
-        CustomParser = r =>
-        {
-            if (r.Tokens.Count == 0) return FigureFormat.Png;
-            string v = r.Tokens[^1].Value;
-            switch (v.Trim().ToLowerInvariant())
-            {
-                case "png": return FigureFormat.Png;
-                case "svg": return FigureFormat.Svg;
-                default:
-                    r.AddError($"--figure-format: '{v}' is not a figure format (use png or svg).");
-                    return FigureFormat.Png;
-            }
-        },
+        CustomParser = r => Parsing.FigureFormat(r),
         HelpName = "png|svg",
         Recursive = true,
     };
