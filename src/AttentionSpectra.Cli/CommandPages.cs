@@ -48,8 +48,8 @@ public static class CommandPages
     /// change the results.</summary>
     private static readonly string[] Omitted = [.. ShardOptions.SplitOptionNames, "--help", "--version"];
 
-    /// <summary>The run's parameters: the seed and formats, then every option of the command (given or default),
-    /// in declaration order. Options that only say where results go or how the job is split are left out, so a
+    /// <summary>The run's parameters: the seed and formats, the command's arguments, then every option of the
+    /// command (given or default), in declaration order. Options that only say where results go or how the job is split are left out, so a
     /// merged sharded run shows the same parameters as a single-process one.</summary>
     public static IReadOnlyList<RunParameter> Parameters(ParseResult pr, RunContext ctx)
     {
@@ -61,6 +61,9 @@ public static class CommandPages
             new("--figure-format", ctx.FigureFormat.ToString().ToLowerInvariant(),
                 pr.GetResult(GlobalOptions.Figures) is null),
         };
+        foreach (var a in pr.CommandResult.Command.Arguments)
+            if (pr.GetResult(a) is { Tokens.Count: > 0 } ar)
+                list.Add(new(a.Name, string.Join(' ', ar.Tokens.Select(t => t.Value)), false));
         foreach (var o in pr.CommandResult.Command.Options)
         {
             if (o is HelpOption || Omitted.Contains(o.Name) || o.Hidden) continue;
@@ -70,7 +73,7 @@ public static class CommandPages
                     false));
             else
                 list.Add(new(o.Name, o.HasDefaultValue ? Show(o.GetDefaultValue())
-                    : o.ValueType == typeof(bool) ? "false" : "not set", true));
+                    : o.ValueType == typeof(bool) ? "false" : "—", true));
         }
         if (pr.GetResult(GlobalOptions.MaxMemory) is { Implicit: false } mm)
             list.Add(new("--max-memory", string.Join(' ', mm.Tokens.Select(t => t.Value)), false));
@@ -79,7 +82,7 @@ public static class CommandPages
 
     private static string Show(object? v) => v switch
     {
-        null => "not set",
+        null => "—",
         string s => s,
         bool b => b ? "true" : "false",
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
