@@ -49,8 +49,8 @@ public static class CommandPages
     private static readonly string[] Omitted = [.. ShardOptions.SplitOptionNames, "--help", "--version"];
 
     /// <summary>The run's parameters: the seed and formats, the command's arguments, then every option of the
-    /// command (given or default), in declaration order. Options that only say where results go or how the job is split are left out, so a
-    /// merged sharded run shows the same parameters as a single-process one.</summary>
+    /// command (given or default), in declaration order. Options that only say where results go or how the job is
+    /// split are left out, so a merged sharded run shows the same parameters as a single-process one.</summary>
     public static IReadOnlyList<RunParameter> Parameters(ParseResult pr, RunContext ctx)
     {
         var list = new List<RunParameter>

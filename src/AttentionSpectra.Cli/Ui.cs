@@ -28,8 +28,8 @@ public static class Ui
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var result = Run(ctx, work);
         lock (ctx.Timings)
-            ctx.Timings.Add(new StepTiming(ctx.Timings.Count == 0 ? "computation" : $"computation {ctx.Timings.Count + 1}",
-                clock.Elapsed.TotalSeconds));
+            ctx.Timings.Add(new StepTiming(ctx.Timings.Count == 0 ? "computation"
+                : $"computation {ctx.Timings.Count + 1}", clock.Elapsed.TotalSeconds));
         return result;
     }
 

@@ -73,8 +73,9 @@ public static partial class HtmlReport
             int held = claims.Count(c => c.Verdict == Verdict.Held);
             int failed = claims.Count(c => c.Verdict == Verdict.DidNotHold);
             int notRun = claims.Count(c => c.Verdict == Verdict.NotRun);
-            sb.Append($"<p class=\"tally\"><span class=\"held\">{held} held</span> · <span class=\"failed\">{failed} " +
-                      $"did not hold</span> · <span class=\"notrun\">{notRun} not run</span></p>");
+            sb.Append($"<p class=\"tally\"><span class=\"held\">{held} held</span> · ");
+            sb.Append($"<span class=\"failed\">{failed} did not hold</span> · ");
+            sb.Append($"<span class=\"notrun\">{notRun} not run</span></p>");
         }
         var shown = info.Summaries.ToHashSet();
         var data = tables.Where(t => !shown.Contains(t.Table)).ToList();
@@ -128,7 +129,8 @@ public static partial class HtmlReport
 
     /// <summary>True for a PNG or SVG file name.</summary>
     internal static bool IsImage(string path) =>
-        path.EndsWith(".png", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".svg", StringComparison.OrdinalIgnoreCase);
+        path.EndsWith(".png", StringComparison.OrdinalIgnoreCase)
+        || path.EndsWith(".svg", StringComparison.OrdinalIgnoreCase);
 
     private static void DataTable(StringBuilder sb, ResultTable t, string? file, bool open)
     {

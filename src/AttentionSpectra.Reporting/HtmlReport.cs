@@ -152,7 +152,10 @@ public static partial class HtmlReport
         foreach (var c in claims)
         {
             string cls = c.Verdict switch { Verdict.Held => "held", Verdict.DidNotHold => "failed", _ => "notrun" };
-            string word = c.Verdict switch { Verdict.Held => "held", Verdict.DidNotHold => "did not hold", _ => "not run" };
+            string word = c.Verdict switch
+            {
+                Verdict.Held => "held", Verdict.DidNotHold => "did not hold", _ => "not run",
+            };
             sb.Append($"<tr class=\"{cls}\"><td>{H(c.Statement)}");
             if (c.Reason != null) sb.Append($"<div class=\"reason\">{H(c.Reason)}</div>");
             sb.Append($"</td><td>{N(c.Theory)}</td><td>{N(c.Measured)}</td><td>{N(c.StandardError)}</td>");

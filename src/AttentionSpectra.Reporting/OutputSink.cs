@@ -182,7 +182,8 @@ public sealed class OutputSink : IDisposable
     /// <summary>Register a file written by someone else (e.g. a PNG saved by <see cref="Figure"/>).</summary>
     public string Record(string path) { Written.Add(path); return path; }
 
-    /// <summary>Move a staged run's files into place (after running <see cref="BeforeCommit"/>): delete the files the previous run of the same command listed
+    /// <summary>Move a staged run's files into place (after running <see cref="BeforeCommit"/>): delete the files
+    /// the previous run of the same command listed
     /// in the manifest (unless this run or another command's entry also has them), rename every staged file over its
     /// final name, then rewrite the manifest with this run's entry marked complete. No-op for a direct sink or a sink
     /// already committed.</summary>

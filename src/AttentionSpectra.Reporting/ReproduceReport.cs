@@ -50,12 +50,12 @@ public static class ReproduceReport
     public static IReadOnlyList<Claim> StudyBClaims(PooledReproduction r) =>
         [.. SpectrumClaims(r.Spectrum), .. PhaseClaims(r.Phase), .. PoolingClaims(r.Pooling)];
 
-    /// <summary>The bulk law of one spectrum draw: the exact Kolmogorov distance to κ(MP_δ ⊠ MP_γ) is at most 0.05.
-    /// </summary>
+    /// <summary>The bulk law of one spectrum draw: the exact Kolmogorov distance to κ(MP_δ ⊠ MP_γ) is at most
+    /// 0.05.</summary>
     public static IReadOnlyList<Claim> SpectrumClaims(SpectrumResult r) =>
     [
-        Claim.FromBound($"Bulk law κ(MP_δ ⊠ MP_γ): exact Kolmogorov distance of the sample spectrum (d = {r.Model.D}) " +
-                        "≤ 0.05", 0.05, r.Kolmogorov, atMost: true),
+        Claim.FromBound("Bulk law κ(MP_δ ⊠ MP_γ): exact Kolmogorov distance of the sample spectrum " +
+                        $"(d = {r.Model.D}) ≤ 0.05", 0.05, r.Kolmogorov, atMost: true),
     ];
 
     /// <summary>A spectrum drawn from a real embedding table: the exact Kolmogorov distance to the exact-table law
@@ -114,8 +114,8 @@ public static class ReproduceReport
         else claims.Add(Claim.NotRun("Published model means on a real model (OCR recogniser)",
             ocrSkipped ?? "the OCR model is not installed (scripts/get-ocr-model.sh)"));
         return new ReportSection("Study C — is self-attention kernel PCA?",
-            $"Synthetic control heads and the PaddleOCR recogniser (seed {seed}); conventions follow the published code " +
-            "(docs/study-c.md).", claims, Figures(figureDir, seed));
+            $"Synthetic control heads and the PaddleOCR recogniser (seed {seed}); conventions follow the published " +
+            "code (docs/study-c.md).", claims, Figures(figureDir, seed));
     }
 
     /// <summary>The synthetic controls: a head with V = V_KPCA scores linear CKA 1, an independent random V scores

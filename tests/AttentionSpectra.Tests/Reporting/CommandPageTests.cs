@@ -12,7 +12,8 @@ public class CommandPageTests
     private static readonly string[] Phase =
         ["rmt", "phase", "--d", "40", "--V", "80", "--N", "100", "--T", "4", "--points", "4", "--trials", "3"];
 
-    private static readonly string[] Spectrum = ["rmt", "spectrum", "--d", "40", "--V", "80", "--N", "100", "--bins", "20"];
+    private static readonly string[] Spectrum =
+        ["rmt", "spectrum", "--d", "40", "--V", "80", "--N", "100", "--bins", "20"];
 
     private static void Ok(CliRunner.Result r) => Assert.True(r.ExitCode == 0, r.All);
 
@@ -60,7 +61,8 @@ public class CommandPageTests
 
             // an SVG page: the embedded SVG decodes in the browser too
             Ok(CliRunner.Run([.. Spectrum, "--figure-format", "svg", "--out", dir, "--quiet"]));
-            var check3 = await Browser.CheckAsync(Path.Combine(rmt, "rmt-spectrum.html"), "command-page-rmt-spectrum-svg");
+            var check3 = await Browser.CheckAsync(Path.Combine(rmt, "rmt-spectrum.html"),
+                "command-page-rmt-spectrum-svg");
             Assert.Equal(1, check3.Images);
             Assert.Equal(0, check3.BrokenImages);
             Assert.Equal(1, check3.ClaimRows);

@@ -46,7 +46,8 @@ public partial class ShardedCommandTests
     /// <summary>A file's bytes; for a manifest, without its finishing time (the only field that names when it ran);
     /// for a command's HTML page, without its run section (command line, start time, timings).</summary>
     private static byte[] Contents(string f) => Path.GetFileName(f) == "manifest.json"
-        ? System.Text.Encoding.UTF8.GetBytes(string.Join('\n', File.ReadAllLines(f).Where(l => !l.Contains("\"finishedUtc\""))))
+        ? System.Text.Encoding.UTF8.GetBytes(string.Join('\n',
+            File.ReadAllLines(f).Where(l => !l.Contains("\"finishedUtc\""))))
         : f.EndsWith(".html", StringComparison.Ordinal)
             ? System.Text.Encoding.UTF8.GetBytes(RunSection().Replace(File.ReadAllText(f), ""))
             : File.ReadAllBytes(f);
