@@ -91,12 +91,15 @@ public sealed class Figure
         return this;
     }
 
-    /// <summary>Save as PNG (legend shown when any series is labelled) and record it in the sink.</summary>
+    /// <summary>Save as PNG or SVG (per the sink's <see cref="OutputSink.FigureFormat"/>; legend shown when any
+    /// series is labelled) and record it in the sink.</summary>
     public string Save(OutputSink sink, string name, int width = 900, int height = 600)
     {
         Plot.ShowLegend();
-        string path = sink.PathFor(name + ".png");
-        Plot.SavePng(path, width, height);
+        bool svg = sink.FigureFormat == FigureFormat.Svg;
+        string path = sink.PathFor(name + (svg ? ".svg" : ".png"));
+        if (svg) Plot.SaveSvg(path, width, height);
+        else Plot.SavePng(path, width, height);
         return sink.Record(path);
     }
 }

@@ -261,6 +261,7 @@ public static class KpcaCommands
     {
         var summary = r.Summarise();
         AuditReports.Write(sink, prefix, summary, r.Heads);
+        sink.Claims.AddRange(ReproduceReport.PublishedClaims(summary));
         Ui.Table(ctx, AuditReports.CompactTable(prefix + "-heads", r.Heads), 24);
         return summary;
     }

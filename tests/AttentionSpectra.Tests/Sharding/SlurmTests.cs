@@ -19,7 +19,7 @@ public sealed class SlurmFactAttribute : FactAttribute
 
 /// <summary>Byte-identity of sharded runs and merges, in process (N = 1, 3, 4), after a killed shard, and through
 /// a real Slurm job array.</summary>
-public class ShardedCommandTests
+public partial class ShardedCommandTests
 {
     /// <summary>Small instances of every sharded command (fast; each writes tables, summaries and PNGs).</summary>
     public static readonly TheoryData<string, string[]> Jobs = new()
@@ -45,9 +45,18 @@ public class ShardedCommandTests
             .Where(f => !Path.GetRelativePath(dir, f).StartsWith("shards", StringComparison.Ordinal))
             .ToDictionary(f => Path.GetRelativePath(dir, f), Contents), StringComparer.Ordinal);
 
-    /// <summary>A file's bytes; for a manifest, without its finishing time (the only field that names when it ran).</summary>
-    private static byte[] Contents(string f) => Path.GetFileName(f) != "manifest.json" ? File.ReadAllBytes(f)
-        : System.Text.Encoding.UTF8.GetBytes(string.Join('\n', File.ReadAllLines(f).Where(l => !l.Contains("\"finishedUtc\""))));
+    /// <summary>A file's bytes; for a manifest, without its finishing time (the only field that names when it ran);
+    /// for a command's HTML page, without its run section (command line, start time, timings).</summary>
+    private static byte[] Contents(string f) => Path.GetFileName(f) == "manifest.json"
+        ? System.Text.Encoding.UTF8.GetBytes(string.Join('\n',
+            File.ReadAllLines(f).Where(l => !l.Contains("\"finishedUtc\""))))
+        : f.EndsWith(".html", StringComparison.Ordinal)
+            ? System.Text.Encoding.UTF8.GetBytes(RunSection().Replace(File.ReadAllText(f), ""))
+            : File.ReadAllBytes(f);
+
+    [System.Text.RegularExpressions.GeneratedRegex("<section id=\"run\">.*?</section>",
+        System.Text.RegularExpressions.RegexOptions.Singleline)]
+    private static partial System.Text.RegularExpressions.Regex RunSection();
 
     internal static void AssertSameResults(string expectedDir, string actualDir)
     {
