@@ -1,19 +1,12 @@
 using System.Text.Json;
-using AttentionSpectra.Cli;
 using AttentionSpectra.Numerics;
 
 namespace AttentionSpectra.Tests.Cli;
 
 /// <summary><c>rmt spectrum --table</c> in-process through the CLI host: the table's covariance spectrum against MathNet
 /// on the centred table, the spike fit on a table with one planted spike, and bad tables or ranks exit 2.</summary>
-public sealed class RmtTableCliTests : IDisposable
+public sealed class RmtTableCliTests : InProcessCliTest
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("attnspec-table-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, true);
-
-    private static int Run(params string[] args) => CliHost.Run(CliApp.BuildRoot(), args);
-
     /// <summary>V x d table with rows g + sqrt(theta) h u (g ~ N(0, I), h ~ N(0, 1), u = e_1): population covariance
     /// I + theta e_1 e_1'.</summary>
     private string Table(int v, int d, double theta, ulong seed, out Matrix table)
@@ -22,19 +15,19 @@ public sealed class RmtTableCliTests : IDisposable
         table = new Matrix(v, d);
         rng.FillGaussian(table.Data);
         for (int i = 0; i < v; i++) table[i, 0] += Math.Sqrt(theta) * rng.NextGaussian();
-        string path = Path.Combine(_dir, $"table{seed}.npy");
+        string path = Path.Combine(Dir, $"table{seed}.npy");
         Npy.Write(path, table);
         return path;
     }
 
-    private static JsonElement Fit(string outDir) => JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "rmt",
-        "table-spectrum-summary.json"))).RootElement.GetProperty("fit");
+    private static JsonElement Fit(string outDir) =>
+        Json(Path.Combine(outDir, "rmt", "table-spectrum-summary.json")).GetProperty("fit");
 
     [Fact]
     public void IsotropicTable_HasNoSpikes_AndItsSpectrumMatchesMathNet()
     {
         string path = Table(300, 40, 0, 1, out var t);
-        string o = Path.Combine(_dir, "iso");
+        string o = Path.Combine(Dir, "iso");
         Assert.Equal(0, Run("rmt", "spectrum", "--table", path, "--N", "120", "--out", o, "--quiet"));
         var fit = Fit(o);
         Assert.Equal(0, fit.GetProperty("rank").GetInt32());
@@ -56,14 +49,14 @@ public sealed class RmtTableCliTests : IDisposable
     {
         const double theta = 4; // population spike 1 + theta = 5, far above the edge (1 + sqrt(d/V))^2 = 1.86
         string path = Table(400, 40, theta, 2, out _);
-        string o = Path.Combine(_dir, "spike");
+        string o = Path.Combine(Dir, "spike");
         Assert.Equal(0, Run("rmt", "spectrum", "--table", path, "--N", "120", "--out", o, "--quiet"));
         var fit = Fit(o);
         Assert.Equal(1, fit.GetProperty("rank").GetInt32());
         double tau = fit.GetProperty("spikes")[0].GetDouble();
         // the top sample eigenvalue of V = 400 rows scatters by about tau sqrt(2/V) = 0.35 around its mean
         Assert.InRange(tau, 5 - 1.2, 5 + 1.2);
-        string o2 = Path.Combine(_dir, "rank3");
+        string o2 = Path.Combine(Dir, "rank3");
         Assert.Equal(0, Run("rmt", "spectrum", "--table", path, "--table-rank", "3", "--N", "120", "--out", o2,
             "--quiet"));
         Assert.Equal(3, Fit(o2).GetProperty("rank").GetInt32());
@@ -74,16 +67,16 @@ public sealed class RmtTableCliTests : IDisposable
     public void BadTablesAndRanks_ExitWith2()
     {
         string path = Table(50, 6, 0, 3, out _);
-        string o = Path.Combine(_dir, "bad");
+        string o = Path.Combine(Dir, "bad");
         Assert.Equal(2, Run("rmt", "spectrum", "--table", path, "--table-rank", "-2", "--out", o, "--quiet"));
         Assert.Equal(2, Run("rmt", "spectrum", "--table", path, "--table-rank", "6", "--out", o, "--quiet"));
-        string csv = Path.Combine(_dir, "t.csv");
+        string csv = Path.Combine(Dir, "t.csv");
         File.WriteAllText(csv, "1,2\n3,4\n");
         Assert.Equal(2, Run("rmt", "spectrum", "--table", csv, "--out", o, "--quiet"));
-        string thin = Path.Combine(_dir, "thin.npy");
+        string thin = Path.Combine(Dir, "thin.npy");
         Npy.Write(thin, new Matrix(1, 5));
         Assert.Equal(2, Run("rmt", "spectrum", "--table", thin, "--out", o, "--quiet"));
-        Assert.Equal(2, Run("rmt", "spectrum", "--table", Path.Combine(_dir, "missing.npy"), "--out", o, "--quiet"));
+        Assert.Equal(2, Run("rmt", "spectrum", "--table", Path.Combine(Dir, "missing.npy"), "--out", o, "--quiet"));
         Assert.False(File.Exists(Path.Combine(o, "rmt", "table-spectrum-summary.json")));
     }
 }

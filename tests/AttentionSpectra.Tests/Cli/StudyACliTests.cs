@@ -1,5 +1,3 @@
-using System.Text.Json;
-using AttentionSpectra.Cli;
 using AttentionSpectra.Numerics;
 
 namespace AttentionSpectra.Tests.Cli;
@@ -8,22 +6,14 @@ namespace AttentionSpectra.Tests.Cli;
 /// numbers (a covariance file sets the spectrum and the closed-form optimum, a unit init has norm 1, couplings tie
 /// L, lam and lr to d, presets keep their settings under overrides, GD and SGD of a comparison share one Sigma), and
 /// bad values exit 2.</summary>
-public sealed class StudyACliTests : IDisposable
+public sealed class StudyACliTests : InProcessCliTest
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("attnspec-studya-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, true);
-
-    private static int Run(params string[] args) => CliHost.Run(CliApp.BuildRoot(), args);
-
-    private string Out(string name) => Path.Combine(_dir, name);
-
-    private static JsonElement Json(string path) => JsonDocument.Parse(File.ReadAllText(path)).RootElement;
+    private string Out(string name) => Path.Combine(Dir, name);
 
     private string SigmaFile(params double[] diagonal)
     {
         int d = diagonal.Length;
-        string path = Path.Combine(_dir, $"sigma{Guid.NewGuid():N}.csv");
+        string path = Path.Combine(Dir, $"sigma{Guid.NewGuid():N}.csv");
         File.WriteAllLines(path, Enumerable.Range(0, d).Select(i => string.Join(",",
             Enumerable.Range(0, d).Select(j => i == j ? diagonal[i].ToString("R",
                 System.Globalization.CultureInfo.InvariantCulture) : "0"))));
