@@ -176,4 +176,74 @@ public sealed class StudyACliTests : InProcessCliTest
         Assert.False(Directory.Exists(Path.Combine(o, "pca")) && Directory.EnumerateFiles(Path.Combine(o, "pca"),
             "*.npy").Any(), "a refused run wrote results");
     }
+
+    [Fact]
+    public void PcaLandscape_CriticalPointsFollowTheClosedForm()
+    {
+        string o = Out("land");
+        Assert.Equal(0, Run("pca", "landscape", "--d", "4", "--lam", "0.5", "--out", o, "--quiet"));
+        var sum = Json(Path.Combine(o, "pca", "landscape_summary.json"));
+        var lambda = sum.GetProperty("eigenvalues").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        Assert.Equal(lambda.Sum(), sum.GetProperty("trace").GetDouble(), 10);
+        var points = Json(Path.Combine(o, "pca", "landscape_critical_points.json")).EnumerateArray().ToArray();
+        Assert.Equal(1 + 2 * 4, points.Length);
+        foreach (var p in points)
+        {
+            int i = p.GetProperty("eigen_index").GetInt32();
+            double risk = p.GetProperty("R_inf").GetDouble(), norm = p.GetProperty("norm_sq").GetDouble();
+            int neg = p.GetProperty("negative_directions").GetInt32();
+            if (i == 0)
+            {
+                // mu = 0: R_inf = tr Sigma, a local maximum (every direction descends)
+                Assert.Equal(lambda.Sum(), risk, 10);
+                Assert.Equal(4, neg);
+                continue;
+            }
+            // +-u_i / sqrt(lam lambda_i): R_inf = tr Sigma - lambda_i, and i - 1 descent directions (docs/theory.md)
+            Assert.Equal(lambda.Sum() - lambda[i - 1], risk, 10);
+            Assert.Equal(1 / (0.5 * lambda[i - 1]), norm, 10);
+            Assert.Equal(i - 1, neg);
+            Assert.Equal(i == 1 ? "GlobalMinimum" : "StrictSaddle",
+                p.GetProperty("classification").GetString());
+        }
+    }
+
+    [Fact]
+    public void PcaFit_OnDataWithOneStrongDirection_FindsItAndReportsItsPca()
+    {
+        var rng = new Rng(3);
+        var rows = new Matrix(400, 6);
+        for (int i = 0; i < 400; i++)
+        {
+            double g = rng.NextGaussian();
+            for (int j = 0; j < 6; j++) rows[i, j] = rng.NextGaussian();
+            rows[i, 0] += 3 * g;
+            rows[i, 1] += 0.5 * g;
+        }
+        string data = Path.Combine(Dir, "rows.npy");
+        Npy.Write(data, rows);
+        string o = Out("fit");
+        Assert.Equal(0, Run("pca", "fit", "--data", data, "--head", "infinite", "--steps", "300", "--seeds", "2",
+            "--out", o, "--quiet"));
+        var sum = Json(Path.Combine(o, "pca", "fit_summary.json"));
+        // PCA of the centred rows (covariance with 1/n) against MathNet
+        var z = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(400, 6, (i, j) => rows[i, j]);
+        var mean = z.ColumnSums() / 400;
+        var zc = z - MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(400, 6, (i, j) => mean[j]);
+        var oracle = (zc.TransposeThisAndMultiply(zc) / 400).Evd(MathNet.Numerics.LinearAlgebra.Symmetricity.Symmetric)
+            .EigenValues.Select(c => c.Real).OrderDescending().ToArray();
+        var got = sum.GetProperty("eigenvalues").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        for (int i = 0; i < 6; i++) Assert.Equal(oracle[i], got[i], 9);
+        Assert.Equal(got[0] / got.Sum(), sum.GetProperty("explained_variance_pca").GetDouble(), 9);
+        // a gap of about 10 : 1.1, so GD on R_inf aligns with u_1 (the summary's own alignment, and the exported
+        // parameters against the exported top eigenvector)
+        foreach (var r in sum.GetProperty("runs").EnumerateArray())
+            Assert.True(r.GetProperty("alignment").GetDouble() > 0.999, r.ToString());
+        var u = Npy.Read(Path.Combine(o, "pca", "fit_eigenvectors.npy")).Data.AsSpan(0, 6).ToArray();
+        var mu = Npy.Read(Path.Combine(o, "pca", "fit_seed0_params.npy")).Data;
+        double cos = Math.Abs(u.Zip(mu, (a, b) => a * b).Sum()) / Math.Sqrt(mu.Sum(v => v * v) * u.Sum(v => v * v));
+        Assert.True(cos > 0.999, $"|cos(mu, u1)| = {cos}");
+        Assert.Equal(2, Run("pca", "fit", "--data", Path.Combine(Dir, "none.npy"), "--out", o, "--quiet"));
+        Assert.Equal(2, Run("pca", "fit", "--data", data, "--rank", "7", "--out", o, "--quiet"));
+    }
 }
