@@ -53,8 +53,8 @@ public static class AuditPlots
                     if (!same.Contains(series[j].Label)) same.Add(series[j].Label);
                 }
         if (same.Count > 0)
-            fig.Note($"{string.Join(", ", same)}: equal within {Coincide:G1} at every head,\nso their lines coincide " +
-                "(told apart by line pattern and marker)");
+            fig.Note($"equal within {Coincide:G1} at every head, drawn\non top of each other (told apart by\n" +
+                $"line pattern and marker): {string.Join(",\n", same)}");
         if (groups.All(g => g.All(x => x.Null != null)))
         {
             foreach (var (label, f, i) in new (string, Func<HeadAuditResult, double>, int)[]

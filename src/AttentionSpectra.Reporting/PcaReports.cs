@@ -240,10 +240,12 @@ public static class PcaReports
         if (surrogate != null)
             f.LineWithBand(X(surrogate.Alignment.Steps), surrogate.Alignment.Mean, surrogate.Alignment.Lo, surrogate.Alignment.Hi, "Gaussian with the digits covariance");
         f.Plot.Axes.SetLimitsY(0, 1.02);
+        f.LegendOutside(ScottPlot.Edge.Bottom);
         f.Save(sink, "digits_alignment");
         var fs = new Figure("Standardised digits: covariance spectrum", "index i", "lambda_i");
         fs.Line(Enumerable.Range(1, r.Eigenvalues.Length).Select(i => (double)i).ToArray(), r.Eigenvalues, "eigenvalues", markers: true);
         fs.VerticalLine(o.Rank + 0.5, $"k = {o.Rank}");
+        fs.LegendOutside(ScottPlot.Edge.Right);
         fs.Save(sink, "digits_spectrum");
         object Sum(DigitsResult x) => new
         {

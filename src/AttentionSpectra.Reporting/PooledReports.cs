@@ -107,6 +107,7 @@ public static class PooledReports
         f1.Line(gx, gx.Select(_ => th.BulkEdge).ToArray(), "bulk edge λ+");
         f1.VerticalLine(popSnr, $"population threshold |μ|² = {popSnr:G4}");
         f1.VerticalLine(sampSnr, $"sample threshold |μ|² = {sampSnr:G4}");
+        f1.LegendOutside(ScottPlot.Edge.Bottom);
         f1.Save(sink, "phase-outlier");
 
         var f2 = new Figure($"Squared overlap with μ vs signal strength ({sub})", "|μ|²", "(v₁·μ/|μ|)²");
@@ -116,6 +117,7 @@ public static class PooledReports
             $"simulation (mean ± se, {r.Trials} trials)");
         f2.VerticalLine(popSnr, "population threshold");
         f2.VerticalLine(sampSnr, "sample threshold");
+        f2.LegendOutside(ScottPlot.Edge.Bottom);
         f2.Save(sink, "phase-overlap");
 
         var a = r.Agreement;
