@@ -44,17 +44,7 @@ public static class AuditPlots
             sc.LineWidth = 3.5f - 0.6f * i; sc.LinePattern = pattern; sc.MarkerShape = marker;
             sc.MarkerSize = 17 - 4 * i; sc.MarkerLineWidth = 1.5f; sc.LegendText = label;
         }
-        var same = new List<string>();
-        for (int i = 0; i < series.Length; i++)
-            for (int j = i + 1; j < series.Length; j++)
-                if (xs.Length > 0 && xs.Select((_, k) => Math.Abs(series[i].Ys[k] - series[j].Ys[k])).Max() < Coincide)
-                {
-                    if (!same.Contains(series[i].Label)) same.Add(series[i].Label);
-                    if (!same.Contains(series[j].Label)) same.Add(series[j].Label);
-                }
-        if (same.Count > 0)
-            fig.Note($"equal within {Coincide:G1} at every head, drawn\non top of each other (told apart by\n" +
-                $"line pattern and marker): {string.Join(",\n", same)}");
+        var lines = series.Select(x => (x.Label, x.Ys)).ToList();
         if (groups.All(g => g.All(x => x.Null != null)))
         {
             foreach (var (label, f, i) in new (string, Func<HeadAuditResult, double>, int)[]
@@ -65,8 +55,10 @@ public static class AuditPlots
                 var sc = fig.Plot.Add.Scatter(xs, Avg(f), Figure.PaletteColor(i).WithAlpha(0.6));
                 sc.LinePattern = ScottPlot.LinePattern.Dotted; sc.MarkerSize = 0; sc.LineWidth = 1.5f;
                 sc.LegendText = label;
+                lines.Add((label, sc.Data.GetScatterPoints().Select(c => c.Y).ToArray()));
             }
         }
+        CoincidenceNote(fig, xs.Length, lines);
         if (publishedMeans)
         {
             fig.HorizontalLine(0.32, "published model mean (opt. cos raw, RBF CKA) 0.32", ScottPlot.Colors.C4);
@@ -79,6 +71,29 @@ public static class AuditPlots
         IntegerTicks(fig);
         fig.LegendOutside(ScottPlot.Edge.Right);
         return fig.Save(sink, name, 1150, 650);
+    }
+
+    /// <summary>Names the groups of lines that coincide (equal within <see cref="Coincide"/> at every head), which
+    /// would otherwise hide each other.</summary>
+    private static void CoincidenceNote(Figure fig, int n, List<(string Label, double[] Ys)> lines)
+    {
+        var done = new bool[lines.Count];
+        var groups = new List<string>();
+        for (int i = 0; i < lines.Count; i++)
+        {
+            if (done[i] || n == 0) continue;
+            var group = new List<string> { lines[i].Label };
+            for (int j = i + 1; j < lines.Count; j++)
+                if (!done[j] && Enumerable.Range(0, n).All(k => Math.Abs(lines[i].Ys[k] - lines[j].Ys[k]) < Coincide))
+                {
+                    done[j] = true;
+                    group.Add(lines[j].Label);
+                }
+            if (group.Count > 1) groups.Add(string.Join(" =\n    ", group));
+        }
+        if (groups.Count > 0)
+            fig.Note($"equal within {Coincide:G1} at every head (lines on top\nof each other, told apart by pattern " +
+                $"and marker):\n  {string.Join(";\n  ", groups)}");
     }
 
     /// <summary>Mean |eigenvalue| of K_c per rank (log scale on y).</summary>
