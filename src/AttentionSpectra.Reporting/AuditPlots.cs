@@ -113,7 +113,7 @@ public static class AuditPlots
     /// figure.</summary>
     private const double OutlierDecades = 2;
 
-    /// <summary>The two J_proj terms per head (log10 of the mean over tokens; line: mean over inputs, band: min to
+    /// <summary>The two J_proj terms per head (mean over tokens; line: geometric mean over inputs, band: min to
     /// max over inputs); heads whose phi-term stands far above the rest are named, with the reason.</summary>
     public static string JProj(OutputSink sink, string name, string model, IReadOnlyList<HeadAuditResult> m)
     {
@@ -121,7 +121,7 @@ public static class AuditPlots
         var xs = Enumerable.Range(0, groups.Count).Select(i => (double)i).ToArray();
         var fig = new Figure($"J_proj terms: {model}", "head (layer-major index)", "mean term over tokens");
         int inputs = groups.Count == 0 ? 0 : groups.Max(g => g.Count());
-        string over = inputs > 1 ? $" (line: mean over {inputs} inputs, band: min to max)" : "";
+        string over = inputs > 1 ? $" (line: geometric mean over {inputs} inputs, band: min to max)" : "";
         double[] Of(Func<HeadAuditResult, double> f, Func<IEnumerable<double>, double> agg) =>
             groups.Select(g => agg(g.Select(f))).ToArray();
         foreach (var (label, f) in new (string, Func<HeadAuditResult, double>)[]
