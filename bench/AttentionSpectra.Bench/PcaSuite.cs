@@ -9,7 +9,8 @@ namespace AttentionSpectra.Bench;
 /// <summary>Study A: SGD training steps per second of the rank-one softmax head (fresh Gaussian prompts, analytic
 /// gradient, parallel over the batch). One step = sample batch x L tokens ~ N(0, Sigma) + forward + backward + update.
 /// Usage: pca [--d 5,64] [--L 100] [--batch 256] [--steps 300] [--reps 3] [--seed 1] [--warmup max(10, steps/10)]
-/// [--per-prompt] (the previous per-token sampler) [--stages] (sampling stage alone + a GEMM, same process)</summary>
+/// [--per-prompt] (the per-token sampler of 0.1) [--blocked] (the GEMM block sampler of early 0.2: X = Z C' formed)
+/// [--stages] (sampling stage alone + a GEMM, same process)</summary>
 public sealed class PcaSuite : IBenchSuite
 {
     public string Name => "pca";
@@ -37,7 +38,8 @@ public sealed class PcaSuite : IBenchSuite
             var sigma = PcaExperiments.RandomCovariance(new Rng(seed), d);
             IPromptSource source = new GaussianPromptSource(sigma);
             if (args.Contains("--per-prompt")) source = new PerPrompt(source); // previous sampler, for comparison
-            var bg = new BatchGradient(source, HeadKind.Softmax, l, 1, lam, batch);
+            var bg = new BatchGradient(source, HeadKind.Softmax, l, 1, lam, batch)
+                { Whitened = !args.Contains("--blocked") }; // default: whitened (X never formed)
             var mu = PcaExperiments.Init(new Rng(seed + 1), 1, d, 0.01);
             var g = new double[d];
             var rng = new Rng(seed + 2);
@@ -60,7 +62,7 @@ public sealed class PcaSuite : IBenchSuite
             }
             rates.Sort();
             Console.WriteLine(FormattableString.Invariant(
-                $"{{\"impl\":\"csharp-analytic{(args.Contains("--per-prompt") ? "-per-prompt" : "")}\",\"d\":{d},\"L\":{l},\"batch\":{batch},\"steps\":{steps},\"reps\":{reps},\"steps_per_s_median\":{rates[rates.Count / 2]:F2},\"steps_per_s_best\":{rates[^1]:F2},\"threads\":{Environment.ProcessorCount}}}"));
+                $"{{\"impl\":\"csharp-analytic{(args.Contains("--per-prompt") ? "-per-prompt" : args.Contains("--blocked") ? "-blocked" : "")}\",\"d\":{d},\"L\":{l},\"batch\":{batch},\"steps\":{steps},\"reps\":{reps},\"steps_per_s_median\":{rates[rates.Count / 2]:F2},\"steps_per_s_best\":{rates[^1]:F2},\"threads\":{Environment.ProcessorCount}}}"));
         }
         return 0;
     }

@@ -20,9 +20,18 @@ public static class GlobalOptions
     /// <summary>--format: json or csv for result tables.</summary>
     public static readonly Option<OutputFormat> Format = new("--format")
     {
-        Description = "Format of result tables: json (default) or csv (summaries are always JSON, figures PNG).",
+        Description = "Format of result tables: json (default) or csv (summaries are always JSON).",
         CustomParser = r => Parsing.Format(r),
         HelpName = "json|csv",
+        Recursive = true,
+    };
+
+    /// <summary>--figure-format: png or svg for figures.</summary>
+    public static readonly Option<FigureFormat> Figures = new("--figure-format")
+    {
+        Description = "Format of figures: png (default) or svg; the command's HTML page embeds them either way.",
+        CustomParser = r => Parsing.FigureFormat(r),
+        HelpName = "png|svg",
         Recursive = true,
     };
 
@@ -47,7 +56,7 @@ public static class GlobalOptions
     {
         var o = new Option<string>("--out")
         {
-            Description = "Directory for results (tables, JSON summaries, PNG figures).",
+            Description = "Directory for results (tables, JSON summaries, figures, an HTML page per command).",
             DefaultValueFactory = _ => "out",
             HelpName = "DIR",
             Recursive = true,
@@ -63,7 +72,7 @@ public static class GlobalOptions
     /// <summary>Add the global options to <paramref name="root"/> (each once).</summary>
     public static void AddTo(RootCommand root)
     {
-        foreach (Option o in new Option[] { Seed, Out, Format, Quiet, MaxMemory })
+        foreach (Option o in new Option[] { Seed, Out, Format, Figures, Quiet, MaxMemory })
             if (!root.Options.Contains(o)) root.Options.Add(o);
     }
 }
@@ -80,18 +89,40 @@ public sealed record RunContext(ulong Seed, string OutDir, OutputFormat Format, 
     /// <summary>The command path of this run, e.g. "rmt phase" (names the run in each directory's manifest).</summary>
     public string Command { get; init; } = "attnspec";
 
+    /// <summary>Format of the figures written (<c>--figure-format</c>).</summary>
+    public FigureFormat FigureFormat { get; init; } = FigureFormat.Png;
+
+    /// <summary>The command line as typed (shown on the run's page).</summary>
+    public string CommandLine { get; init; } = "attnspec";
+
+    /// <summary>The run's parameters: the seed, the table and figure formats and the command's own options.</summary>
+    public IReadOnlyList<RunParameter> Parameters { get; init; } = [];
+
+    /// <summary>When the command started.</summary>
+    public DateTimeOffset Started { get; init; } = DateTimeOffset.UtcNow;
+
+    /// <summary>Wall times of the run's computations (<see cref="Ui.WithProgress{T}"/>), for its page.</summary>
+    public List<StepTiming> Timings { get; init; } = [];
+
+    /// <summary>Tables displayed (<see cref="Ui.Table"/>) since the last page was written; the next page shows them.
+    /// </summary>
+    public List<ResultTable> Shown { get; init; } = [];
+
     /// <summary>The context of the command <paramref name="pr"/> invokes.</summary>
     public static RunContext From(ParseResult pr)
     {
         string outDir = pr.GetValue(GlobalOptions.Out) ?? "out";
         if (string.IsNullOrWhiteSpace(outDir))
             throw new ArgumentException("--out must name a directory, got an empty string.");
-        return new RunContext(pr.GetValue(GlobalOptions.Seed), outDir, pr.GetValue(GlobalOptions.Format),
+        var ctx = new RunContext(pr.GetValue(GlobalOptions.Seed), outDir, pr.GetValue(GlobalOptions.Format),
             pr.GetValue(GlobalOptions.Quiet))
         {
             MaxMemoryBytes = pr.GetValue(GlobalOptions.MaxMemory) is > 0 and var mm ? mm : Guards.DefaultMaxMemory,
             Command = CommandPath(pr),
+            FigureFormat = pr.GetValue(GlobalOptions.Figures),
+            CommandLine = CommandPages.CommandLine(pr),
         };
+        return ctx with { Parameters = CommandPages.Parameters(pr, ctx) };
     }
 
     /// <summary>"rmt phase" for `attnspec rmt phase ...`.</summary>
@@ -106,7 +137,13 @@ public sealed record RunContext(ulong Seed, string OutDir, OutputFormat Format, 
 
     /// <summary>Staged sink writing into OutDir/sub: nothing appears there until the run commits
     /// (<see cref="Ui.Files"/> or the end of the command); a cancelled or failed run leaves the folder as it was.
-    /// </summary>
-    public OutputSink Sink(string sub) => RunSession.Register(OutputSink.Staged(Path.Combine(OutDir, sub), Format,
-        Command));
+    /// Figures go out in <see cref="FigureFormat"/>; on commit the run's page (<c>COMMAND.html</c>, see
+    /// <see cref="CommandPages"/>) is written with the rest.</summary>
+    public OutputSink Sink(string sub)
+    {
+        var sink = OutputSink.Staged(Path.Combine(OutDir, sub), Format, Command);
+        sink.FigureFormat = FigureFormat;
+        sink.BeforeCommit = s => CommandPages.Write(this, s);
+        return RunSession.Register(sink);
+    }
 }

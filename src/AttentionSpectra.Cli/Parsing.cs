@@ -154,18 +154,23 @@ public static class Parsing
         catch (ArgumentException e) { r.AddError(e.Message); return 0; }
     }
 
-    internal static OutputFormat Format(ArgumentResult r)
+    internal static OutputFormat Format(ArgumentResult r) =>
+        Choice(r, "--format", "a table format", OutputFormat.Json, OutputFormat.Csv);
+
+    internal static FigureFormat FigureFormat(ArgumentResult r) =>
+        Choice(r, "--figure-format", "a figure format", Reporting.FigureFormat.Png, Reporting.FigureFormat.Svg);
+
+    /// <summary>An enum option given by its lower-case name (the first choice is the default); anything else is
+    /// a parse error naming the option and the choices.</summary>
+    private static T Choice<T>(ArgumentResult r, string option, string what, params T[] choices) where T : struct, Enum
     {
-        if (r.Tokens.Count == 0) return OutputFormat.Json;
+        if (r.Tokens.Count == 0) return choices[0];
         string v = r.Tokens[^1].Value;
-        switch (v.Trim().ToLowerInvariant())
-        {
-            case "json": return OutputFormat.Json;
-            case "csv": return OutputFormat.Csv;
-            default:
-                r.AddError($"--format: '{v}' is not a table format (use json or csv).");
-                return OutputFormat.Json;
-        }
+        foreach (var c in choices)
+            if (string.Equals(v.Trim(), c.ToString(), StringComparison.OrdinalIgnoreCase)) return c;
+        var names = choices.Select(c => c.ToString().ToLowerInvariant()).ToList();
+        r.AddError($"{option}: '{v}' is not {what} (use {string.Join(", ", names.SkipLast(1))} or {names[^1]}).");
+        return choices[0];
     }
 
     private static bool TryNumber(string s, out double v) =>

@@ -25,6 +25,16 @@ public static class Ui
     /// <see cref="OperationCanceledException"/> once it is cancelled.</summary>
     public static T WithProgress<T>(RunContext ctx, Func<IProgress<ProgressUpdate>, T> work)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var result = Run(ctx, work);
+        lock (ctx.Timings)
+            ctx.Timings.Add(new StepTiming(ctx.Timings.Count == 0 ? "computation"
+                : $"computation {ctx.Timings.Count + 1}", clock.Elapsed.TotalSeconds));
+        return result;
+    }
+
+    private static T Run<T>(RunContext ctx, Func<IProgress<ProgressUpdate>, T> work)
+    {
         var token = ctx.Cancellation;
         token.ThrowIfCancellationRequested();
         if (ctx.Quiet || !StdoutIsTerminal || !AnsiConsole.Profile.Capabilities.Interactive)
@@ -78,9 +88,11 @@ public static class Ui
     public static void WithProgress(RunContext ctx, Action<IProgress<ProgressUpdate>> work) =>
         WithProgress<int>(ctx, p => { work(p); return 0; });
 
-    /// <summary>Print a table: a Spectre table on a terminal, tab-separated values otherwise.</summary>
+    /// <summary>Print a table: a Spectre table on a terminal, tab-separated values otherwise. The table also goes on
+    /// the page of the run (<see cref="CommandPages"/>), even when quiet.</summary>
     public static void Table(RunContext ctx, ResultTable table, int maxRows = 40)
     {
+        lock (ctx.Shown) ctx.Shown.Add(table);
         if (ctx.Quiet) return;
         if (!StdoutIsTerminal)
         {

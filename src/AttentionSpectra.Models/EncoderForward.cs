@@ -6,7 +6,13 @@ using AttentionSpectra.Numerics;
 namespace AttentionSpectra.Models;
 
 /// <summary>Architecture of a transformer encoder stored as safetensors.</summary>
-public enum EncoderKind { Bert, Vit }
+public enum EncoderKind
+{
+    /// <summary>BERT-style text encoder (Hugging Face BertModel names).</summary>
+    Bert,
+    /// <summary>Vision transformer (timm or Hugging Face ViTModel/DeiTModel names).</summary>
+    Vit,
+}
 
 /// <summary>Small, exact encoder forward pass over safetensors weights, returning per-layer, per-head Q, K, V.
 /// BERT-style (HF BertModel names, post-LN, GELU-erf, LayerNorm eps 1e-12) and ViT-style: timm names (pre-LN,
@@ -14,20 +20,35 @@ public enum EncoderKind { Bert, Vit }
 /// (num_attention_heads / num_heads), else hidden/64.</summary>
 public sealed class SafeTensorsEncoder
 {
+    /// <summary>The weights.</summary>
     public SafeTensorsFile File { get; }
+    /// <summary>BERT-style or ViT-style, recognised from the weight names.</summary>
     public EncoderKind Kind { get; }
+    /// <summary>Common prefix of the encoder's weight names (e.g. <c>bert.</c>; empty for none).</summary>
     public string Prefix { get; }
+    /// <summary>Number of encoder layers.</summary>
     public int Layers { get; }
+    /// <summary>Hidden size (model width).</summary>
     public int Hidden { get; }
+    /// <summary>Attention heads per layer.</summary>
     public int Heads { get; }
+    /// <summary>LayerNorm epsilon used in the forward pass.</summary>
     public double LayerNormEps { get; }
     /// <summary>ViT: patch size and image side; BERT: vocabulary size and maximum positions.</summary>
     public int PatchSize { get; }
+    /// <summary>ViT: image side in pixels (patch grid side x patch size).</summary>
     public int ImageSize { get; }
+    /// <summary>ViT: image channels.</summary>
     public int Channels { get; }
+    /// <summary>BERT: vocabulary size.</summary>
     public int VocabSize { get; }
+    /// <summary>BERT: number of position embeddings (longest input).</summary>
     public int MaxPositions { get; }
 
+    /// <summary>Recognises the architecture of <paramref name="file"/> and reads its geometry; <paramref name="heads"/>
+    /// and <paramref name="eps"/> override the number of heads and the LayerNorm epsilon.</summary>
+    /// <exception cref="InvalidDataException">Not a recognised encoder, or inconsistent shapes.</exception>
+    /// <exception cref="ArgumentException">The number of heads does not divide the hidden size.</exception>
     public SafeTensorsEncoder(SafeTensorsFile file, int? heads = null, double? eps = null)
     {
         File = file;
@@ -140,7 +161,6 @@ public sealed class SafeTensorsEncoder
     {
         var x = Kind == EncoderKind.Bert ? BertEmbed(tokenIds ?? throw new ArgumentException("BERT-style model needs token ids.")) :
             VitEmbed(image ?? throw new ArgumentException("ViT-style model needs an image."));
-        int dh = Hidden / Heads;
         var outHeads = new List<CapturedHead>();
         int last = layers == null ? Layers - 1 : layers.Where(l => l < Layers).DefaultIfEmpty(-1).Max();
         if (last < 0) throw new ArgumentException($"None of the requested layers exist; the model has {Layers} layers (0..{Layers - 1}).");
@@ -150,57 +170,114 @@ public sealed class SafeTensorsEncoder
             throw new ArgumentException($"Head {heads.First(h => h < 0 || h >= Heads)} does not exist; the model has {Heads} heads per layer (valid: 0..{Heads - 1}).");
         for (int l = 0; l <= last; l++)
         {
-            Matrix q, k, v;
-            Matrix attnIn = Kind == EncoderKind.Bert ? x : LayerNorm(x, VitName("norm1", l));
-            if (Kind == EncoderKind.Bert)
+            int layer = l;
+            var ctx = SelfAttention(x, l, (h, qh, kh, vh) =>
             {
-                string p = $"encoder.layer.{l}.attention.self.";
-                q = Linear(attnIn, p + "query"); k = Linear(attnIn, p + "key"); v = Linear(attnIn, p + "value");
-            }
-            else if (_hf)
-            {
-                string p = $"encoder.layer.{l}.attention.attention.";
-                q = Linear(attnIn, p + "query"); k = Linear(attnIn, p + "key"); v = Linear(attnIn, p + "value");
-            }
-            else
-            {
-                var qkv = Linear(attnIn, $"blocks.{l}.attn.qkv");
-                if (qkv.Cols != 3 * Hidden) throw new InvalidDataException($"{File.Path}: blocks.{l}.attn.qkv has {qkv.Cols} outputs, expected {3 * Hidden}.");
-                q = Cols(qkv, 0, Hidden); k = Cols(qkv, Hidden, Hidden); v = Cols(qkv, 2 * Hidden, Hidden);
-            }
-            var ctx = new Matrix(x.Rows, Hidden);
-            for (int h = 0; h < Heads; h++)
-            {
-                var qh = Cols(q, h * dh, dh); var kh = Cols(k, h * dh, dh); var vh = Cols(v, h * dh, dh);
-                var oh = Blas.Multiply(KernelPca.AttentionWeights(qh, kh), vh);
-                for (int i = 0; i < x.Rows; i++) oh.RowReadOnly(i).CopyTo(ctx.Row(i).Slice(h * dh, dh));
-                if ((layers == null || layers.Contains(l)) && (heads == null || heads.Contains(h)))
-                    outHeads.Add(new CapturedHead(l, h, label, qh, kh, vh));
-            }
+                if ((layers == null || layers.Contains(layer)) && (heads == null || heads.Contains(h)))
+                    outHeads.Add(new CapturedHead(layer, h, label, qh, kh, vh));
+            });
             if (l == last) { progress.Report("forward " + label, l + 1, last + 1); break; }
-            if (Kind == EncoderKind.Bert)
-            {
-                string p = $"encoder.layer.{l}.";
-                var a = Linear(ctx, p + "attention.output.dense");
-                x = LayerNorm(a + x, p + "attention.output.LayerNorm");
-                var inter = Linear(x, p + "intermediate.dense");
-                Gelu(inter);
-                x = LayerNorm(Linear(inter, p + "output.dense") + x, p + "output.LayerNorm");
-            }
-            else
-            {
-                var a = Linear(ctx, VitName("proj", l));
-                LayerScale(a, VitName("ls1", l));
-                x = x + a;
-                var hdn = Linear(LayerNorm(x, VitName("norm2", l)), VitName("fc1", l));
-                Gelu(hdn);
-                var m = Linear(hdn, VitName("fc2", l));
-                LayerScale(m, VitName("ls2", l));
-                x = x + m;
-            }
+            x = AfterAttention(x, ctx, l);
             progress.Report("forward " + label, l + 1, last + 1);
         }
         return new ExtractedAttention(Kind == EncoderKind.Bert ? "safetensors-bert" : "safetensors-vit", Layers, Heads, outHeads, []);
+    }
+
+    /// <summary>Classifier logits of one image for a ViT-style model with a classification head: every block, the
+    /// final LayerNorm (timm <c>norm</c>, HF <c>layernorm</c>) and the linear head (timm <c>head</c>, HF
+    /// <c>classifier</c>) on the class token; a distilled model's <c>head_dist</c> on the distillation token is
+    /// averaged in, as timm does at inference. The same forward pass as <see cref="Extract"/>.</summary>
+    /// <param name="image">The image as [C, H, W], already normalised.</param>
+    /// <exception cref="InvalidDataException">The model is BERT-style, has no class token or no head.</exception>
+    public double[] ClassifierLogits(double[] image)
+    {
+        if (Kind != EncoderKind.Vit) throw new InvalidDataException($"{File.Path}: classifier logits need a ViT-style model.");
+        if (!File.Has(Prefix + VitName("cls"))) throw new InvalidDataException($"{File.Path}: the model has no class token.");
+        string norm = Prefix + (_hf ? "layernorm" : "norm");
+        string? head = new[] { Prefix + "head", "head", Prefix + "classifier", "classifier" }
+            .FirstOrDefault(n => File.Has(n + ".weight"));
+        if (head == null || !File.Has(norm + ".weight"))
+            throw new InvalidDataException($"{File.Path}: no classification head ('{Prefix}head.weight' or 'classifier.weight' and '{norm}.weight').");
+        var x = VitEmbed(image);
+        for (int l = 0; l < Layers; l++) x = AfterAttention(x, SelfAttention(x, l, null), l);
+        var z = LayerNorm(x, norm[Prefix.Length..]);
+        double[] Head(string name, int row)
+        {
+            var w = File.Matrix(name + ".weight");
+            if (w.Cols != Hidden) throw new InvalidDataException($"{File.Path}: '{name}.weight' is {w.Rows}x{w.Cols}; expected {Hidden} inputs.");
+            var y = new double[w.Rows];
+            for (int o = 0; o < w.Rows; o++) y[o] = TensorPrimitives.Dot(w.RowReadOnly(o), z.RowReadOnly(row));
+            if (File.Has(name + ".bias")) TensorPrimitives.Add(y, File.Vector(name + ".bias", w.Rows), y);
+            return y;
+        }
+        var logits = Head(head, 0);
+        string dist = head + "_dist";
+        if (File.Has(Prefix + VitName("dist")) && File.Has(dist + ".weight"))
+        {
+            var d = Head(dist, 1);
+            if (d.Length != logits.Length) throw new InvalidDataException($"{File.Path}: '{dist}' and '{head}' differ in classes.");
+            TensorPrimitives.Add(logits, d, logits);
+            TensorPrimitives.Multiply(logits, 0.5, logits);
+        }
+        return logits;
+    }
+
+    /// <summary>Multi-head self-attention of layer <paramref name="l"/> on the block input <paramref name="x"/>:
+    /// returns the heads' concatenated outputs (before the output projection) and passes each head's Q, K, V to
+    /// <paramref name="onHead"/>.</summary>
+    private Matrix SelfAttention(Matrix x, int l, Action<int, Matrix, Matrix, Matrix>? onHead)
+    {
+        Matrix q, k, v;
+        Matrix attnIn = Kind == EncoderKind.Bert ? x : LayerNorm(x, VitName("norm1", l));
+        if (Kind == EncoderKind.Bert)
+        {
+            string p = $"encoder.layer.{l}.attention.self.";
+            q = Linear(attnIn, p + "query"); k = Linear(attnIn, p + "key"); v = Linear(attnIn, p + "value");
+        }
+        else if (_hf)
+        {
+            string p = $"encoder.layer.{l}.attention.attention.";
+            q = Linear(attnIn, p + "query"); k = Linear(attnIn, p + "key"); v = Linear(attnIn, p + "value");
+        }
+        else
+        {
+            var qkv = Linear(attnIn, $"blocks.{l}.attn.qkv");
+            if (qkv.Cols != 3 * Hidden) throw new InvalidDataException($"{File.Path}: blocks.{l}.attn.qkv has {qkv.Cols} outputs, expected {3 * Hidden}.");
+            q = Cols(qkv, 0, Hidden); k = Cols(qkv, Hidden, Hidden); v = Cols(qkv, 2 * Hidden, Hidden);
+        }
+        int dh = Hidden / Heads;
+        var ctx = new Matrix(x.Rows, Hidden);
+        for (int h = 0; h < Heads; h++)
+        {
+            var qh = Cols(q, h * dh, dh); var kh = Cols(k, h * dh, dh); var vh = Cols(v, h * dh, dh);
+            var oh = Blas.Multiply(KernelPca.AttentionWeights(qh, kh), vh);
+            for (int i = 0; i < x.Rows; i++) oh.RowReadOnly(i).CopyTo(ctx.Row(i).Slice(h * dh, dh));
+            onHead?.Invoke(h, qh, kh, vh);
+        }
+        return ctx;
+    }
+
+    /// <summary>The rest of block <paramref name="l"/> after self-attention: output projection, residuals, MLP and
+    /// the LayerNorms of the architecture (post-LN for BERT, pre-LN with optional layer-scale for ViT).</summary>
+    private Matrix AfterAttention(Matrix x, Matrix ctx, int l)
+    {
+        if (Kind == EncoderKind.Bert)
+        {
+            string p = $"encoder.layer.{l}.";
+            var a = Linear(ctx, p + "attention.output.dense");
+            x = LayerNorm(a + x, p + "attention.output.LayerNorm");
+            var inter = Linear(x, p + "intermediate.dense");
+            Gelu(inter);
+            return LayerNorm(Linear(inter, p + "output.dense") + x, p + "output.LayerNorm");
+        }
+        var att = Linear(ctx, VitName("proj", l));
+        LayerScale(att, VitName("ls1", l));
+        x = x + att;
+        var hdn = Linear(LayerNorm(x, VitName("norm2", l)), VitName("fc1", l));
+        Gelu(hdn);
+        var m = Linear(hdn, VitName("fc2", l));
+        LayerScale(m, VitName("ls2", l));
+        return x + m;
     }
 
     private Matrix BertEmbed(int[] ids)

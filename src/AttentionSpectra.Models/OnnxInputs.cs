@@ -15,6 +15,8 @@ public sealed record ImageNormalisation(double[] Mean, double[] Std)
     /// <summary>Plain [0, 1] pixels.</summary>
     public static readonly ImageNormalisation Unit = new([0, 0, 0], [1, 1, 1]);
 
+    /// <summary>One of the named normalisations: <c>half</c>, <c>imagenet</c> or <c>unit</c> (case-insensitive).</summary>
+    /// <exception cref="ArgumentException">Any other name.</exception>
     public static ImageNormalisation Parse(string s) => s.ToLowerInvariant() switch
     {
         "half" => Half, "imagenet" => ImageNet, "unit" => Unit,

@@ -7,6 +7,7 @@ namespace AttentionSpectra.Models;
 /// <summary>One tensor entry of a safetensors header.</summary>
 public sealed record SafeTensorInfo(string Name, string DType, long[] Shape, long Begin, long End)
 {
+    /// <summary>Number of elements (the product of the shape).</summary>
     public long Count => Shape.Aggregate(1L, (a, b) => a * b);
 }
 
@@ -15,20 +16,28 @@ public sealed record SafeTensorInfo(string Name, string DType, long[] Shape, lon
 /// offsets are validated against the file size when the file is opened; tensors are read on demand.</summary>
 public sealed class SafeTensorsFile
 {
+    /// <summary>Path of the file.</summary>
     public string Path { get; }
+    /// <summary>Header entries by tensor name.</summary>
     public IReadOnlyDictionary<string, SafeTensorInfo> Tensors { get; }
+    /// <summary>The header's <c>__metadata__</c> strings (empty when absent).</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; }
     private readonly long _dataStart;
 
     private SafeTensorsFile(string path, Dictionary<string, SafeTensorInfo> t, Dictionary<string, string> meta, long dataStart)
     { Path = path; Tensors = t; Metadata = meta; _dataStart = dataStart; }
 
+    /// <summary>Bytes per element of a supported dtype (F32, F16, BF16, F64); 0 for any other.</summary>
     public static int ElementSize(string dtype) => dtype switch
     {
         "F32" => 4, "F16" => 2, "BF16" => 2, "F64" => 8,
         _ => 0,
     };
 
+    /// <summary>Reads and validates the header of <paramref name="path"/> (sizes checked before anything is
+    /// allocated); tensor data is read later, on demand.</summary>
+    /// <exception cref="FileNotFoundException">No such file.</exception>
+    /// <exception cref="InvalidDataException">A malformed or inconsistent header.</exception>
     public static SafeTensorsFile Open(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Model file not found: {path}", path);
@@ -89,8 +98,11 @@ public sealed class SafeTensorsFile
         return new SafeTensorsFile(path, t, meta, 8 + (long)hlen);
     }
 
+    /// <summary>Whether the file holds a tensor named <paramref name="name"/>.</summary>
     public bool Has(string name) => Tensors.ContainsKey(name);
 
+    /// <summary>The header entry of <paramref name="name"/>.</summary>
+    /// <exception cref="InvalidDataException">No tensor of that name.</exception>
     public SafeTensorInfo Info(string name) =>
         Tensors.TryGetValue(name, out var i) ? i : throw new InvalidDataException($"{Path}: missing expected weight '{name}'.");
 

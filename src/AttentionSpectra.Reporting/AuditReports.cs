@@ -133,8 +133,8 @@ public static class AuditReports
         AuditPlots.JProj(sink, prefix + "-jproj", summary.Model, m);
     }
 
-    /// <summary>Write the three synthetic kinds (files <c>synthetic-KIND-*</c>) and the range table; returns the
-    /// range table.</summary>
+    /// <summary>Write the three synthetic kinds (files <c>synthetic-KIND-*</c>) and the range table, and add the
+    /// controls' claims to the sink; returns the range table.</summary>
     public static ResultTable WriteSynthetic(OutputSink sink, SyntheticExperimentResult r)
     {
         ArgumentNullException.ThrowIfNull(sink);
@@ -142,6 +142,7 @@ public static class AuditReports
         foreach (var k in r.Kinds) Write(sink, "synthetic-" + k.Kind, k.Summary, k.Heads, publishedMeans: false);
         var t = SyntheticRangeTable("synthetic-range", r);
         sink.WriteTable(t);
+        sink.Claims.AddRange(ReproduceReport.SyntheticClaims(r));
         return t;
     }
 }

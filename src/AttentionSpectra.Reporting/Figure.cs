@@ -188,12 +188,15 @@ public sealed class Figure
     /// <param name="height">Height of that render.</param>
     public FigureLayout Layout(int width = 900, int height = 600) => FigureLayout.Of(this, width, height);
 
-    /// <summary>Save as PNG (legend shown when any series is labelled) and record it in the sink.</summary>
+    /// <summary>Save as PNG or SVG (per the sink's <see cref="OutputSink.FigureFormat"/>; legend shown when any
+    /// series is labelled) and record it in the sink.</summary>
     public string Save(OutputSink sink, string name, int width = 900, int height = 600)
     {
         Plot.ShowLegend();
-        string path = sink.PathFor(name + ".png");
-        Plot.SavePng(path, width, height);
+        bool svg = sink.FigureFormat == FigureFormat.Svg;
+        string path = sink.PathFor(name + (svg ? ".svg" : ".png"));
+        if (svg) Plot.SaveSvg(path, width, height);
+        else Plot.SavePng(path, width, height);
         return sink.Record(path);
     }
 }

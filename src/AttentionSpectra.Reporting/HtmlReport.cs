@@ -96,7 +96,7 @@ public sealed record RunInfo(string Command, string Version, ulong Seed, string 
 /// <summary>Writes one self-contained HTML page (figures embedded as data URIs, inline CSS, no script, no network)
 /// with per-section claim tables and verdicts, captioned figures, and the run's version, seed, machine and
 /// timings.</summary>
-public static class HtmlReport
+public static partial class HtmlReport
 {
     /// <summary>Render the page.</summary>
     /// <param name="title">Page title.</param>
@@ -139,34 +139,42 @@ public static class HtmlReport
     {
         sb.Append($"<section id=\"s{i}\"><h2>{H(s.Title)}</h2>");
         if (s.Summary.Length > 0) sb.Append($"<p>{H(s.Summary)}</p>");
-        if (s.Claims.Count > 0)
-        {
-            sb.Append("<table class=\"claims\"><thead><tr><th>claim</th><th>theory</th><th>measured</th><th>s.e.</th>");
-            sb.Append("<th>criterion</th><th>score</th><th>verdict</th></tr></thead><tbody>\n");
-            foreach (var c in s.Claims)
-            {
-                string cls = c.Verdict switch { Verdict.Held => "held", Verdict.DidNotHold => "failed", _ => "notrun" };
-                string word = c.Verdict switch { Verdict.Held => "held", Verdict.DidNotHold => "did not hold", _ => "not run" };
-                sb.Append($"<tr class=\"{cls}\"><td>{H(c.Statement)}");
-                if (c.Reason != null) sb.Append($"<div class=\"reason\">{H(c.Reason)}</div>");
-                sb.Append($"</td><td>{N(c.Theory)}</td><td>{N(c.Measured)}</td><td>{N(c.StandardError)}</td>");
-                sb.Append($"<td>{H(c.Criterion)}</td><td>{N(c.Score)}</td><td class=\"verdict\">{word}</td></tr>\n");
-            }
-            sb.Append("</tbody></table>\n");
-        }
-        foreach (var f in s.Figures)
-        {
-            sb.Append("<figure>");
-            if (File.Exists(f.Path))
-            {
-                string mime = f.Path.EndsWith(".svg", StringComparison.OrdinalIgnoreCase) ? "image/svg+xml" : "image/png";
-                string data = Convert.ToBase64String(File.ReadAllBytes(f.Path));
-                sb.Append($"<img src=\"data:{mime};base64,{data}\" alt=\"{H(f.Caption)}\">");
-            }
-            else sb.Append($"<div class=\"missing\">figure not written: {H(Path.GetFileName(f.Path))}</div>");
-            sb.Append($"<figcaption><b>{H(Path.GetFileName(f.Path))}.</b> {H(f.Caption)}</figcaption></figure>\n");
-        }
+        ClaimsTable(sb, s.Claims);
+        foreach (var f in s.Figures) FigureHtml(sb, f);
         sb.Append("</section>\n");
+    }
+
+    private static void ClaimsTable(StringBuilder sb, IReadOnlyList<Claim> claims)
+    {
+        if (claims.Count == 0) return;
+        sb.Append("<table class=\"claims\"><thead><tr><th>claim</th><th>theory</th><th>measured</th><th>s.e.</th>");
+        sb.Append("<th>criterion</th><th>score</th><th>verdict</th></tr></thead><tbody>\n");
+        foreach (var c in claims)
+        {
+            string cls = c.Verdict switch { Verdict.Held => "held", Verdict.DidNotHold => "failed", _ => "notrun" };
+            string word = c.Verdict switch
+            {
+                Verdict.Held => "held", Verdict.DidNotHold => "did not hold", _ => "not run",
+            };
+            sb.Append($"<tr class=\"{cls}\"><td>{H(c.Statement)}");
+            if (c.Reason != null) sb.Append($"<div class=\"reason\">{H(c.Reason)}</div>");
+            sb.Append($"</td><td>{N(c.Theory)}</td><td>{N(c.Measured)}</td><td>{N(c.StandardError)}</td>");
+            sb.Append($"<td>{H(c.Criterion)}</td><td>{N(c.Score)}</td><td class=\"verdict\">{word}</td></tr>\n");
+        }
+        sb.Append("</tbody></table>\n");
+    }
+
+    private static void FigureHtml(StringBuilder sb, ReportFigure f)
+    {
+        sb.Append("<figure>");
+        if (File.Exists(f.Path))
+        {
+            string mime = f.Path.EndsWith(".svg", StringComparison.OrdinalIgnoreCase) ? "image/svg+xml" : "image/png";
+            string data = Convert.ToBase64String(File.ReadAllBytes(f.Path));
+            sb.Append($"<img src=\"data:{mime};base64,{data}\" alt=\"{H(f.Caption)}\">");
+        }
+        else sb.Append($"<div class=\"missing\">figure not written: {H(Path.GetFileName(f.Path))}</div>");
+        sb.Append($"<figcaption><b>{H(Path.GetFileName(f.Path))}.</b> {H(f.Caption)}</figcaption></figure>\n");
     }
 
     private static void RunTable(StringBuilder sb, RunInfo run)
@@ -208,5 +216,8 @@ public static class HtmlReport
         figure{margin:1.5em 0;background:#fff;border:1px solid #ddd;padding:.8em;display:inline-block;max-width:100%}
         figure img{max-width:100%;height:auto;display:block}figcaption{font-size:.9em;color:#333;margin-top:.5em;max-width:900px}
         .missing{color:#9b1111}table.run th{background:#eef2f8;width:12em}
+        table.params th{background:#eef2f8;font-weight:500}.default{color:#888;font-size:.85em}
+        details{margin:.8em 0}summary{cursor:pointer}.scroll{overflow-x:auto;max-width:100%}
+        table.data td.num{text-align:right}.more{color:#666;font-size:.9em}
         """;
 }

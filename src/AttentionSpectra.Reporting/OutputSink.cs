@@ -7,6 +7,20 @@ namespace AttentionSpectra.Reporting;
 
 public enum OutputFormat { Json, Csv }
 
+/// <summary>File format of the figures a sink's <see cref="Figure.Save"/> writes.</summary>
+public enum FigureFormat
+{
+    /// <summary>PNG raster images.</summary>
+    Png,
+    /// <summary>SVG vector images.</summary>
+    Svg,
+}
+
+/// <summary>A table written by <see cref="OutputSink.WriteTable"/> and the file it went to.</summary>
+/// <param name="Table">The table.</param>
+/// <param name="Path">The written file (under <see cref="OutputSink.WriteDirectory"/>).</param>
+public sealed record WrittenTable(ResultTable Table, string Path);
+
 /// <summary>A rectangular result table (named columns, rows of cells: double, int, string or bool).</summary>
 public sealed class ResultTable(string name, params string[] columns)
 {
@@ -47,7 +61,7 @@ public sealed class ResultTable(string name, params string[] columns)
 }
 
 /// <summary>Writes a study's machine-readable results and figures into one output directory.
-/// Tables go out as CSV or JSON (per <see cref="Format"/>); summaries always as JSON; figures as PNG.
+/// Tables go out as CSV or JSON (per <see cref="Format"/>); summaries always as JSON; figures as PNG or SVG.
 /// Every file written is recorded in <see cref="Written"/> so a caller can list them.
 /// <para>Every file is written atomically (a temporary file renamed into place). A sink made by
 /// <see cref="Staged"/> writes into a hidden staging folder inside <see cref="Directory"/> instead; only
@@ -75,6 +89,7 @@ public sealed class OutputSink : IDisposable
     public const string StagingPrefix = ".attnspec-staging-";
 
     private readonly string? _runKey;
+    private readonly List<WrittenTable> _tables = [];
     private bool _committed;
 
     /// <summary>Final directory of the results (absolute).</summary>
@@ -89,6 +104,23 @@ public sealed class OutputSink : IDisposable
 
     /// <summary>Paths of the files written so far (under <see cref="WriteDirectory"/>).</summary>
     public List<string> Written { get; } = [];
+
+    /// <summary>The command whose run this staged sink holds (e.g. "rmt phase"); null for a direct sink.</summary>
+    public string? RunKey => _runKey;
+
+    /// <summary>Format of the figures <see cref="Figure.Save"/> writes into this sink (default PNG).</summary>
+    public FigureFormat FigureFormat { get; set; } = FigureFormat.Png;
+
+    /// <summary>Tables written so far by <see cref="WriteTable"/>, in order.</summary>
+    public IReadOnlyList<WrittenTable> Tables => _tables;
+
+    /// <summary>Claims the run checked against theory (shown with their verdicts on the run's page).</summary>
+    public List<Claim> Claims { get; } = [];
+
+    /// <summary>Called once at the start of <see cref="Commit"/> of a staged sink, while the files are still staged,
+    /// e.g. to write a page from what the run put into the sink; what it writes (and records) is committed with the
+    /// rest.</summary>
+    public Action<OutputSink>? BeforeCommit { get; set; }
 
     /// <summary>True once a staged sink's files have been moved into place (always true for a direct sink).</summary>
     public bool Committed => _runKey == null || _committed;
@@ -134,6 +166,7 @@ public sealed class OutputSink : IDisposable
         WriteAtomic(path, Format == OutputFormat.Csv ? table.ToCsv() : JsonSerializer.Serialize(table.ToRecords(),
             JsonOptions));
         Written.Add(path);
+        _tables.Add(new WrittenTable(table, path));
         return path;
     }
 
@@ -149,13 +182,17 @@ public sealed class OutputSink : IDisposable
     /// <summary>Register a file written by someone else (e.g. a PNG saved by <see cref="Figure"/>).</summary>
     public string Record(string path) { Written.Add(path); return path; }
 
-    /// <summary>Move a staged run's files into place: delete the files the previous run of the same command listed
+    /// <summary>Move a staged run's files into place (after running <see cref="BeforeCommit"/>): delete the files
+    /// the previous run of the same command listed
     /// in the manifest (unless this run or another command's entry also has them), rename every staged file over its
     /// final name, then rewrite the manifest with this run's entry marked complete. No-op for a direct sink or a sink
     /// already committed.</summary>
     public void Commit()
     {
         if (_runKey == null || _committed) return;
+        var hook = BeforeCommit;
+        BeforeCommit = null;
+        hook?.Invoke(this);
         var names = Written.Select(w => Path.GetRelativePath(WriteDirectory, Path.GetFullPath(w)))
             .Where(n => File.Exists(Path.Combine(WriteDirectory, n))).Distinct().ToList();
         var manifest = RunManifest.Load(Directory);

@@ -40,40 +40,87 @@ public static class ReproduceReport
 
     /// <summary>Study B's claims: the bulk law, the outlier location and overlap above the BBP threshold, and the
     /// ranking of pooling schemes.</summary>
-    public static ReportSection StudyB(PooledReproduction r, string figureDir, ulong seed)
+    public static ReportSection StudyB(PooledReproduction r, string figureDir, ulong seed) =>
+        new("Study B — random-matrix theory of attention pooling",
+            $"Spectrum, phase diagram and pooling comparison at d = {r.Phase.Model.D} (seed {seed}).",
+            StudyBClaims(r), Figures(figureDir, seed));
+
+    /// <summary>Study B's claims (<see cref="SpectrumClaims"/>, <see cref="PhaseClaims"/>,
+    /// <see cref="PoolingClaims"/>).</summary>
+    public static IReadOnlyList<Claim> StudyBClaims(PooledReproduction r) =>
+        [.. SpectrumClaims(r.Spectrum), .. PhaseClaims(r.Phase), .. PoolingClaims(r.Pooling)];
+
+    /// <summary>The bulk law of one spectrum draw: the exact Kolmogorov distance to κ(MP_δ ⊠ MP_γ) is at most
+    /// 0.05.</summary>
+    public static IReadOnlyList<Claim> SpectrumClaims(SpectrumResult r) =>
+    [
+        Claim.FromBound("Bulk law κ(MP_δ ⊠ MP_γ): exact Kolmogorov distance of the sample spectrum " +
+                        $"(d = {r.Model.D}) ≤ 0.05", 0.05, r.Kolmogorov, atMost: true),
+    ];
+
+    /// <summary>A spectrum drawn from a real embedding table: the exact Kolmogorov distance to the exact-table law
+    /// is at most 0.05.</summary>
+    public static IReadOnlyList<Claim> TableSpectrumClaims(TableSpectrumResult r) =>
+    [
+        Claim.FromBound($"Bulk law from the exact table spectrum ({r.TableName}): exact Kolmogorov distance ≤ 0.05",
+            0.05, r.KolmogorovExact, atMost: true),
+    ];
+
+    /// <summary>The phase diagram: the simulated outlier location and overlap agree with theory (max |z| ≤ 4) at
+    /// the points clearly above the sample threshold; not run when there are none.</summary>
+    public static IReadOnlyList<Claim> PhaseClaims(PhaseResult r)
     {
-        var a = r.Phase.Agreement;
-        var claims = new List<Claim>
+        var a = r.Agreement;
+        const string Top = "Outlier location above the sample threshold", Overlap =
+            "Eigenvector overlap above the sample threshold";
+        if (a.PointsAboveThreshold == 0)
         {
-            Claim.FromBound($"Bulk law κ(MP_δ ⊠ MP_γ): exact Kolmogorov distance of the sample spectrum (d = {r.Spectrum.Model.D}) ≤ 0.05",
-                0.05, r.Spectrum.Kolmogorov, atMost: true),
-            new($"Outlier location above the sample threshold: max |z| over {a.PointsAboveThreshold} points",
-                null, a.MaxAbsZTop, null, "max |z| ≤ 4", a.MaxAbsZTop,
-                a.PointsAboveThreshold > 0 && a.MaxAbsZTop <= 4 ? Verdict.Held : Verdict.DidNotHold,
-                "max over points of |simulated mean − theory| / s.e.; 4 allows for the maximum over points"),
-            new($"Eigenvector overlap above the sample threshold: max |z| over {a.PointsAboveThreshold} points",
-                null, a.MaxAbsZOverlap, null, "max |z| ≤ 4", a.MaxAbsZOverlap,
-                a.PointsAboveThreshold > 0 && a.MaxAbsZOverlap <= 4 ? Verdict.Held : Verdict.DidNotHold),
-        };
-        var schemes = r.Pooling.Schemes;
-        var mean = schemes.FirstOrDefault(s => s.Spec.Weights == WeightFamily.Mean);
-        var opt = schemes.FirstOrDefault(s => s.Spec.Weights == WeightFamily.Optimal);
-        if (mean != null && opt != null)
-        {
-            claims.Add(Claim.FromBound("Optimal pooling weights give at least the overlap of mean pooling (simulation)",
-                mean.Simulation.OverlapMean, opt.Simulation.OverlapMean, atMost: false, opt.Simulation.OverlapSe));
-            claims.Add(Claim.FromZ("Optimal pooling: simulated overlap agrees with theory", opt.Simulation.Theory.SampleOverlap,
-                opt.Simulation.OverlapMean, opt.Simulation.OverlapSe, 4));
+            const string why = "no simulated point lies clearly above the sample threshold (ρ > 1.2 × threshold)";
+            return [Claim.NotRun(Top, why), Claim.NotRun(Overlap, why)];
         }
-        return new ReportSection("Study B — random-matrix theory of attention pooling",
-            $"Spectrum, phase diagram and pooling comparison at d = {r.Phase.Model.D} (seed {seed}).", claims,
-            Figures(figureDir, seed));
+        return
+        [
+            new($"{Top}: max |z| over {a.PointsAboveThreshold} points", null, a.MaxAbsZTop, null, "max |z| ≤ 4",
+                a.MaxAbsZTop, a.MaxAbsZTop <= 4 ? Verdict.Held : Verdict.DidNotHold,
+                "max over points of |simulated mean − theory| / s.e.; 4 allows for the maximum over points"),
+            new($"{Overlap}: max |z| over {a.PointsAboveThreshold} points", null, a.MaxAbsZOverlap, null,
+                "max |z| ≤ 4", a.MaxAbsZOverlap, a.MaxAbsZOverlap <= 4 ? Verdict.Held : Verdict.DidNotHold),
+        ];
+    }
+
+    /// <summary>The pooling comparison: optimal weights give at least the overlap of mean pooling, and their
+    /// simulated overlap agrees with theory.</summary>
+    public static IReadOnlyList<Claim> PoolingClaims(PoolingResult r)
+    {
+        var mean = r.Schemes.FirstOrDefault(s => s.Spec.Weights == WeightFamily.Mean);
+        var opt = r.Schemes.FirstOrDefault(s => s.Spec.Weights == WeightFamily.Optimal);
+        if (mean == null || opt == null) return [];
+        return
+        [
+            Claim.FromBound("Optimal pooling weights give at least the overlap of mean pooling (simulation)",
+                mean.Simulation.OverlapMean, opt.Simulation.OverlapMean, atMost: false, opt.Simulation.OverlapSe),
+            Claim.FromZ("Optimal pooling: simulated overlap agrees with theory", opt.Simulation.Theory.SampleOverlap,
+                opt.Simulation.OverlapMean, opt.Simulation.OverlapSe, 4),
+        ];
     }
 
     /// <summary>Study C's claims: the metrics separate a kernel-PCA head from a random one, and the published
     /// model means (optimal cosine 0.32, linear CKA 0.11, RBF CKA 0.32) against the real recogniser.</summary>
     public static ReportSection StudyC(SyntheticExperimentResult synthetic, AuditSummary? ocr, string? ocrSkipped,
         string figureDir, ulong seed)
+    {
+        var claims = new List<Claim>(SyntheticClaims(synthetic));
+        if (ocr != null) claims.AddRange(PublishedClaims(ocr, "the OCR recogniser"));
+        else claims.Add(Claim.NotRun("Published model means on a real model (OCR recogniser)",
+            ocrSkipped ?? "the OCR model is not installed (scripts/get-ocr-model.sh)"));
+        return new ReportSection("Study C — is self-attention kernel PCA?",
+            $"Synthetic control heads and the PaddleOCR recogniser (seed {seed}); conventions follow the published " +
+            "code (docs/study-c.md).", claims, Figures(figureDir, seed));
+    }
+
+    /// <summary>The synthetic controls: a head with V = V_KPCA scores linear CKA 1, an independent random V scores
+    /// below it.</summary>
+    public static IReadOnlyList<Claim> SyntheticClaims(SyntheticExperimentResult synthetic)
     {
         var claims = new List<Claim>();
         var kpca = synthetic.Kinds.FirstOrDefault(k => k.Kind.Contains("kpca", StringComparison.OrdinalIgnoreCase));
@@ -84,28 +131,23 @@ public static class ReproduceReport
         if (indep != null && kpca != null)
             claims.Add(Claim.FromBound("An independent random V scores below the kernel-PCA head (linear CKA)",
                 kpca.Summary.Metrics.LinearCka.Mean, indep.Summary.Metrics.LinearCka.Mean, atMost: true));
-        if (ocr != null)
-        {
-            var s = ocr;
-            foreach (var b in s.PublishedComparison)
-                claims.Add(Claim.FromBound($"Published model mean of {b.Metric} ≤ {F(b.PublishedMean)} holds on the OCR " +
-                                           $"recogniser (mean over {s.HeadInputs} head-inputs; max {F(b.ObservedMax)})",
-                    b.PublishedMean, b.ObservedMean, atMost: true));
-        }
-        else claims.Add(Claim.NotRun("Published model means on a real model (OCR recogniser)",
-            ocrSkipped ?? "the OCR model is not installed (scripts/get-ocr-model.sh)"));
-        return new ReportSection("Study C — is self-attention kernel PCA?",
-            $"Synthetic control heads and the PaddleOCR recogniser (seed {seed}); conventions follow the published code " +
-            "(docs/study-c.md).", claims, Figures(figureDir, seed));
+        return claims;
     }
+
+    /// <summary>The published model means (optimal cosine 0.32, linear CKA 0.11, RBF CKA 0.32) as upper bounds of
+    /// the audited model's means.</summary>
+    /// <param name="s">The audit's summary.</param>
+    /// <param name="model">How to name the model in the claims (default: the summary's model name).</param>
+    public static IReadOnlyList<Claim> PublishedClaims(AuditSummary s, string? model = null) =>
+        s.PublishedComparison.Select(b => Claim.FromBound($"Published model mean of {b.Metric} ≤ " +
+                $"{F(b.PublishedMean)} holds on {model ?? s.Model} (mean over {s.HeadInputs} head-inputs; " +
+                $"max {F(b.ObservedMax)})", b.PublishedMean, b.ObservedMean, atMost: true)).ToList();
 
     /// <summary>Every PNG/SVG in <paramref name="dir"/> (not below it), captioned with its name and the seed.</summary>
     public static IReadOnlyList<ReportFigure> Figures(string dir, ulong seed) =>
         !System.IO.Directory.Exists(dir) ? [] :
-        System.IO.Directory.GetFiles(dir).Where(f => f.EndsWith(".png", StringComparison.OrdinalIgnoreCase)
-                || f.EndsWith(".svg", StringComparison.OrdinalIgnoreCase))
+        System.IO.Directory.GetFiles(dir).Where(HtmlReport.IsImage)
             .Order(StringComparer.Ordinal)
-            .Select(f => new ReportFigure(f, $"{Path.GetFileNameWithoutExtension(f).Replace('_', ' ').Replace('-', ' ')}; " +
-                                             $"seed {seed}; parameters in the summary JSON beside it."))
+            .Select(f => new ReportFigure(f, HtmlReport.FigureCaption(f, seed)))
             .ToList();
 }

@@ -3,6 +3,7 @@ using AttentionSpectra.Numerics;
 using AttentionSpectra.Reporting;
 using AttentionSpectra.Studies.KernelPcaAudit;
 using AttentionSpectra.Models;
+using AttentionSpectra.Sharding;
 
 namespace AttentionSpectra.Cli.Commands;
 
@@ -95,6 +96,29 @@ public static class KpcaCommands
         var tokenizer = TokenizerOption(model, text);
         var cmd = new Command("audit", "Audit every attention head of a model: mean/optimal cosine, linear/RBF CKA between V and V_KPCA, J_proj terms, Gram eigen-statistics, gamma-consistency.");
         foreach (var o in new Option[] { model, fmt, inputs, text, randomInputs, inputShape, norm, tokens, layers, heads, numHeads, noise, perms, export, tokenizer }.Concat(conv.All)) cmd.Options.Add(o);
+        int Units(ParseResult pr) => (pr.GetValue(model)?.Length ?? 0) * AuditRunner.InputCount(new AuditRequest("",
+            InputFiles: pr.GetValue(inputs), Texts: pr.GetValue(text),
+            RandomInputs: Math.Max(0, pr.GetValue(randomInputs))));
+        var shard = new ShardOptions();
+        shard.AddTo(cmd, "kpca audit", pr =>
+        {
+            // one unit = one input through one model: a forward pass (2 x parameters x tokens) and, per head (about one
+            // per 750k parameters), N x N eigendecompositions and Gram products, repeated in part by the permutation
+            // null; about 2x the measured time of the built-in MiniLM at 128 tokens (see docs/scaling.md)
+            var shape = pr.GetValue(inputShape) is { } sh ? Parsing.Shape(sh, "--input-shape") : null;
+            double seconds = 0, bytes = 0;
+            foreach (var name in pr.GetValue(model) ?? [])
+            {
+                string m = BuiltinModels.IsBuiltin(name) ? TextModels.ResolveBuiltin(name, null).Model : name;
+                var e = Guards.KpcaAudit(m, shape, pr.GetValue(tokens));
+                double n = Math.Sqrt(e.LargestArray), parameters = File.Exists(m) ? new FileInfo(m).Length / 4.0 : 1e8;
+                double headInputs = Math.Max(1, parameters / 7.5e5);
+                double ops = 2 * parameters * n + headInputs * 10 * n * n * n * (1 + pr.GetValue(perms) / 2.0);
+                seconds = Math.Max(seconds, ops / 1e9);
+                bytes = Math.Max(bytes, e.Bytes);
+            }
+            return new ShardEstimate(Units(pr), "model × input", seconds, (long)bytes + (64L << 20));
+        });
         cmd.SetAction(pr =>
         {
             var ctx = RunContext.From(pr);
@@ -116,16 +140,21 @@ public static class KpcaCommands
                 ImageNormalisation.Parse(pr.GetValue(norm) ?? "half"), pr.GetValue(tokens),
                 ParseSet(pr.GetValue(layers), "--layers"), ParseSet(pr.GetValue(heads), "--heads"), pr.GetValue(numHeads),
                 options, Tokenizer: pr.GetValue(tokenizer)) { KeepTensors = exportDir != null, SkipIncompatibleInputs = models.Length > 1 };
-            var sink = ctx.Sink("kpca");
+            var requests = models.Select(m => baseReq with { ModelPath = m }).ToList();
+            var mode = shard.Resolve(pr, ctx, "kpca-audit");
+            bool sharded = mode.StoreDirectory != null;
+            if (sharded && exportDir != null)
+                throw new ArgumentException("--export-tensors cannot be combined with --shard, --resume or --merge "
+                    + "(tensors are not stored per unit); export them from a single-process run.");
+            bool tokensGiven = pr.GetResult(tokens) is { Implicit: false };
+            OutputSink? opened = null;
+            OutputSink Sink() => opened ??= ctx.Sink("kpca"); // a shard that only stores its units writes no results
             var summaries = new List<AuditSummary>();
             var prefixes = Prefixes(models);
-            for (int i = 0; i < models.Length; i++)
+            void Emit(int i, ModelAuditResult result)
             {
-                var req = baseReq with { ModelPath = models[i] };
-                Guards.CheckAudit(ctx, req, pr.GetResult(tokens) is { Implicit: false });
-                var result = Ui.WithProgress(ctx, p => AuditRunner.Run(req, new Rng(ctx.Seed), p, ctx.Cancellation));
-                Parsing.CheckIndices(req.Heads, result.HeadsPerLayer, "--heads", "heads per layer");
-                var summary = WriteAudit(ctx, sink, prefixes[i], result);
+                Parsing.CheckIndices(requests[i].Heads, result.HeadsPerLayer, "--heads", "heads per layer");
+                var summary = WriteAudit(ctx, Sink(), prefixes[i], result);
                 Report(ctx, summary);
                 summaries.Add(summary);
                 if (exportDir != null && result.Captured != null)
@@ -135,13 +164,35 @@ public static class KpcaCommands
                     Ui.Info(ctx, $"tensors of {result.Captured.Count} head-inputs written to {Path.GetFullPath(dir)} (index: {TensorExport.IndexFile})");
                 }
             }
+            if (!sharded)
+            {
+                for (int i = 0; i < models.Length; i++)
+                {
+                    Guards.CheckAudit(ctx, requests[i], tokensGiven);
+                    Emit(i, Ui.WithProgress(ctx,
+                        p => AuditRunner.Run(requests[i], new Rng(ctx.Seed), p, ctx.Cancellation)));
+                }
+            }
+            else
+            {
+                foreach (var req in requests) Guards.CheckAudit(ctx, req, tokensGiven);
+                var plan = ShardOptions.Plan(pr, Units(pr), "model × input");
+                var results = Ui.WithProgress(ctx,
+                    p => AuditRunner.RunSharded(requests, new Rng(ctx.Seed), mode, plan, p, ctx.Cancellation));
+                if (results == null)
+                {
+                    ShardOptions.ReportStored(ctx, mode, plan);
+                    return 0;
+                }
+                for (int i = 0; i < models.Length; i++) Emit(i, results[i]);
+            }
             if (models.Length > 1)
             {
                 var t = AuditReports.CrossModelTable("audit-models", ModelAudit.CrossModel(summaries));
-                sink.WriteTable(t);
+                Sink().WriteTable(t);
                 Ui.Table(ctx, t, 60);
             }
-            Ui.Files(ctx, sink);
+            Ui.Files(ctx, Sink());
             return 0;
         });
         return cmd;
@@ -210,6 +261,7 @@ public static class KpcaCommands
     {
         var summary = r.Summarise();
         AuditReports.Write(sink, prefix, summary, r.Heads);
+        sink.Claims.AddRange(ReproduceReport.PublishedClaims(summary));
         Ui.Table(ctx, AuditReports.CompactTable(prefix + "-heads", r.Heads), 24);
         return summary;
     }

@@ -256,19 +256,44 @@ public static class PcaCommands
         var icouple = new Option<string?>("--couple") { Description = "d sweep couplings, comma-separated: n=d, L=d, lam=C/d, lr=C/d^2" };
         var sweep = new Command("sweep", "Final ICL alignment |cos(mu, v)| vs L, n, d or theta.");
         cs.AddTo(sweep); sweep.Options.Add(over); sweep.Options.Add(values); sweep.Options.Add(icouple);
+        IReadOnlyList<double> IclValues(ParseResult pr, string ov) => ParseValues(pr.GetValue(values) ?? ov switch
+        {
+            "L" => "3,5,10,20,50,100", "n" => "2,5,10,20", "d" => "3,5,10,20", _ => "0.5,1,2,4",
+        }, "--values");
+        var ishard = new ShardOptions();
+        ishard.AddTo(sweep, "icl sweep", pr =>
+        {
+            // one training run per unit: per prompt and step, L tokens (d^2 each through Sigma's factor, plus the
+            // softmax), the Wishart covariance (n d^2) and its factor (d^3); see docs/scaling.md
+            var o = cs.Build(pr);
+            string ov = pr.GetValue(over)!;
+            var vals = IclValues(pr, ov);
+            double d = ov == "d" ? vals.Max() : o.D, l = ov == "L" ? vals.Max() : o.L, n = ov == "n" ? vals.Max() : o.N;
+            double ops = (double)o.Steps * o.EffectiveBatch * (l * (d * d + 4 * d + 200) + n * d * d + d * d * d);
+            long bytes = (long)(8 * (2 * o.EffectiveBatch * l * d + 4 * d * d)) + (64L << 20);
+            return new ShardEstimate(vals.Count * o.Seeds, "grid value × seed", ops / 1e9, bytes);
+        });
         sweep.SetAction(pr =>
         {
             var ctx = RunContext.From(pr);
             var o = cs.Build(pr);
             o.Validate();
             string ov = pr.GetValue(over)!;
-            var vals = ParseValues(pr.GetValue(values) ?? ov switch { "L" => "3,5,10,20,50,100", "n" => "2,5,10,20", "d" => "3,5,10,20", _ => "0.5,1,2,4" }, "--values");
+            var vals = IclValues(pr, ov);
             Guards.Check(ctx, Guards.IclSweep(o, ov, vals));
-            var sink = ctx.Sink("icl");
             var coupling = pr.GetValue(icouple) is { } cpl ? StudyAParse.Couple(cpl) : SweepCoupling.None;
             if (ov != "d" && !coupling.IsNone) throw new ArgumentException("--couple applies to --over d only.");
             var variable = ov switch { "L" => SweepVariable.L, "n" => SweepVariable.N, "d" => SweepVariable.D, _ => SweepVariable.Theta };
-            var pts = Ui.WithProgress(ctx, p => IclExperiments.Sweep(o, new IclSweepSpec(variable, vals, coupling), ctx.Seed, p));
+            var mode = ishard.Resolve(pr, ctx, "icl-sweep");
+            var plan = ShardOptions.Plan(pr, vals.Count * o.Seeds, "grid value × seed");
+            var maybe = Ui.WithProgress(ctx, p => IclExperiments.Sweep(o, new IclSweepSpec(variable, vals, coupling),
+                ctx.Seed, mode, plan, p, ctx.Cancellation));
+            if (maybe is not { } pts)
+            {
+                ShardOptions.ReportStored(ctx, mode, plan);
+                return 0;
+            }
+            var sink = ctx.Sink("icl");
             Ui.Table(ctx, PcaReports.WriteIclSweep(pts, ov, o, sink));
             Ui.Files(ctx, sink);
             return 0;

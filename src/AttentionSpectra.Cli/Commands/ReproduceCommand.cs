@@ -38,6 +38,7 @@ public static class ReproduceCommand
             var studyB = ctx.Sink("study-b");
             var resultB = Ui.WithProgress(ctx, p => PooledExperiments.Reproduce(new Rng(ctx.Seed), p));
             PooledReports.Write(resultB, studyB);
+            studyB.Claims.AddRange(ReproduceReport.StudyBClaims(resultB));
             Ui.Files(ctx, studyB);
             timings.Add(new StepTiming("Study B", sw.Elapsed.TotalSeconds - timings.Sum(t => t.Seconds)));
             Ui.Info(ctx, "== Study C: kernel-PCA audit of self-attention ==");
@@ -51,13 +52,15 @@ public static class ReproduceCommand
                     Path.Combine(ctx.OutDir, "study-c"), ctx.Seed),
             };
             timings.Add(new StepTiming("total", sw.Elapsed.TotalSeconds));
-            var run = new RunInfo("attnspec " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
-                $"{VersionCommand.Version} ({VersionCommand.Commit})", ctx.Seed,
-                $"{Environment.OSVersion}, {Environment.ProcessorCount} cores, .NET {Environment.Version}", started, timings);
-            string page = Path.Combine(ctx.OutDir, "index.html");
-            string tmp = page + $".{Environment.ProcessId}.tmp";
-            File.WriteAllText(tmp, HtmlReport.Render("attnspec reproduce — claims of the three papers", sections, run));
-            File.Move(tmp, page, overwrite: true);
+            var run = new RunInfo(ctx.CommandLine, CommandPages.VersionText, ctx.Seed, CommandPages.Machine, started,
+                timings);
+            // the report goes through a staged sink of OUT itself: listed in OUT/manifest.json, replaced by a rerun,
+            // never left half-written; it is the page of this folder, so no per-command page is added there
+            var top = ctx.Sink("");
+            top.BeforeCommit = null;
+            string page = top.FinalPath(HtmlReport.Write(top, "attnspec reproduce — claims of the three papers",
+                sections, run));
+            Ui.Files(ctx, top);
             Ui.Info(ctx, $"reproduce finished in {sw.Elapsed.TotalSeconds:F1} s; report: {Path.GetFullPath(page)}");
             return 0;
         });

@@ -131,6 +131,7 @@ public static class RmtCommands
                     r < 0 ? null : r, b,
                     new Rng(ctx.Seed), p));
                 PooledReports.Write(tr, sink);
+                sink.Claims.AddRange(ReproduceReport.TableSpectrumClaims(tr));
                 Ui.Info(ctx, $"table {name}: r = {tr.Fit.Rank}, KS exact-table {tr.KolmogorovExact:F4}, " +
                              $"KS fitted {tr.KolmogorovFitted:F4}, {tr.Outliers.Length} outliers above λ+ = {tr.BulkEdge:G4}");
                 Ui.Files(ctx, sink);
@@ -138,6 +139,7 @@ public static class RmtCommands
             }
             var result = Ui.WithProgress(ctx, p => PooledExperiments.Spectrum(spec, s, b, new Rng(ctx.Seed), p));
             PooledReports.Write(result, sink);
+            sink.Claims.AddRange(ReproduceReport.SpectrumClaims(result));
             Ui.Files(ctx, sink);
             return 0;
         });
@@ -194,6 +196,7 @@ public static class RmtCommands
             }
             var sink = ctx.Sink("rmt");
             PooledReports.Write(result, sink);
+            sink.Claims.AddRange(ReproduceReport.PhaseClaims(result));
             var pts = result.Points;
             var t = new ResultTable("phase (theory vs simulation)", "|mu|^2", "rho", "top sim", "top theory",
                 "overlap sim", "overlap theory");
@@ -247,6 +250,7 @@ public static class RmtCommands
             }
             var sink = ctx.Sink("rmt");
             PooledReports.Write(result, sink);
+            sink.Claims.AddRange(ReproduceReport.PoolingClaims(result));
             var table = PooledReports.PoolingTable(result);
             var brief = new ResultTable($"pooling schemes at |mu|^2 = {s:G4}", "scheme", "alpha/kappa", "rho",
                 "threshold |mu|^2", "overlap theory", "overlap sim", "se");

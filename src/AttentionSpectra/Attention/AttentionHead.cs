@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using AttentionSpectra.Numerics;
 
 namespace AttentionSpectra.Attention;
 
@@ -15,8 +16,11 @@ public enum HeadKind
 /// length <see cref="L"/>, dimension <see cref="D"/> and rank <see cref="K"/>.</summary>
 public sealed class HeadWorkspace
 {
+    /// <summary>Prompt length (tokens) the buffers hold.</summary>
     public int L { get; }
+    /// <summary>Token dimension d.</summary>
     public int D { get; }
+    /// <summary>Rank k of the head.</summary>
     public int K { get; }
     internal readonly double[] P;   // L x K projections P[l, j] = mu_j . x_l
     internal readonly double[] S;   // L scores
@@ -27,6 +31,8 @@ public sealed class HeadWorkspace
     internal readonly double[] Xe;  // d  X' e
     internal readonly double[] C;   // K  sum_l e_l P[l, j]
 
+    /// <summary>Allocates the buffers for prompts of <paramref name="l"/> tokens of dimension <paramref name="d"/> and a
+    /// head of rank <paramref name="k"/> (all at least 1).</summary>
     public HeadWorkspace(int l, int d, int k)
     {
         if (l < 1 || d < 1 || k < 1) throw new ArgumentException($"Head workspace needs L, d, k >= 1 (got L={l}, d={d}, k={k}).");
@@ -78,6 +84,15 @@ public static class AttentionHead
     private static double ForwardCore(HeadKind kind, ReadOnlySpan<double> x, int l, int d, ReadOnlySpan<double> m, int k,
         double lam, HeadWorkspace ws)
     {
+        ForwardScores(kind, x, l, d, m, k, lam, ws);
+        ReadOnlySpan<double> r = ws.R.AsSpan(0, d);
+        return CheckedLoss(TensorPrimitives.Dot(r, r));
+    }
+
+    /// <summary>Projections P, scores S, weights W, output T = X'W and residual R = T - x_1 of one prompt.</summary>
+    private static void ForwardScores(HeadKind kind, ReadOnlySpan<double> x, int l, int d, ReadOnlySpan<double> m,
+        int k, double lam, HeadWorkspace ws)
+    {
         Span<double> p = ws.P.AsSpan(0, l * k);
         Span<double> s = ws.S.AsSpan(0, l);
         Span<double> w = ws.W.AsSpan(0, l);
@@ -101,11 +116,34 @@ public static class AttentionHead
         // T = X' w.
         t.Clear();
         for (int i = 0; i < l; i++) TensorPrimitives.MultiplyAdd(x.Slice(i * d, d), w[i], t, t);
-        Span<double> r = ws.R.AsSpan(0, d);
-        TensorPrimitives.Subtract(t, x[..d], r);
-        double loss = TensorPrimitives.Dot(r, r);
-        if (!double.IsFinite(loss))
-            throw new ArgumentException("Attention head produced a non-finite output (scores overflowed: lower lam or the learning rate).");
+        TensorPrimitives.Subtract(t, x[..d], ws.R.AsSpan(0, d));
+    }
+
+    private static double CheckedLoss(double loss) => double.IsFinite(loss) ? loss
+        : throw new ArgumentException("Attention head produced a non-finite output (scores overflowed: lower lam or the learning rate).");
+
+    /// <summary>First half of the loss and gradient of one Gaussian prompt X = Z C' in the coordinates of Z (the
+    /// prompt's iid normals), never forming X: with <paramref name="mt"/> = M C (row j = C' mu_j) the projections are
+    /// P[i, j] = mu_j . x_i = mt_j . z_i, and the residual T - x_1 = C rho with rho = Z'w - z_1. Leaves rho in
+    /// <paramref name="ws"/> (see <see cref="WhitenedResidual"/>); the caller forms Q rho (Q = C'C) for a group of
+    /// prompts at once and finishes with <see cref="WhitenedBackward"/>.</summary>
+    internal static void WhitenedForward(HeadKind kind, ReadOnlySpan<double> z, int l, int d, ReadOnlySpan<double> mt,
+        int k, double lam, HeadWorkspace ws) => ForwardScores(kind, z, l, d, mt, k, lam, ws);
+
+    /// <summary>rho = Z'w - z_1 after <see cref="WhitenedForward"/>.</summary>
+    internal static ReadOnlySpan<double> WhitenedResidual(HeadWorkspace ws, int d) => ws.R.AsSpan(0, d);
+
+    /// <summary>Second half: given <paramref name="qrho"/> = Q rho, the loss is |C rho|^2 = rho . Q rho and
+    /// dloss/dw_i = 2 (C rho) . x_i = 2 (Q rho) . z_i; adds <paramref name="scale"/> times the z-coordinate gradient
+    /// grad_z mu_j = lam (c_j z_1 + P[1, j] Z'e) to <paramref name="gradZ"/> (the true gradient is C times it, formed
+    /// once per batch by the caller) and returns the loss. O(L d k) per prompt besides Q rho.</summary>
+    internal static double WhitenedBackward(HeadKind kind, ReadOnlySpan<double> z, int l, int d, int k, double lam,
+        ReadOnlySpan<double> qrho, Span<double> gradZ, double scale, HeadWorkspace ws)
+    {
+        Span<double> rho = ws.R.AsSpan(0, d);
+        double loss = CheckedLoss(TensorPrimitives.Dot(rho, qrho));
+        qrho.CopyTo(rho); // the backward pass reads dloss/dw_i = 2 R . z_i
+        BackwardCore(kind, z, l, d, k, lam, gradZ, scale, ws);
         return loss;
     }
 

@@ -7,9 +7,13 @@ namespace AttentionSpectra.Attention;
 /// all randomness comes from the <see cref="Rng"/> passed in, and per-call scratch from the caller.</summary>
 public interface IPromptSource
 {
+    /// <summary>Token dimension d.</summary>
     int Dimension { get; }
     /// <summary>Scratch length (doubles) needed by <see cref="Sample"/> for prompts of length L.</summary>
     int ScratchLength(int l);
+    /// <summary>Draws one prompt of <paramref name="l"/> tokens into <paramref name="x"/> (at least L x d values,
+    /// row-major), using only <paramref name="rng"/> and <paramref name="scratch"/> (at least
+    /// <see cref="ScratchLength"/>(L) values).</summary>
     void Sample(Rng rng, int l, Span<double> x, Span<double> scratch);
 }
 
@@ -33,9 +37,13 @@ public sealed class GaussianPromptSource : IPromptSource, IBlockPromptSource
     private readonly double[] _factor; // d x d (lower triangular unless _full), row-major, or d values when diagonal
     private readonly bool _diagonal;
     private readonly bool _full;
+    /// <inheritdoc/>
     public int Dimension { get; }
+    /// <summary>The token covariance (a copy of the one given).</summary>
     public Matrix Sigma { get; }
 
+    /// <summary>Tokens N(0, <paramref name="sigma"/>); the covariance must be square, finite and positive definite
+    /// (its Cholesky factor is taken here).</summary>
     public GaussianPromptSource(Matrix sigma)
     {
         ArgumentNullException.ThrowIfNull(sigma);
@@ -78,11 +86,29 @@ public sealed class GaussianPromptSource : IPromptSource, IBlockPromptSource
         return new GaussianPromptSource(Blas.Multiply(c, c, transB: true), (double[])c.Data.Clone());
     }
 
+    /// <inheritdoc/>
     public int ScratchLength(int l) => l * Dimension;
 
     /// <summary>Block sampling pays off once the factor is not diagonal and d is not tiny: one GEMM per block of
     /// prompts instead of one matrix-vector product per token (at d = 5 the per-prompt path measured as fast).</summary>
     bool IBlockPromptSource.PrefersBlocks => !_diagonal && Dimension >= BlockMinimumDimension;
+
+    /// <summary>Whether <see cref="BatchGradient"/> can work in the coordinates of the normals Z (X = Z C'): any
+    /// non-diagonal factor, from d = <see cref="BlockMinimumDimension"/> on (below, the per-prompt path keeps the
+    /// numbers of earlier versions bit for bit).</summary>
+    internal bool PrefersWhitened => !_diagonal && Dimension >= BlockMinimumDimension;
+
+    /// <summary>The factor C (Sigma = C C') as a dense d x d matrix: the lower triangle of the Cholesky factor with
+    /// zeros above it, or the full factor given to <see cref="FromFactor"/>.</summary>
+    internal Matrix FactorMatrix()
+    {
+        int d = Dimension;
+        var c = new Matrix(d, d);
+        if (_diagonal) for (int i = 0; i < d; i++) c[i, i] = _factor[i];
+        else if (_full) _factor.CopyTo(c.Data, 0);
+        else for (int i = 0; i < d; i++) _factor.AsSpan(i * d, i + 1).CopyTo(c.Row(i));
+        return c;
+    }
 
     /// <summary>Smallest d for which <see cref="BatchGradient"/> samples through blocks.</summary>
     internal const int BlockMinimumDimension = 32;
@@ -121,6 +147,7 @@ public sealed class GaussianPromptSource : IPromptSource, IBlockPromptSource
         }
     }
 
+    /// <inheritdoc/>
     public void Sample(Rng rng, int l, Span<double> x, Span<double> scratch)
     {
         int d = Dimension;
@@ -151,12 +178,19 @@ public sealed class GaussianPromptSource : IPromptSource, IBlockPromptSource
 public sealed class SpikedWishartPromptSource : IPromptSource
 {
     private readonly double[] _v;
+    /// <inheritdoc/>
     public int Dimension { get; }
+    /// <summary>Number n of vectors y_r whose outer products form a prompt's covariance.</summary>
     public int N { get; }
+    /// <summary>Isotropic noise level xi of V = xi^2 I + theta v v'.</summary>
     public double Xi { get; }
+    /// <summary>Spike strength theta of V = xi^2 I + theta v v'.</summary>
     public double Theta { get; }
+    /// <summary>The unit spike direction v.</summary>
     public ReadOnlySpan<double> Spike => _v;
 
+    /// <summary>Spike direction <paramref name="v"/> (normalised here; non-zero), <paramref name="n"/> >= 1,
+    /// <paramref name="xi"/> > 0 and <paramref name="theta"/> >= 0.</summary>
     public SpikedWishartPromptSource(ReadOnlySpan<double> v, int n, double xi, double theta)
     {
         if (v.Length < 1) throw new ArgumentException("Spike direction must have dimension >= 1.");
@@ -170,8 +204,10 @@ public sealed class SpikedWishartPromptSource : IPromptSource
         Dimension = v.Length; N = n; Xi = xi; Theta = theta;
     }
 
+    /// <inheritdoc/>
     public int ScratchLength(int l) => Dimension * N + l * N;
 
+    /// <inheritdoc/>
     public void Sample(Rng rng, int l, Span<double> x, Span<double> scratch)
     {
         int d = Dimension, n = N;
@@ -202,7 +238,10 @@ public sealed class SpikedWishartPromptSource : IPromptSource
 public sealed class DatasetPromptSource : IPromptSource
 {
     private readonly Matrix _data;
+    /// <inheritdoc/>
     public int Dimension => _data.Cols;
+    /// <summary>Draws tokens from the rows of <paramref name="data"/> (at least two rows, finite; kept by
+    /// reference, not copied).</summary>
     public DatasetPromptSource(Matrix data)
     {
         ArgumentNullException.ThrowIfNull(data);
@@ -210,7 +249,9 @@ public sealed class DatasetPromptSource : IPromptSource
         NumericsException.ThrowIfNotFinite(data, "Dataset");
         _data = data;
     }
+    /// <inheritdoc/>
     public int ScratchLength(int l) => 0;
+    /// <inheritdoc/>
     public void Sample(Rng rng, int l, Span<double> x, Span<double> scratch)
     {
         int d = Dimension;
@@ -233,6 +274,9 @@ public sealed class BatchGradient
     private readonly double[] _loss;
     private readonly int _chunks;
 
+    /// <summary>Loss and gradient of a rank-<paramref name="k"/> head of kind <paramref name="kind"/> with
+    /// score scale <paramref name="lam"/>, over <paramref name="batch"/> prompts of <paramref name="l"/> tokens from
+    /// <paramref name="source"/>.</summary>
     public BatchGradient(IPromptSource source, HeadKind kind, int l, int k, double lam, int batch)
     {
         ArgumentNullException.ThrowIfNull(source);
@@ -260,6 +304,8 @@ public sealed class BatchGradient
         if (grad.Length != _k * _d) throw new ArgumentException($"Gradient buffer must have length k*d = {_k * _d}.");
         double[] mArr = m.ToArray();
         double inv = 1.0 / _batch;
+        if (Whitened && _source is GaussianPromptSource { PrefersWhitened: true } gaussian)
+            return ComputeWhitened(gaussian, mArr, grad, stepRng, parallel);
         if (_source is IBlockPromptSource { PrefersBlocks: true } blocks)
             return ComputeBlocked(blocks, mArr, grad, stepRng, parallel);
         void Chunk(int c)
@@ -275,17 +321,105 @@ public sealed class BatchGradient
             }
             _loss[c] = loss;
         }
+        RunChunks(Chunk, parallel);
+        return Reduce(grad);
+    }
+
+    /// <summary>Runs <paramref name="chunk"/> for every accumulation chunk, in parallel when asked; the first
+    /// exception of a worker is rethrown as itself.</summary>
+    private void RunChunks(Action<int> chunk, bool parallel)
+    {
         if (parallel && _chunks > 1)
         {
-            try { Parallel.For(0, _chunks, Chunk); }
+            try { Parallel.For(0, _chunks, chunk); }
             catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
             {
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerExceptions[0]).Throw();
                 throw;
             }
         }
-        else for (int c = 0; c < _chunks; c++) Chunk(c);
-        return Reduce(grad);
+        else for (int c = 0; c < _chunks; c++) chunk(c);
+    }
+
+    /// <summary>Whether a non-diagonal Gaussian source is handled in the coordinates of its normals
+    /// (<see cref="ComputeWhitened"/>); true unless set (tests compare it with the blocked sampler).</summary>
+    internal bool Whitened { get; init; } = true;
+
+    private Matrix? _factorC, _factorGram;
+    private double[]? _rho, _qrho;
+
+    /// <summary>Gaussian prompts X = Z C' without forming X (<see cref="AttentionHead.WhitenedForward"/>): prompt b's
+    /// normals Z come from <c>stepRng.Split(b)</c> exactly as in <see cref="GaussianPromptSource.Sample"/>, so the
+    /// numbers equal the sampled path's up to rounding. Prompts go in groups (as many as fit the block buffer):
+    /// forward in parallel, then Q rho for the whole group in one GEMM (Q = C'C is read once per group, not once per
+    /// prompt), then backward in parallel into per-prompt buffers, added in prompt order to the accumulator of each
+    /// prompt's chunk, so the result does not depend on scheduling. Per prompt O(L d k) plus the group's share of
+    /// the GEMM, instead of the O(L d^2) of drawing X; the z-coordinate gradient is mapped back by one product with
+    /// C' per step.</summary>
+    private unsafe double ComputeWhitened(GaussianPromptSource source, double[] mArr, Span<double> grad, Rng stepRng,
+        bool parallel)
+    {
+        _factorC ??= source.FactorMatrix();
+        _factorGram ??= Blas.Multiply(_factorC, _factorC, transA: true);
+        int per = _l * _d, d = _d;
+        int group = Math.Clamp(BlockDoubles / per, 1, _batch);
+        EnsureBlockBuffers(group, withZ: false);
+        _rho ??= new double[group * d];
+        _qrho ??= new double[group * d];
+        var bz = _blockX!; var pg = _promptGrad!; var pl = _promptLoss!; var pws = _promptWs!;
+        var rho = _rho; var qrho = _qrho;
+        double[] mt = Blas.Multiply(new Matrix(_k, d, mArr), _factorC).Data; // row j = C' mu_j
+        double inv = 1.0 / _batch;
+        for (int c = 0; c < _chunks; c++) { Array.Clear(_grad[c]); _loss[c] = 0; }
+        for (int first = 0; first < _batch; first += group)
+        {
+            int count = Math.Min(group, _batch - first);
+            int f = first;
+            RunPrompts(count, parallel, i =>
+            {
+                var z = bz.AsSpan(i * per, per);
+                stepRng.Split((ulong)(f + i)).FillGaussian(z);
+                AttentionHead.WhitenedForward(_kind, z, _l, d, mt, _k, _lam, pws[i]);
+                AttentionHead.WhitenedResidual(pws[i], d).CopyTo(rho.AsSpan(i * d, d));
+            });
+            fixed (double* pr = rho, pq = _factorGram.Data, pqr = qrho)
+                GemmCore.Run(count, d, d, pr, d, false, pq, d, false, pqr, d, 1.0, 0.0);
+            RunPrompts(count, parallel, i =>
+            {
+                Array.Clear(pg[i]);
+                pl[i] = AttentionHead.WhitenedBackward(_kind, bz.AsSpan(i * per, per), _l, d, _k, _lam,
+                    qrho.AsSpan(i * d, d), pg[i], inv, pws[i]);
+            });
+            AddInPromptOrder(first, count);
+            if (group < _batch) Progress.Report("prompts", first + count, _batch);
+        }
+        double mean = Reduce(grad);
+        Blas.Multiply(new Matrix(_k, d, grad.ToArray()), _factorC, transB: true).Data.CopyTo(grad);
+        return mean;
+    }
+
+    /// <summary>Runs <paramref name="body"/> for prompts 0..count-1 of a group; a worker's exception is rethrown as
+    /// itself.</summary>
+    private static void RunPrompts(int count, bool parallel, Action<int> body)
+    {
+        try { EigenKernels.For(count, parallel, body); }
+        catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerExceptions[0]).Throw();
+            throw;
+        }
+    }
+
+    /// <summary>Adds the per-prompt gradients and losses of prompts first..first+count-1 to their chunks' accumulators,
+    /// in prompt order.</summary>
+    private void AddInPromptOrder(int first, int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            int c = ChunkOf(first + i);
+            TensorPrimitives.Add(_grad[c], _promptGrad![i], _grad[c]);
+            _loss[c] += _promptLoss![i];
+        }
     }
 
     /// <summary>Sum of the per-chunk gradients and losses in chunk order; the mean loss.</summary>
@@ -314,7 +448,7 @@ public sealed class BatchGradient
     {
         int per = _l * _d;
         int blockPrompts = Math.Clamp(BlockDoubles / per, 1, _batch);
-        EnsureBlockBuffers(blockPrompts);
+        EnsureBlockBuffers(blockPrompts, withZ: true);
         var bx = _blockX!; var bz = _blockZ!; var pg = _promptGrad!; var pl = _promptLoss!; var pws = _promptWs!;
         double inv = 1.0 / _batch;
         for (int c = 0; c < _chunks; c++) { Array.Clear(_grad[c]); _loss[c] = 0; }
@@ -328,18 +462,8 @@ public sealed class BatchGradient
                 pl[i] = AttentionHead.LossAndGradient(_kind, bx.AsSpan(i * per, per), _l, _d, mArr, _k, _lam, pg[i],
                     inv, pws[i]);
             }
-            try { EigenKernels.For(count, parallel, One); }
-            catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
-            {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerExceptions[0]).Throw();
-                throw;
-            }
-            for (int i = 0; i < count; i++)
-            {
-                int c = ChunkOf(first + i);
-                TensorPrimitives.Add(_grad[c], pg[i], _grad[c]);
-                _loss[c] += pl[i];
-            }
+            RunPrompts(count, parallel, One);
+            AddInPromptOrder(first, count);
             if (blockPrompts < _batch) Progress.Report("sample prompts", first + count, _batch);
         }
         return Reduce(grad);
@@ -358,11 +482,12 @@ public sealed class BatchGradient
     private double[][]? _promptGrad;
     private HeadWorkspace[]? _promptWs;
 
-    private void EnsureBlockBuffers(int blockPrompts)
+    private void EnsureBlockBuffers(int blockPrompts, bool withZ)
     {
-        if (_blockX != null) return;
         long size = (long)blockPrompts * _l * _d;
-        _blockX = new double[size]; _blockZ = new double[size];
+        if (withZ) _blockZ ??= new double[size];
+        if (_blockX != null) return;
+        _blockX = new double[size];
         _promptLoss = new double[blockPrompts];
         _promptGrad = new double[blockPrompts][];
         _promptWs = new HeadWorkspace[blockPrompts];

@@ -43,7 +43,27 @@ public static class ShardedRun
     /// <param name="cancellationToken">Stops between units.</param>
     /// <returns>All results in unit order when this process aggregates; null for a shard that only stored.</returns>
     public static T[]? Run<T, TState>(ShardPlan plan, ShardMode mode, Func<TState> workspace, Func<int, TState, T> compute,
-        IProgress<ProgressUpdate>? progress = null, string task = "units", CancellationToken cancellationToken = default)
+        IProgress<ProgressUpdate>? progress = null, string task = "units",
+        CancellationToken cancellationToken = default) =>
+        Run(plan, mode, workspace, compute, -1, progress, task, cancellationToken);
+
+    /// <summary>Run a job whose units reuse a per-thread workspace, at most <paramref name="maxDegreeOfParallelism"/>
+    /// units at once. A workspace that is <see cref="IDisposable"/> is disposed when its worker finishes.</summary>
+    /// <typeparam name="T">Unit result type.</typeparam>
+    /// <typeparam name="TState">Per-thread workspace type.</typeparam>
+    /// <param name="plan">The job.</param>
+    /// <param name="mode">How to run it.</param>
+    /// <param name="workspace">Creates a worker's workspace.</param>
+    /// <param name="compute">Computes one unit from its index and a workspace (deterministic in the index).</param>
+    /// <param name="maxDegreeOfParallelism">Units computed at once (≤ 0: one per processor); 1 for units that are
+    /// parallel themselves or hold a large resource (a loaded model).</param>
+    /// <param name="progress">Progress over this process's units.</param>
+    /// <param name="task">Progress label.</param>
+    /// <param name="cancellationToken">Stops between units.</param>
+    /// <returns>All results in unit order when this process aggregates; null for a shard that only stored.</returns>
+    public static T[]? Run<T, TState>(ShardPlan plan, ShardMode mode, Func<TState> workspace,
+        Func<int, TState, T> compute, int maxDegreeOfParallelism, IProgress<ProgressUpdate>? progress = null,
+        string task = "units", CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(mode);
@@ -63,7 +83,7 @@ public static class ShardedRun
         progress?.Report(new ProgressUpdate(task, 0, mine.Length));
         var options = new ParallelOptions
         {
-            MaxDegreeOfParallelism = Environment.ProcessorCount,
+            MaxDegreeOfParallelism = maxDegreeOfParallelism > 0 ? maxDegreeOfParallelism : Environment.ProcessorCount,
             CancellationToken = cancellationToken,
         };
         try
@@ -76,7 +96,7 @@ public static class ShardedRun
                 else results[u] = r;
                 progress?.Report(new ProgressUpdate(task, Interlocked.Increment(ref done), mine.Length));
                 return ws;
-            }, _ => { });
+            }, ws => (ws as IDisposable)?.Dispose());
         }
         catch (AggregateException e) when (e.InnerExceptions.Count > 0)
         {

@@ -60,7 +60,8 @@ public class BlockSamplingTests
         var source = new GaussianPromptSource(PcaExperiments.RandomCovariance(rng.Split(0), d));
         var m = PcaExperiments.Init(rng.Split(1), k, d, 0.5);
         // blocks of 3 prompts: blocks straddle the 8 accumulation chunks of the batch
-        var blocked = new BatchGradient(source, HeadKind.Softmax, l, k, 0.01, batch) { BlockDoubles = 3 * l * d };
+        var blocked = new BatchGradient(source, HeadKind.Softmax, l, k, 0.01, batch)
+            { BlockDoubles = 3 * l * d, Whitened = false };
         var reference = new BatchGradient(new PerPrompt(source), HeadKind.Softmax, l, k, 0.01, batch);
         var g1 = new double[k * d];
         var g2 = new double[k * d];
@@ -76,6 +77,40 @@ public class BlockSamplingTests
         // deterministic: the same step twice gives bit-identical results
         var g3 = new double[k * d];
         Assert.Equal(l1, blocked.Compute(m, g3, rng.Split(2)));
+        Assert.Equal(g1, g3);
+    }
+
+    /// <summary>The whitened path (loss and gradient in the coordinates of the normals, X never formed) against the
+    /// per-prompt path that samples X = Z C' token by token: same normals, so equal up to rounding, for both heads,
+    /// a Cholesky and a full square factor, and rank 1 and 3.</summary>
+    [Theory]
+    [InlineData(HeadKind.Softmax, false, 1)]
+    [InlineData(HeadKind.Softmax, true, 3)]
+    [InlineData(HeadKind.Linear, false, 3)]
+    [InlineData(HeadKind.Linear, true, 1)]
+    public void WhitenedBatchGradientMatchesPerPromptPath(HeadKind kind, bool fromFactor, int k)
+    {
+        int d = 45, l = 11, batch = 21;
+        var rng = new Rng(8);
+        var source = fromFactor ? GaussianPromptSource.FromFactor(Samplers.Gaussian(rng.Split(0), d, d))
+            : new GaussianPromptSource(PcaExperiments.RandomCovariance(rng.Split(0), d));
+        Assert.True(source.PrefersWhitened);
+        var m = PcaExperiments.Init(rng.Split(1), k, d, 0.5);
+        double lam = kind == HeadKind.Softmax ? 0.05 : 0.002;
+        // groups of 4 prompts straddle the 8 accumulation chunks of the batch
+        var whitened = new BatchGradient(source, kind, l, k, lam, batch) { BlockDoubles = 4 * l * d };
+        var reference = new BatchGradient(new PerPrompt(source), kind, l, k, lam, batch);
+        var g1 = new double[k * d];
+        var g2 = new double[k * d];
+        double l1 = whitened.Compute(m, g1, rng.Split(2));
+        double l2 = reference.Compute(m, g2, rng.Split(2));
+        Assert.True(Math.Abs(l1 - l2) <= 1e-11 * Math.Abs(l2), $"loss {l1} vs {l2}");
+        double gs = MaxAbs(g2);
+        Assert.True(gs > 0);
+        for (int j = 0; j < g1.Length; j++) Assert.True(Math.Abs(g1[j] - g2[j]) <= 1e-10 * gs, $"grad {j}");
+        // the serial and the parallel run agree bit for bit
+        var g3 = new double[k * d];
+        Assert.Equal(l1, whitened.Compute(m, g3, rng.Split(2), parallel: false));
         Assert.Equal(g1, g3);
     }
 

@@ -32,6 +32,37 @@ public class OutputSinkTests : IDisposable
     }
 
     [Fact]
+    public void TheCommandPageIsWrittenAtCommitIntoTheStagedSet_AndADiscardedRunWritesNone()
+    {
+        var info = new CommandPageInfo("attnspec rmt phase", [new RunParameter("--seed", "1", true)], [],
+            new RunInfo("attnspec rmt phase", "0", 1, "m", DateTimeOffset.UnixEpoch, []));
+        using (var discarded = OutputSink.Staged(_dir, OutputFormat.Json, "rmt phase"))
+        {
+            discarded.WriteJson("phase-summary", new { x = 1 });
+            discarded.BeforeCommit = k => HtmlReport.WriteCommandPage(k, info);
+        }
+        Assert.Empty(Directory.GetFileSystemEntries(_dir));
+
+        using var s = OutputSink.Staged(_dir, OutputFormat.Json, "rmt phase");
+        s.WriteTable(new ResultTable("phase", "a", "b").Add(1.0, 2.0));
+        s.Claims.Add(Claim.FromZ("z", 1, 1.01, 0.01));
+        int calls = 0;
+        s.BeforeCommit = k =>
+        {
+            calls++;
+            Assert.False(File.Exists(Path.Combine(_dir, "phase.json")));   // still staged
+            HtmlReport.WriteCommandPage(k, info);
+        };
+        s.Commit();
+        s.Commit();
+        Assert.Equal(1, calls);
+        Assert.Equal(new HashSet<string> { "phase.json", "rmt-phase.html" }, Entry(_dir, "rmt phase").Files.ToHashSet());
+        string html = File.ReadAllText(Path.Combine(_dir, "rmt-phase.html"));
+        Assert.Contains("<b>phase</b> — 1 row", html);
+        Assert.Contains("class=\"verdict\">held", html);
+    }
+
+    [Fact]
     public void ADiscardedRunLeavesThePreviousCompleteSetUntouched()
     {
         using (var s = OutputSink.Staged(_dir, OutputFormat.Json, "pca train"))

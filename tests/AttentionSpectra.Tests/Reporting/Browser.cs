@@ -4,7 +4,7 @@ namespace AttentionSpectra.Tests.Reporting;
 
 /// <summary>What a headless Chromium saw on a page.</summary>
 public sealed record PageCheck(int Images, int BrokenImages, int ClaimRows, IReadOnlyList<string> ConsoleErrors,
-    IReadOnlyList<string> FailedRequests, string Screenshot, string Title);
+    IReadOnlyList<string> FailedRequests, string Screenshot, string Title, int DataTables = 0);
 
 /// <summary>Opens pages in Debian's Chromium (/usr/bin/chromium) through Playwright, with no browser download.</summary>
 public static class Browser
@@ -27,7 +27,7 @@ public static class Browser
     }
 
     /// <summary>Open <paramref name="htmlPath"/>, wait for it to load, and report images, console errors, the number
-    /// of claim rows and a full-page screenshot named <paramref name="name"/>.png.</summary>
+    /// of claim rows and data tables, and a full-page screenshot named <paramref name="name"/>.png.</summary>
     public static async Task<PageCheck> CheckAsync(string htmlPath, string name)
     {
         string exe = Executable ?? throw new InvalidOperationException("no chromium installed");
@@ -50,9 +50,10 @@ public static class Browser
         int broken = await page.EvalOnSelectorAllAsync<int>("img",
             "els => els.filter(e => !e.complete || e.naturalWidth === 0).length");
         int rows = await page.EvalOnSelectorAllAsync<int>("table.claims tbody tr", "els => els.length");
+        int tables = await page.EvalOnSelectorAllAsync<int>("table.data", "els => els.length");
         string shot = Path.Combine(ArtefactDir, name + ".png");
         await page.ScreenshotAsync(new() { Path = shot, FullPage = true });
-        return new PageCheck(images, broken, rows, errors, failed, shot, await page.TitleAsync());
+        return new PageCheck(images, broken, rows, errors, failed, shot, await page.TitleAsync(), tables);
     }
 }
 

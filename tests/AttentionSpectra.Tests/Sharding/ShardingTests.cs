@@ -108,3 +108,49 @@ public class ShardingTests
         finally { Directory.Delete(dir, true); }
     }
 }
+
+/// <summary>Byte-identity of <c>kpca audit</c> (model × input units; the other sharded commands, <c>icl sweep</c>
+/// among them, are <see cref="ShardedCommandTests.Jobs"/>) at N = 1, 3 and 4 and after a killed, resumed
+/// shard.</summary>
+public class ShardedKpcaAuditTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("attnspec-shard-study-").FullName;
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    private static readonly string TinyOnnx =
+        Path.Combine(AppContext.BaseDirectory, "Fuzz", "Fixtures", "tiny-attention.onnx");
+
+    private string Bert(string name, ulong seed)
+    {
+        string model = Path.Combine(_dir, name);
+        AttentionSpectra.Models.SafeTensorsFile.Write(model, KernelPcaAudit.SafeTensorsTests.TinyBert(new Rng(seed)));
+        return model;
+    }
+
+    [Fact]
+    public void KpcaAudit_OnnxModelOverRandomInputs_ShardedAndMerged_IsByteIdentical() =>
+        ShardedCommandTests.CheckShardedJob("kpca-onnx", ["kpca", "audit", "--model", TinyOnnx,
+            "--input-shape", "1,7,8", "--random-inputs", "3", "--null-perms", "2"]);
+
+    /// <summary>Two models × (a token-id file, a text they cannot take without a tokenizer, two random inputs): the
+    /// skipped text units and the heads' streams after them (counted from the inputs that fit) must merge
+    /// exactly.</summary>
+    [Fact]
+    public void KpcaAudit_TwoModelsWithASkippedInput_ShardedAndMerged_IsByteIdentical()
+    {
+        string ids = Path.Combine(_dir, "ids.txt");
+        File.WriteAllText(ids, "1 2 3 4 5 6 7 8 9 10 11 12");
+        ShardedCommandTests.CheckShardedJob("kpca-bert", ["kpca", "audit", "--model", Bert("a.safetensors", 9),
+            "--model", Bert("b.safetensors", 10), "--inputs", ids, "--text", "hello", "--random-inputs", "2",
+            "--num-heads", "2", "--null-perms", "3", "--tokens", "6"]);
+    }
+
+    [Fact]
+    public void KpcaAudit_Sharded_RefusesTensorExport()
+    {
+        var r = Cli.CliRunner.Run(["kpca", "audit", "--model", TinyOnnx, "--input-shape", "1,7,8", "--shard", "0/2",
+            "--export-tensors", Path.Combine(_dir, "t"), "--out", Path.Combine(_dir, "o"), "--quiet"]);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--export-tensors", r.StdErr);
+    }
+}

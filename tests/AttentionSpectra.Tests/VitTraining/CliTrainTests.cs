@@ -6,6 +6,31 @@ namespace AttentionSpectra.Tests.VitTraining;
 /// `kpca audit` then reads; invalid settings are refused naming the flag.</summary>
 public class CliTrainTests
 {
+    /// <summary>The documented default (docs/study-c-training.md: 95.3% test accuracy on the digits after 1500 steps,
+    /// seed 20261123) run exactly as a user runs it, with no training option given: about 40 CPU-seconds.</summary>
+    [Fact]
+    public void DefaultDigitsRunReachesItsStatedAccuracy()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "attnspec-train-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var r = CliRunner.Run(Path.GetTempPath(), TimeSpan.FromMinutes(10), "kpca", "train", "--out", dir,
+                "--format", "json", "--quiet");
+            Assert.True(r.ExitCode == 0, r.All);
+            using var doc = System.Text.Json.JsonDocument.Parse(
+                File.ReadAllText(Path.Combine(dir, "kpca-train", "train-summary.json")));
+            var rows = doc.RootElement.EnumerateArray().ToArray();
+            Assert.Equal(1500, rows[^1].GetProperty("step").GetInt32());
+            Assert.Equal(0.1, rows[0].GetProperty("test_acc").GetDouble(), 0.05); // untrained: about chance
+            double acc = rows[^1].GetProperty("test_acc").GetDouble();
+            Assert.True(acc >= 0.95, $"default digits run: test accuracy {acc:P1} < 95%");
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public void TrainWritesTablesFiguresAndAModelThatKpcaAuditReads()
     {

@@ -5,8 +5,9 @@ using AttentionSpectra.Studies.VitTraining;
 
 namespace AttentionSpectra.Tests.VitTraining;
 
-/// <summary>The exported safetensors file is read by the audit's ViT forward pass (timm names) and reproduces the
-/// trainer's per-head Q, K, V; an independent forward pass written here from the file reproduces its logits.</summary>
+/// <summary>The exported safetensors file is read by the audit's ViT forward pass (timm names), which reproduces the
+/// trainer's per-head Q, K, V and its logits; an independent plain-loop forward pass written here from the file
+/// reproduces the logits too.</summary>
 public sealed class ExportTests : IDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "attnspec-vit-" + Guid.NewGuid().ToString("N"));
@@ -34,7 +35,7 @@ public sealed class ExportTests : IDisposable
     }
 
     [Fact]
-    public void AuditForwardPass_ReproducesTrainerQkv_AndIndependentForwardReproducesLogits()
+    public void AuditForwardPass_ReproducesTrainerQkvAndLogits()
     {
         var (model, data) = Trained();
         string path = Export(model);
@@ -63,6 +64,12 @@ public sealed class ExportTests : IDisposable
         var logits = model.Logits(images);
         var indep = IndependentLogits(file, images, model.Config);
         Assert.True(RelErr(logits, indep) <= 1e-6, $"logits differ by {RelErr(logits, indep):E2} (relative)");
+        var audit = new Matrix(images.Rows, logits.Cols);
+        for (int im = 0; im < images.Rows; im++) enc.ClassifierLogits(images.Row(im).ToArray()).CopyTo(audit.Row(im));
+        Assert.True(RelErr(logits, audit) <= 1e-6, $"audit forward logits differ by {RelErr(logits, audit):E2}");
+        // the predicted classes agree too (the logits are not all equal)
+        for (int im = 0; im < images.Rows; im++)
+            Assert.Equal(ArgMax(logits.Row(im)), ArgMax(audit.Row(im)));
         // `kpca audit` on the file runs end to end and audits every head.
         var r = AuditRunner.Run(new AuditRequest(path, RandomInputs: 1), new Rng(1));
         Assert.Equal("safetensors-vit", r.Kind);
@@ -94,6 +101,8 @@ public sealed class ExportTests : IDisposable
         Assert.Equal(2, r.LayerCount);
         Assert.Equal(4, r.Heads.Count);
     }
+
+    private static int ArgMax(ReadOnlySpan<double> v) => TensorPrimitives.IndexOfMax(v);
 
     private static double RelErr(Matrix a, Matrix b)
     {

@@ -17,7 +17,8 @@ public sealed class TrainingTests
         var cfg = new VitConfig();
         var opt = new VitTrainingOptions(Steps: 300, ProbeEvery: 150, ProbeImages: 4);
         var r = VitTrainer.Train(data, cfg, opt, rng.Split(1));
-        // 300 of the default 1500 steps already separate the classes well (chance is 10%).
+        // 300 of the default 1500 steps already separate the classes well (chance is 10%); the default run itself
+        // (95.3%) is CliTrainTests.DefaultDigitsRunReachesItsStatedAccuracy.
         Assert.True(r.FinalTestAccuracy >= 0.85, $"test accuracy {r.FinalTestAccuracy:P1} after 300 steps");
         Assert.Equal([0, 150, 300], r.Trace.Select(p => p.Step));
         Assert.True(r.Trace[^1].TrainLoss < 0.5 * Math.Log(10), $"train loss {r.Trace[^1].TrainLoss}");

@@ -83,8 +83,8 @@ public sealed record NullRanks(int MeanCosine, int OptimalCosine, int LinearCka,
 /// <param name="Input">Input label.</param>
 /// <param name="Tokens">N.</param>
 /// <param name="HeadDim">D (query/key dimension).</param>
-/// <param name="MeanCosine">Mean row cosine of V_KPCA and V under <paramref name="CosineSigns"/>.</param>
-/// <param name="OptimalCosine">Hungarian-matched mean cosine under <paramref name="CosineSigns"/>.</param>
+/// <param name="MeanCosine">Mean row cosine of V_KPCA and V under <see cref="CosineSigns"/>.</param>
+/// <param name="OptimalCosine">Hungarian-matched mean cosine under <see cref="CosineSigns"/>.</param>
 /// <param name="LinearCka">Linear CKA of V_KPCA and V (sign independent).</param>
 /// <param name="RbfCka">RBF CKA (median bandwidth per matrix).</param>
 /// <param name="JProj">J_proj terms.</param>

@@ -169,8 +169,22 @@ public static class ModelAudit
     /// <summary>Audit every head; parallel over heads, deterministic (head i uses rng.Split(i)).</summary>
     public static List<HeadAuditResult> AuditHeads(IReadOnlyList<CapturedHead> heads, Rng rng,
         AuditOptions? options = null, IProgress<ProgressUpdate>? progress = null,
+        CancellationToken cancellationToken = default) =>
+        AuditHeads(heads, rng, 0, options, progress, cancellationToken);
+
+    /// <summary>Audit heads that are entries <paramref name="firstIndex"/>, <paramref name="firstIndex"/> + 1, ... of
+    /// a longer list (head i of the list uses rng.Split(i)), e.g. one input's share of a model's heads.</summary>
+    /// <param name="heads">The heads.</param>
+    /// <param name="rng">The stream whose splits the heads use.</param>
+    /// <param name="firstIndex">Index of the first head in the longer list (≥ 0).</param>
+    /// <param name="options">Audit options.</param>
+    /// <param name="progress">Progress sink.</param>
+    /// <param name="cancellationToken">Stops between heads.</param>
+    public static List<HeadAuditResult> AuditHeads(IReadOnlyList<CapturedHead> heads, Rng rng, int firstIndex,
+        AuditOptions? options = null, IProgress<ProgressUpdate>? progress = null,
         CancellationToken cancellationToken = default)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(firstIndex);
         ArgumentNullException.ThrowIfNull(heads);
         ArgumentNullException.ThrowIfNull(rng);
         (options ?? new AuditOptions()).Validate();
@@ -184,7 +198,7 @@ public static class ModelAudit
             };
             Parallel.For(0, heads.Count, po, i =>
             {
-                res[i] = HeadAudit.Audit(heads[i], rng.Split((ulong)i), options);
+                res[i] = HeadAudit.Audit(heads[i], rng.Split((ulong)(firstIndex + i)), options);
                 progress.Report("kpca audit", Interlocked.Increment(ref done), heads.Count);
             });
         }

@@ -171,6 +171,8 @@ public static class ClosedForms
         return (a1, a2, a3, a2, b2, b3);
     }
 
+    /// <summary>Gradient of R_ICL (the in-context risk, docs/theory.md §A) with respect to mu, in closed form; the
+    /// same arguments as the risk itself.</summary>
     public static double[] RIclGradient(ReadOnlySpan<double> mu, ReadOnlySpan<double> v, int n, double xi, double theta, double lam)
     {
         var (r2, al) = IclInvariants(mu, v, n, xi, theta, lam);

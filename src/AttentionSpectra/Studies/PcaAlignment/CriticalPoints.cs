@@ -2,12 +2,26 @@ using AttentionSpectra.Numerics;
 
 namespace AttentionSpectra.Studies.PcaAlignment;
 
-public enum CriticalKind { LocalMaximum, StrictSaddle, GlobalMinimum, LocalMinimum, Degenerate }
+/// <summary>Classification of a critical point by the signs of its Hessian eigenvalues.</summary>
+public enum CriticalKind
+{
+    /// <summary>Every Hessian eigenvalue is negative.</summary>
+    LocalMaximum,
+    /// <summary>Hessian eigenvalues of both signs.</summary>
+    StrictSaddle,
+    /// <summary>A minimum whose risk is the smallest among the minima.</summary>
+    GlobalMinimum,
+    /// <summary>A minimum with a larger risk than the global one.</summary>
+    LocalMinimum,
+    /// <summary>A zero Hessian eigenvalue (to rounding): the second-order test does not decide.</summary>
+    Degenerate,
+}
 
 /// <summary>A critical point of R_inf with its Hessian spectrum and classification.</summary>
 public sealed record CriticalPoint(string Name, int EigenIndex, double[] Mu, double Risk, double GradientNorm,
     double[] HessianEigenvalues, CriticalKind Kind)
 {
+    /// <summary>Number of negative Hessian eigenvalues (descent directions; the Morse index).</summary>
     public int NegativeDirections => HessianEigenvalues.Count(v => v < 0);
 }
 
@@ -16,6 +30,8 @@ public sealed record CriticalPoint(string Name, int EigenIndex, double[] Mu, dou
 /// global when its risk equals the smallest risk among the minima).</summary>
 public static class CriticalPoints
 {
+    /// <summary>Every critical point of R_inf for token covariance <paramref name="sigma"/> and score scale
+    /// <paramref name="lam"/> > 0, classified; 0 first, then +-u_i in the order of the eigenvalues.</summary>
     public static IReadOnlyList<CriticalPoint> Enumerate(Matrix sigma, double lam)
     {
         ArgumentNullException.ThrowIfNull(sigma);

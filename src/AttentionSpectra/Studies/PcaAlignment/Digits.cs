@@ -9,6 +9,7 @@ namespace AttentionSpectra.Studies.PcaAlignment;
 /// <summary>The 8x8 handwritten digits (1797 x 64, UCI / scikit-learn; see data/digits/README.md), embedded.</summary>
 public static class Digits
 {
+    /// <summary>Name of the embedded gzip-compressed CSV resource.</summary>
     public const string ResourceName = "AttentionSpectra.Data.digits.csv.gz";
 
     /// <summary>(pixels 1797 x 64 in 0..16, labels).</summary>
@@ -54,6 +55,7 @@ public static class Digits
 public sealed record DigitsOptions(int Rank = 3, int L = 100, double Lam = 0.01, double Lr = 0.01, int Steps = 2000, int Batch = 128,
     int Seeds = 3, double InitScale = 0.01, int Records = 100, TrainHead Head = TrainHead.Softmax, bool GaussianSurrogate = false)
 {
+    /// <summary>Throw <see cref="ArgumentException"/> naming the first invalid field.</summary>
     public void Validate()
     {
         if (Rank < 1 || Rank > 64) throw new ArgumentException($"Rank must be in [1, 64] (got {Rank}).");
@@ -65,6 +67,14 @@ public sealed record DigitsOptions(int Rank = 3, int L = 100, double Lam = 0.01,
 public sealed record DigitsSeedRun(int Seed, TrainTrace Trace, double[] PrincipalCosines, double ProjectorDistance,
     double ExplainedVarianceHead, double ReconstructionErrorHead);
 
+/// <summary>Result of the digits comparison.</summary>
+/// <param name="Options">The options it ran with.</param>
+/// <param name="Eigenvalues">Eigenvalues of the standardised digits' covariance, descending.</param>
+/// <param name="TotalVariance">Their sum (the trace).</param>
+/// <param name="ExplainedVariancePca">Fraction of the variance in the top-k principal subspace.</param>
+/// <param name="ReconstructionErrorPca">Mean squared reconstruction error of the top-k principal projection.</param>
+/// <param name="Runs">One run per seed.</param>
+/// <param name="Alignment">Alignment with the principal subspace against steps: mean and band over seeds.</param>
 public sealed record DigitsResult(DigitsOptions Options, double[] Eigenvalues, double TotalVariance, double ExplainedVariancePca,
     double ReconstructionErrorPca, IReadOnlyList<DigitsSeedRun> Runs, BandSeries Alignment);
 

@@ -1,3 +1,4 @@
+using AttentionSpectra.Sharding;
 using System.Text.Json.Serialization;
 using AttentionSpectra.Attention;
 using AttentionSpectra.Numerics;
@@ -70,15 +71,24 @@ public sealed record IclOptions(
 /// <param name="OptimalAlphaSquared">al*^2 of R_ICL_inf.</param>
 /// <param name="FinalRisk">R_ICL_inf at the end.</param>
 /// <param name="OptimalRisk">R_ICL_inf at al* v.</param>
+/// <param name="InitialParameters">The parameters training started from (kept when asked for, else null).</param>
 public sealed record IclSeedRun(int Seed, double[] Spike, TrainTrace Trace, double FinalAlphaSquared, double OptimalAlphaSquared,
     double FinalRisk, double OptimalRisk, double[]? InitialParameters = null);
 
+/// <summary>Result of in-context training over several seeds.</summary>
+/// <param name="Options">The options it ran with.</param>
+/// <param name="Runs">One run per seed.</param>
+/// <param name="Alignment">Alignment with the target against steps: mean, band and minimum over seeds.</param>
 public sealed record IclResult(IclOptions Options, IReadOnlyList<IclSeedRun> Runs, BandSeries Alignment)
 {
+    /// <summary>Mean alignment over seeds at the last step.</summary>
     public double FinalMean => Alignment.Mean[^1];
+    /// <summary>Smallest alignment over seeds at the last step.</summary>
     public double FinalMin => Alignment.Min[^1];
 }
 
+/// <summary>Study A in context (docs/theory.md §A): a head trained on prompts with their own spiked-Wishart
+/// covariance learns the shared spike v.</summary>
 public static class IclExperiments
 {
     /// <summary>Trains <see cref="IclOptions.Seeds"/> runs; run s uses <c>new Rng(seed).Split(s)</c> (stream 0: the
@@ -94,7 +104,6 @@ public static class IclExperiments
         ArgumentNullException.ThrowIfNull(o);
         o.Validate();
         var root = new Rng(seed);
-        int recordEvery = o.EffectiveRecordEvery;
         var sharedSpike = o.SpikePolicy == SigmaPolicy.PerFigure ? root.Split(0).Split(0).UnitVector(o.D) : null;
         long total = (long)o.Seeds * o.Steps;
         double alStar2 = ClosedForms.IclOptimalAlphaSquared(o.D, o.N, o.Xi, o.Theta, o.Lam);
@@ -102,41 +111,49 @@ public static class IclExperiments
         for (int s = 0; s < o.Seeds; s++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var srng = root.Split((ulong)s);
-            var v = sharedSpike ?? srng.Split(0).UnitVector(o.D);
-            var init = o.EffectiveInit.Draw(srng.Split(1), 1, o.D);
-            Trainer.LossGradient lg;
-            if (o.Head == TrainHead.Infinite)
-            {
-                lg = (m, _, g) =>
-                {
-                    ClosedForms.RIclGradient(m, v, o.N, o.Xi, o.Theta, o.Lam).CopyTo(g);
-                    return ClosedForms.RIcl(m, v, o.N, o.Xi, o.Theta, o.Lam);
-                };
-            }
-            else if (o.SigmasPerStep is { } sigmas && o.PromptsPerSigma is { } per)
-            {
-                var gg = new GroupedWishartGradient(v, o.N, o.Xi, o.Theta,
-                    o.Head == TrainHead.Softmax ? HeadKind.Softmax : HeadKind.Linear, o.L, o.Lam, sigmas, per);
-                lg = (m, rng, g) => gg.Compute(m, g, rng);
-            }
-            else
-            {
-                var bg = new BatchGradient(new SpikedWishartPromptSource(v, o.N, o.Xi, o.Theta),
-                    o.Head == TrainHead.Softmax ? HeadKind.Softmax : HeadKind.Linear, o.L, 1, o.Lam, o.Batch);
-                lg = (m, rng, g) => bg.Compute(m, g, rng);
-            }
-            int si = s;
-            var trace = Trainer.Run(lg, init, 1, o.D, o.Lr, o.Steps, recordEvery, [v], srng.Split(2),
-                step => progress.Report(task, (double)si * o.Steps + step, total), cancellationToken);
-            var mu = trace.FinalParameters;
-            double al = System.Numerics.Tensors.TensorPrimitives.Dot(mu, v);
-            var opt = v.Select(x => x * Math.Sqrt(alStar2)).ToArray();
-            runs[s] = new IclSeedRun(s, v, trace, al * al, alStar2, ClosedForms.RIcl(mu, v, o.N, o.Xi, o.Theta, o.Lam),
-                ClosedForms.RIcl(opt, v, o.N, o.Xi, o.Theta, o.Lam), init);
+            runs[s] = RunSeed(o, root, s, sharedSpike, alStar2, progress, task, total, cancellationToken);
         }
         return new IclResult(o, runs, BandSeries.From(runs.Select(r => r.Trace).ToList(), t => t.Alignment, o.Band,
             root.Split(SeedStatistics.BootstrapStream)));
+    }
+
+    /// <summary>Run s of <see cref="Train"/>: its spike (the shared one, or its own from stream 0), init (stream 1)
+    /// and prompts (stream 2) all come from <c>root.Split(s)</c>, so a run is the same wherever it is
+    /// computed.</summary>
+    private static IclSeedRun RunSeed(IclOptions o, Rng root, int s, double[]? sharedSpike, double alStar2,
+        IProgress<ProgressUpdate>? progress, string task, long total, CancellationToken cancellationToken)
+    {
+        var srng = root.Split((ulong)s);
+        var v = sharedSpike ?? srng.Split(0).UnitVector(o.D);
+        var init = o.EffectiveInit.Draw(srng.Split(1), 1, o.D);
+        Trainer.LossGradient lg;
+        if (o.Head == TrainHead.Infinite)
+        {
+            lg = (m, _, g) =>
+            {
+                ClosedForms.RIclGradient(m, v, o.N, o.Xi, o.Theta, o.Lam).CopyTo(g);
+                return ClosedForms.RIcl(m, v, o.N, o.Xi, o.Theta, o.Lam);
+            };
+        }
+        else if (o.SigmasPerStep is { } sigmas && o.PromptsPerSigma is { } per)
+        {
+            var gg = new GroupedWishartGradient(v, o.N, o.Xi, o.Theta,
+                o.Head == TrainHead.Softmax ? HeadKind.Softmax : HeadKind.Linear, o.L, o.Lam, sigmas, per);
+            lg = (m, rng, g) => gg.Compute(m, g, rng);
+        }
+        else
+        {
+            var bg = new BatchGradient(new SpikedWishartPromptSource(v, o.N, o.Xi, o.Theta),
+                o.Head == TrainHead.Softmax ? HeadKind.Softmax : HeadKind.Linear, o.L, 1, o.Lam, o.Batch);
+            lg = (m, rng, g) => bg.Compute(m, g, rng);
+        }
+        var trace = Trainer.Run(lg, init, 1, o.D, o.Lr, o.Steps, o.EffectiveRecordEvery, [v], srng.Split(2),
+            step => progress.Report(task, (double)s * o.Steps + step, total), cancellationToken);
+        var mu = trace.FinalParameters;
+        double al = System.Numerics.Tensors.TensorPrimitives.Dot(mu, v);
+        var opt = v.Select(x => x * Math.Sqrt(alStar2)).ToArray();
+        return new IclSeedRun(s, v, trace, al * al, alStar2, ClosedForms.RIcl(mu, v, o.N, o.Xi, o.Theta, o.Lam),
+            ClosedForms.RIcl(opt, v, o.N, o.Xi, o.Theta, o.Lam), init);
     }
 
     /// <summary>One point of an ICL sweep.</summary>
@@ -183,32 +200,70 @@ public static class IclExperiments
     /// <param name="progress">Progress sink.</param>
     /// <param name="cancellationToken">Checked between points and runs.</param>
     public static IReadOnlyList<IclSweepPoint> Sweep(IclOptions baseOptions, IclSweepSpec spec, ulong seed,
-        IProgress<ProgressUpdate>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<ProgressUpdate>? progress = null, CancellationToken cancellationToken = default) =>
+        Sweep(baseOptions, spec, seed, ShardMode.InProcess, null, progress, cancellationToken)!;
+
+    /// <summary>One unit of a sharded ICL sweep: run s at grid point i.</summary>
+    /// <param name="Final">Final alignment |cos(mu, v)|.</param>
+    /// <param name="FinalAlphaSquared">(mu . v)^2 at the end.</param>
+    public sealed record IclSweepUnit(double Final, double FinalAlphaSquared);
+
+    /// <summary>The sweep under a <see cref="ShardMode"/>: unit i·seeds + s is run s at grid point i (the same run as
+    /// <see cref="Train"/> at that point: <c>new Rng(seed).Split(s)</c>). A shard that only stores its units returns
+    /// null; a single-process run and a merge return the same points, bit for bit.</summary>
+    /// <param name="baseOptions">Options at every point except the swept and coupled variables.</param>
+    /// <param name="spec">Variable, grid and couplings.</param>
+    /// <param name="seed">Master seed (the same at every point).</param>
+    /// <param name="mode">In process, one shard, or merge.</param>
+    /// <param name="plan">The job's plan (grid points × seeds units); null for an unnamed in-process job.</param>
+    /// <param name="progress">Progress sink.</param>
+    /// <param name="cancellationToken">Checked between recorded points.</param>
+    public static IReadOnlyList<IclSweepPoint>? Sweep(IclOptions baseOptions, IclSweepSpec spec, ulong seed,
+        ShardMode mode, ShardPlan? plan, IProgress<ProgressUpdate>? progress = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(baseOptions);
         ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(mode);
         var values = spec.Values;
         if (values.Count == 0) throw new ArgumentException("Sweep needs at least one value.");
-        var bandRng = new Rng(seed).Split(SeedStatistics.BootstrapStream);
-        var pts = new List<IclSweepPoint>();
-        for (int i = 0; i < values.Count; i++)
+        var options = new IclOptions[values.Count];
+        for (int i = 0; i < options.Length; i++)
         {
             double v = values[i];
             static int AsInt(double x, string what) => x >= 1 && x == Math.Floor(x) && x < int.MaxValue
                 ? (int)x : throw new ArgumentException($"Sweep values for {what} must be positive integers (got {x}).");
-            var o = spec.Over switch
+            options[i] = spec.Over switch
             {
                 SweepVariable.L => baseOptions with { L = AsInt(v, "L") },
                 SweepVariable.N => baseOptions with { N = AsInt(v, "n") },
                 SweepVariable.D => Couple(baseOptions with { D = AsInt(v, "d") }, spec.Coupling, AsInt(v, "d")),
                 _ => baseOptions with { Theta = v },
             };
-            var r = Train(o, seed, progress, $"{spec.Over} = {v} ({i + 1}/{values.Count})", cancellationToken);
-            var finals = r.Runs.Select(x => x.Trace.Alignment[^1]).ToArray();
+            options[i].Validate();
+        }
+        int seeds = baseOptions.Seeds;
+        var root = new Rng(seed);
+        var units = SweepUnits.Run("icl sweep", options.Length, seeds, mode, plan, (i, s) =>
+        {
+            var o = options[i];
+            var shared = o.SpikePolicy == SigmaPolicy.PerFigure ? root.Split(0).Split(0).UnitVector(o.D) : null;
+            double alStar2 = ClosedForms.IclOptimalAlphaSquared(o.D, o.N, o.Xi, o.Theta, o.Lam);
+            var run = RunSeed(o, root, s, shared, alStar2, null, "", 0, cancellationToken);
+            return new IclSweepUnit(run.Trace.Alignment[^1], run.FinalAlphaSquared);
+        }, progress, cancellationToken);
+        if (units == null) return null;
+        var bandRng = new Rng(seed).Split(SeedStatistics.BootstrapStream);
+        var pts = new List<IclSweepPoint>();
+        for (int i = 0; i < options.Length; i++)
+        {
+            var o = options[i];
+            var seg = new ArraySegment<IclSweepUnit>(units, i * seeds, seeds);
+            var finals = seg.Select(x => x.Final).ToArray();
             var (lo, hi) = SeedStatistics.Band(finals, o.Band, bandRng.Split((ulong)i));
-            pts.Add(new IclSweepPoint(v, finals.Average(), PcaTrainResult.Std(finals), finals.Min(), finals.Max(),
-                r.Runs.Average(x => x.FinalAlphaSquared), ClosedForms.IclOptimalAlphaSquared(o.D, o.N, o.Xi, o.Theta, o.Lam),
-                lo, hi, finals, o));
+            pts.Add(new IclSweepPoint(values[i], finals.Average(), PcaTrainResult.Std(finals), finals.Min(),
+                finals.Max(), seg.Average(x => x.FinalAlphaSquared),
+                ClosedForms.IclOptimalAlphaSquared(o.D, o.N, o.Xi, o.Theta, o.Lam), lo, hi, finals, o));
         }
         return pts;
     }

@@ -81,7 +81,7 @@ public sealed record PcaTrainOptions(
 
 /// <summary>One seed of a run: the covariance spectrum, the trace and final closed-form diagnostics. FinalRisk /
 /// OptimalRisk / TargetNormSquared refer to R_inf (softmax, infinite; optimum sum_{i>k} lambda_i, ||M||^2 =
-/// sum_{i<=k} 1/(lam lambda_i)) or, for the rank-one linear head, to the exact finite-L risk R_lin,L and its minimum
+/// sum_{i &lt;= k} 1/(lam lambda_i)) or, for the rank-one linear head, to the exact finite-L risk R_lin,L and its minimum
 /// along u_1.</summary>
 /// <param name="Seed">Run index.</param>
 /// <param name="Eigenvalues">Eigenvalues of Sigma, descending.</param>
@@ -137,10 +137,17 @@ public sealed record BandSeries(int[] Steps, double[] Mean, double[] Lo, double[
     }
 }
 
+/// <summary>Result of training a head on Gaussian prompts over several seeds.</summary>
+/// <param name="Options">The options it ran with.</param>
+/// <param name="Runs">One run per seed.</param>
+/// <param name="Alignment">Alignment with the target against steps: mean, band and minimum over seeds.</param>
 public sealed record PcaTrainResult(PcaTrainOptions Options, IReadOnlyList<SeedRun> Runs, BandSeries Alignment)
 {
+    /// <summary>Mean alignment over seeds at the last step.</summary>
     public double FinalMean => Alignment.Mean[^1];
+    /// <summary>Smallest alignment over seeds at the last step.</summary>
     public double FinalMin => Alignment.Min[^1];
+    /// <summary>Standard deviation of the final alignment over seeds.</summary>
     public double FinalStd => Std(Runs.Select(r => r.Trace.Alignment[^1]).ToArray());
     internal static double Std(double[] x) => SeedStatistics.Std(x);
 }
@@ -361,19 +368,15 @@ public static class PcaExperiments
         }
         int seeds = baseOptions.Seeds;
         if (options.Any(o => o.Seeds != seeds)) throw new ArgumentException("Every sweep point must have the same seeds.");
-        int total = options.Length * seeds;
-        plan ??= new ShardPlan("pca sweep", [], total, "grid value × seed");
-        if (plan.TotalUnits != total)
-            throw new ArgumentException($"The plan has {plan.TotalUnits} units, the sweep {total}.", nameof(plan));
         var root = new Rng(seed);
-        var units = ShardedRun.Run(plan, mode, u =>
+        var units = SweepUnits.Run("pca sweep", options.Length, seeds, mode, plan, (i, s) =>
         {
-            var o = options[u / seeds];
+            var o = options[i];
             var shared = o.Sigma ?? (o.SigmaPolicy == SigmaPolicy.PerFigure ? RandomCovariance(root.Split(0).Split(0), o.D) : null);
-            var run = RunSeed(o, root, u % seeds, shared, null, "", 0, cancellationToken);
+            var run = RunSeed(o, root, s, shared, null, "", 0, cancellationToken);
             double gap = run.Eigenvalues.Length > 1 ? (run.Eigenvalues[0] - run.Eigenvalues[1]) / run.Eigenvalues[0] : 1;
             return new SweepUnit(run.Trace.Alignment[^1], run.FinalRisk, run.OptimalRisk, gap);
-        }, progress, "pca sweep", cancellationToken);
+        }, progress, cancellationToken);
         if (units == null) return null;
         var pts = new List<SweepPoint>();
         var bandRng = new Rng(seed).Split(SeedStatistics.BootstrapStream);
@@ -404,6 +407,8 @@ public static class PcaExperiments
     public sealed record Landscape(Matrix Sigma, double[] Eigenvalues, IReadOnlyList<CriticalPoint> Points,
         double[] Angles, double[] AngleRisk, double[] Radii, double[] RadialRisk, double[] RadialRiskU2);
 
+    /// <summary>The landscape of R_inf for a random d x d covariance drawn from <paramref name="seed"/> and score scale
+    /// <paramref name="lam"/>, on <paramref name="points"/> angles and radii.</summary>
     public static Landscape ComputeLandscape(int d, double lam, ulong seed, int points = 181)
     {
         if (d < 2) throw new ArgumentException($"d must be >= 2 for the landscape (got {d}).");

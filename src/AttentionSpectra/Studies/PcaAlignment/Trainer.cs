@@ -20,12 +20,20 @@ public enum TrainHead
 /// <summary>Recorded trajectory of one training run (one seed).</summary>
 public sealed record TrainTrace(int[] Steps, double[] Alignment, double[] Loss, double[] NormSquared, double[] FinalParameters);
 
-/// <summary>Gradient-descent loop shared by all studies. <paramref name="lossGrad"/> writes the gradient of the
+/// <summary>Gradient-descent loop shared by all studies. The loss-gradient function writes the gradient of the
 /// objective at the parameters into its third argument and returns the (mini-batch) loss.</summary>
 public static class Trainer
 {
+    /// <summary>Writes the gradient of the objective at <paramref name="parameters"/> into <paramref name="grad"/>
+    /// (using only <paramref name="stepRng"/> for randomness) and returns the (mini-batch) loss.</summary>
     public delegate double LossGradient(ReadOnlySpan<double> parameters, Rng stepRng, Span<double> grad);
 
+    /// <summary>Runs <paramref name="steps"/> steps of gradient descent with learning rate <paramref name="lr"/> from
+    /// <paramref name="init"/> (k x d, row-major), recording alignment with <paramref name="reference"/>, loss and squared
+    /// norm every <paramref name="recordEvery"/> steps (and at the end); step s (1-based) draws its randomness from
+    /// <c>rng.Split(s - 1)</c>. <paramref name="onRecord"/> is called with the step after each record.</summary>
+    /// <exception cref="ArgumentException">Invalid arguments, or training diverged (non-finite parameters or an
+    /// objective that overflows): the message says to lower the learning rate or lam.</exception>
     public static TrainTrace Run(LossGradient lossGrad, double[] init, int k, int d, double lr, int steps, int recordEvery,
         IReadOnlyList<double[]> reference, Rng rng, Action<int>? onRecord = null, CancellationToken cancellationToken = default)
     {

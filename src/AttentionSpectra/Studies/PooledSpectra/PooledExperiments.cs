@@ -174,7 +174,7 @@ public static class PooledExperiments
             m.SnrForRho(th.PopulationThreshold), m.SnrForRho(th.SampleThreshold), agreement);
     }
 
-    /// <summary>The schemes compared by <see cref="Pooling"/>: mean, optimal, harmonic τ = 0, harmonic
+    /// <summary>The schemes compared by <see cref="Pooling(PooledSpec, double, double, int, Rng, IProgress{ProgressUpdate}?, CancellationToken)"/>: mean, optimal, harmonic τ = 0, harmonic
     /// <paramref name="tau"/> (when τ ≠ 0) and custom (when the specification has custom weights).</summary>
     /// <param name="spec">Base specification (correlation, profile, sizes).</param>
     /// <param name="tau">Extra harmonic temperature.</param>

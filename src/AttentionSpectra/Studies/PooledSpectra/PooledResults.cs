@@ -64,7 +64,7 @@ public sealed record PhaseAgreement(int PointsAboveThreshold, double MaxAbsZTop,
     double MaxRelDevTop,
     double MaxAbsDevOverlap);
 
-/// <summary>Result of a phase diagram (<see cref="PooledExperiments.Phase"/>).</summary>
+/// <summary>Result of a phase diagram (<c>PooledExperiments.Phase</c>).</summary>
 /// <param name="Spec">Specification.</param>
 /// <param name="Model">Model parameters.</param>
 /// <param name="Theory">Spike theory.</param>
@@ -93,7 +93,7 @@ public sealed record PoolingScheme(string Label, PooledSpec Spec, PooledModel Mo
     public double AlphaOverKappa => Model.Alpha / Model.Kappa;
 }
 
-/// <summary>Result of a pooling comparison (<see cref="PooledExperiments.Pooling"/>).</summary>
+/// <summary>Result of a pooling comparison (<c>PooledExperiments.Pooling</c>).</summary>
 /// <param name="Spec">Base specification.</param>
 /// <param name="Snr">|μ|² at which the schemes are simulated.</param>
 /// <param name="Trials">Draws per scheme.</param>

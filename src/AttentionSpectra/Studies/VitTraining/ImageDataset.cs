@@ -4,7 +4,7 @@ using AttentionSpectra.Studies.PcaAlignment;
 
 namespace AttentionSpectra.Studies.VitTraining;
 
-/// <summary>Labelled square images, one per row of <see cref="Images"/> (channels × side × side values, normalised to
+/// <summary>Labelled square images, one per row of <see cref="TrainImages"/> and <see cref="TestImages"/> (channels × side × side values, normalised to
 /// [−1, 1]), split into a training and a test part.</summary>
 /// <param name="Name">Data set name.</param>
 /// <param name="Side">Image side in pixels.</param>
