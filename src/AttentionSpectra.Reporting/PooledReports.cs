@@ -196,6 +196,9 @@ public static class PooledReports
             pt.LineWidth = 0; pt.MarkerSize = 8; pt.MarkerShape = ScottPlot.MarkerShape.FilledCircle;
         }
         fig.VerticalLine(snr, $"simulated at |μ|² = {snr:G4}", ScottPlot.Colors.Black.WithAlpha(0.6));
+        // schemes with the same α/κ have the same theory curve: say so, as only the last one drawn shows
+        foreach (var same in schemes.GroupBy(s => Math.Round(s.AlphaOverKappa, 9)).Where(g => g.Count() > 1))
+            fig.Note($"one theory line (same α/κ) for:\n  {string.Join(",\n  ", same.Select(s => s.Label))}");
         fig.Note($"lines: theory overlap η;\n●: simulation, mean ± se of {r.Trials} trials\n(x offset by ≤ 2% to " +
             "keep the bars apart)");
         fig.Save(sink, "pooling-overlap", 1000, 650);

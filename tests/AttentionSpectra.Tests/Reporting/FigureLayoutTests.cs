@@ -113,6 +113,8 @@ public class FigureLayoutTests : IDisposable
         .. Figures(["rmt", "spectrum", .. SmallPooled, "--snr", "4"]),
         .. Figures(["rmt", "phase", .. SmallPooled, "--points", "4", "--trials", "2"]),
         .. Figures(["rmt", "pooling", .. SmallPooled, "--trials", "2", "--signal-profile", "decay:2"]),
+        // flat profile, iid: every scheme has the same α/κ, so one theory line and a note
+        .. Figures(["rmt", "pooling", .. SmallPooled, "--trials", "2"]),
     ]);
 
     private static readonly string[] SmallHeads = ["--tokens", "24", "--dim", "12", "--head-dim", "4", "--trials", "2"];
