@@ -108,7 +108,14 @@ public static class AuditReports
 
     /// <summary>Write per-head table, summary JSON, bounds/null/Gram tables and figures into
     /// <paramref name="sink"/>.</summary>
-    public static void Write(OutputSink sink, string prefix, AuditSummary summary, IReadOnlyList<HeadAuditResult> m)
+    /// <param name="sink">Output.</param>
+    /// <param name="prefix">File prefix.</param>
+    /// <param name="summary">Summary of the audit.</param>
+    /// <param name="m">Per head-input results.</param>
+    /// <param name="publishedMeans">Draw the published model means in the metrics figure (off for synthetic
+    /// controls).</param>
+    public static void Write(OutputSink sink, string prefix, AuditSummary summary, IReadOnlyList<HeadAuditResult> m,
+        bool publishedMeans = true)
     {
         ArgumentNullException.ThrowIfNull(sink);
         ArgumentNullException.ThrowIfNull(summary);
@@ -121,7 +128,7 @@ public static class AuditReports
         var eig = new ResultTable(prefix + "-gram-eigen", "rank", "mean_abs_eigenvalue", "key_standardisation");
         for (int r = 0; r < g.MeanPerRank.Length; r++) eig.Add(r + 1, g.MeanPerRank[r], AuditConventions.Name(g.Standardisation));
         sink.WriteTable(eig);
-        AuditPlots.MetricsPerHead(sink, prefix + "-metrics", summary.Model, m);
+        AuditPlots.MetricsPerHead(sink, prefix + "-metrics", summary.Model, m, publishedMeans);
         AuditPlots.GramSpectrum(sink, prefix + "-gram-spectrum", summary.Model, g);
         AuditPlots.JProj(sink, prefix + "-jproj", summary.Model, m);
     }
@@ -132,7 +139,7 @@ public static class AuditReports
     {
         ArgumentNullException.ThrowIfNull(sink);
         ArgumentNullException.ThrowIfNull(r);
-        foreach (var k in r.Kinds) Write(sink, "synthetic-" + k.Kind, k.Summary, k.Heads);
+        foreach (var k in r.Kinds) Write(sink, "synthetic-" + k.Kind, k.Summary, k.Heads, publishedMeans: false);
         var t = SyntheticRangeTable("synthetic-range", r);
         sink.WriteTable(t);
         sink.Claims.AddRange(ReproduceReport.SyntheticClaims(r));

@@ -71,13 +71,47 @@ public static class PcaReports
             t.Add(p.Value, p.MeanAlignment, p.StdAlignment, p.MinAlignment, p.MaxAlignment, p.MeanExcessRisk, p.Options.Lam, p.Options.Lr, p.Options.Steps, p.Options.Seeds);
         sink.WriteTable(t);
         var o = pts[0].Options;
-        var f = new Figure($"Final alignment vs {over} ({o.Head} head, {o.Steps} steps, {o.Seeds} seeds)", over, "final |cos(mu, u_1)|");
-        f.Points(pts.Select(p => p.Value).ToArray(), pts.Select(p => p.MeanAlignment).ToArray(), pts.Select(p => p.StdAlignment).ToArray(), "mean +- sd");
-        f.Line(pts.Select(p => p.Value).ToArray(), pts.Select(p => p.MinAlignment).ToArray(), "min over seeds", markers: true);
-        f.Plot.Axes.SetLimitsY(0, 1.05);
-        f.Save(sink, $"{prefix}_{over}");
+        GapFigure(sink, $"{prefix}_{over}", $"Final alignment vs {over} ({o.Head} head, {o.Steps} steps, {o.Seeds} seeds)",
+            over, "|cos(mu, u_1)|", [.. pts.Select(p => new GapPoint(p.Value, p.MeanAlignment, p.MinAlignment,
+                p.MaxAlignment, p.Finals))], o.Seeds);
         sink.WriteJson($"{prefix}_{over}_summary", new { over, points = pts.Select(p => new { value = p.Value, mean = p.MeanAlignment, sd = p.StdAlignment, min = p.MinAlignment, p.Options }) });
         return t;
+    }
+
+    /// <summary>One sweep point: the swept value, the mean, min and max final alignment over seeds and (when kept)
+    /// every seed's final alignment.</summary>
+    private sealed record GapPoint(double X, double Mean, double Min, double Max, double[]? Finals);
+
+    /// <summary>Smallest 1 - alignment shown: a gap at rounding level is drawn at this floor.</summary>
+    private const double GapFloor = 1e-16;
+
+    private static double LogGap(double alignment) => Math.Log10(Math.Max(1 - alignment, GapFloor));
+
+    /// <summary>A sweep's final alignments as 1 - alignment on a log axis (near 1 the alignments differ only in
+    /// their gap to 1): mean with min-max bars over seeds and every seed as a small grey point.</summary>
+    private static void GapFigure(OutputSink sink, string name, string title, string over, string metric,
+        IReadOnlyList<GapPoint> pts, int seeds)
+    {
+        var f = new Figure(title, over, $"1 - final {metric} (log scale)");
+        var xs = pts.Select(p => p.X).ToArray();
+        var mean = pts.Select(p => LogGap(p.Mean)).ToArray();
+        f.Line(xs, mean, $"1 - mean over {seeds} seeds (bars: min to max over seeds)", markers: true);
+        var bars = f.Plot.Add.ErrorBar(xs, mean, pts.Select((p, i) => mean[i] - LogGap(p.Max)).ToArray());
+        bars.YErrorPositive = [.. pts.Select((p, i) => LogGap(p.Min) - mean[i])];
+        bars.Color = ScottPlot.Colors.C0;
+        bars.LineWidth = 1.5f;
+        var single = pts.Where(p => p.Finals != null).SelectMany(p => p.Finals!.Select(a => (p.X, Y: LogGap(a))))
+            .ToArray();
+        if (single.Length > 0)
+        {
+            var sc = f.Plot.Add.Scatter(single.Select(q => q.X).ToArray(), single.Select(q => q.Y).ToArray(),
+                ScottPlot.Colors.Black.WithAlpha(0.55));
+            sc.LineWidth = 0; sc.MarkerSize = 5; sc.LegendText = "single seeds"; sc.MarkerShape = ScottPlot.MarkerShape.OpenDiamond;
+        }
+        if (pts.Any(p => 1 - p.Max < GapFloor)) f.Note($"gaps below {GapFloor:G1} drawn at {GapFloor:G1}");
+        f.Log10YAxis();
+        f.LegendOutside(ScottPlot.Edge.Bottom);
+        f.Save(sink, name);
     }
 
     public static ResultTable WriteLandscape(PcaExperiments.Landscape l, double lam, OutputSink sink)
@@ -95,17 +129,15 @@ public static class PcaReports
         for (int i = 0; i < l.Radii.Length; i++) rad.Add(l.Radii[i], l.RadialRisk[i], l.RadialRiskU2[i]);
         sink.WriteTable(rad);
         double tr = l.Eigenvalues.Sum();
-        var f1 = new Figure("R_inf at the optimal norm along the great circle u_1 -> u_2", "angle from u_1 (degrees)", "min_s R_inf(s w)");
-        f1.Line(l.Angles, l.AngleRisk, "t - w'Sigma^2 w / w'Sigma w");
-        f1.HorizontalLine(tr - l.Eigenvalues[0], "t - lambda_1 (global min)");
-        f1.HorizontalLine(tr - l.Eigenvalues[1], "t - lambda_2 (saddle)");
-        f1.Plot.Legend.Alignment = ScottPlot.Alignment.UpperRight;
+        var f1 = new Figure("R_inf at the optimal norm along the great circle u_1 -> u_2",
+            "angle θ of w = cos θ u_1 + sin θ u_2 from u_1 (degrees)", "min_s R_inf(s w)");
+        f1.Line(l.Angles, l.AngleRisk, "min_s R_inf(s w) = t - w'Σ²w / w'Σw");
+        f1.HorizontalLine(tr - l.Eigenvalues[0], "t - λ_1 (global minimum, at u_1)");
+        f1.HorizontalLine(tr - l.Eigenvalues[1], "t - λ_2 (saddle, at u_2)");
+        f1.Note($"t = tr Σ = {tr:G4}; λ_1 = {l.Eigenvalues[0]:G4}, λ_2 = {l.Eigenvalues[1]:G4}");
+        f1.LegendOutside(ScottPlot.Edge.Bottom);
         f1.Save(sink, "landscape_angle");
-        var f2 = new Figure($"Radial profile of R_inf (lam = {lam:G3})", "s", "R_inf(s u_i)");
-        f2.Line(l.Radii, l.RadialRisk, "along u_1");
-        f2.Line(l.Radii, l.RadialRiskU2, "along u_2");
-        f2.VerticalLine(1 / Math.Sqrt(lam * l.Eigenvalues[0]), "1/sqrt(lam lambda_1)");
-        f2.Save(sink, "landscape_radial");
+        RadialFigure(l, lam, tr, sink);
         sink.WriteJson("landscape_summary", new
         {
             eigenvalues = l.Eigenvalues,
@@ -116,6 +148,30 @@ public static class PcaReports
         var s = new ResultTable("critical points of R_inf", "point", "R_inf", "#neg Hessian eig", "class");
         foreach (var c in l.Points) s.Add(c.Name, c.Risk, c.NegativeDirections, c.Kind.ToString());
         return s;
+    }
+
+    /// <summary>R_inf along s u_1 and s u_2, with the y range zoomed to the minima (along u_1 the risk grows like
+    /// s^4 and would flatten them); how far the u_1 branch climbs is stated in the legend.</summary>
+    private static void RadialFigure(PcaExperiments.Landscape l, double lam, double tr, OutputSink sink)
+    {
+        var f2 = new Figure($"Radial profile of R_inf (lam = {lam:G3})", "s", "R_inf(s u_i)");
+        f2.Line(l.Radii, l.RadialRisk, "along u_1");
+        f2.Line(l.Radii, l.RadialRiskU2, "along u_2");
+        double s1 = 1 / Math.Sqrt(lam * l.Eigenvalues[0]), s2 = 1 / Math.Sqrt(lam * l.Eigenvalues[1]);
+        f2.VerticalLine(s1, $"s = 1/sqrt(lam λ_1) = {s1:G3} (minimum along u_1, R = t - λ_1)", ScottPlot.Colors.C0);
+        if (s2 <= l.Radii[^1])
+            f2.VerticalLine(s2, $"s = 1/sqrt(lam λ_2) = {s2:G3} (minimum along u_2, R = t - λ_2)",
+                ScottPlot.Colors.C1);
+        double lo = Math.Min(l.RadialRisk.Min(), l.RadialRiskU2.Min());
+        double hi = Math.Max(tr, l.RadialRiskU2.Max()), pad = 0.08 * (hi - lo);
+        hi = Math.Min(hi, tr + 0.6 * (tr - lo));
+        f2.Plot.Axes.SetLimits(l.Radii[0], l.Radii[^1], lo - pad, hi + pad);
+        int top = Array.IndexOf(l.RadialRisk, l.RadialRisk.Max());
+        if (l.RadialRisk[top] > hi + pad)
+            f2.Note($"y range zoomed to the minima (t = tr Σ = {tr:G4}); along u_1, R_inf rises to " +
+                $"{l.RadialRisk[top]:G4} at s = {l.Radii[top]:G3}");
+        f2.LegendOutside(ScottPlot.Edge.Bottom);
+        f2.Save(sink, "landscape_radial");
     }
 
     public static ResultTable WriteIcl(IclResult r, OutputSink sink, string prefix = "icl_train")
@@ -150,11 +206,9 @@ public static class PcaReports
         var t = new ResultTable($"{prefix}_{over}", over, "mean_alignment", "sd", "min", "max", "mean_alpha_sq", "optimal_alpha_sq");
         foreach (var p in pts) t.Add(p.Value, p.MeanAlignment, p.StdAlignment, p.MinAlignment, p.MaxAlignment, p.MeanAlphaSquared, p.OptimalAlphaSquared);
         sink.WriteTable(t);
-        var f = new Figure($"ICL: final |cos(mu, v)| vs {over} ({o.Head} head, {o.Steps} steps, {o.Seeds} seeds)", over, "final |cos(mu, v)|");
-        f.Points(pts.Select(p => p.Value).ToArray(), pts.Select(p => p.MeanAlignment).ToArray(), pts.Select(p => p.StdAlignment).ToArray(), "mean +- sd");
-        f.Line(pts.Select(p => p.Value).ToArray(), pts.Select(p => p.MinAlignment).ToArray(), "min over seeds", markers: true);
-        f.Plot.Axes.SetLimitsY(0, 1.05);
-        f.Save(sink, $"{prefix}_{over}");
+        GapFigure(sink, $"{prefix}_{over}", $"ICL: final |cos(mu, v)| vs {over} ({o.Head} head, {o.Steps} steps, " +
+            $"{o.Seeds} seeds)", over, "|cos(mu, v)|", [.. pts.Select(p => new GapPoint(p.Value, p.MeanAlignment,
+                p.MinAlignment, p.MaxAlignment, p.Finals))], o.Seeds);
         sink.WriteJson($"{prefix}_{over}_summary", new { over, options = o, points = pts });
         return t;
     }
@@ -186,10 +240,12 @@ public static class PcaReports
         if (surrogate != null)
             f.LineWithBand(X(surrogate.Alignment.Steps), surrogate.Alignment.Mean, surrogate.Alignment.Lo, surrogate.Alignment.Hi, "Gaussian with the digits covariance");
         f.Plot.Axes.SetLimitsY(0, 1.02);
+        f.LegendOutside(ScottPlot.Edge.Bottom);
         f.Save(sink, "digits_alignment");
         var fs = new Figure("Standardised digits: covariance spectrum", "index i", "lambda_i");
         fs.Line(Enumerable.Range(1, r.Eigenvalues.Length).Select(i => (double)i).ToArray(), r.Eigenvalues, "eigenvalues", markers: true);
         fs.VerticalLine(o.Rank + 0.5, $"k = {o.Rank}");
+        fs.LegendOutside(ScottPlot.Edge.Right);
         fs.Save(sink, "digits_spectrum");
         object Sum(DigitsResult x) => new
         {

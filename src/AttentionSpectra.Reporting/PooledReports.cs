@@ -50,6 +50,7 @@ public static class PooledReports
         fig.VerticalLine(bulk.UpperEdge, $"bulk edge λ+ = {bulk.UpperEdge:G4}");
         if (bulk.LowerEdge > 0) fig.VerticalLine(bulk.LowerEdge, $"lower edge λ- = {bulk.LowerEdge:G4}");
         if (pred.SampleOutlier) fig.VerticalLine(pred.SampleTop, $"predicted outlier {pred.SampleTop:G4}");
+        fig.LegendOutside(ScottPlot.Edge.Bottom);
         fig.Save(sink, "spectrum");
 
         var th = r.Theory;
@@ -106,6 +107,7 @@ public static class PooledReports
         f1.Line(gx, gx.Select(_ => th.BulkEdge).ToArray(), "bulk edge λ+");
         f1.VerticalLine(popSnr, $"population threshold |μ|² = {popSnr:G4}");
         f1.VerticalLine(sampSnr, $"sample threshold |μ|² = {sampSnr:G4}");
+        f1.LegendOutside(ScottPlot.Edge.Bottom);
         f1.Save(sink, "phase-outlier");
 
         var f2 = new Figure($"Squared overlap with μ vs signal strength ({sub})", "|μ|²", "(v₁·μ/|μ|)²");
@@ -115,6 +117,7 @@ public static class PooledReports
             $"simulation (mean ± se, {r.Trials} trials)");
         f2.VerticalLine(popSnr, "population threshold");
         f2.VerticalLine(sampSnr, "sample threshold");
+        f2.LegendOutside(ScottPlot.Edge.Bottom);
         f2.Save(sink, "phase-overlap");
 
         var a = r.Agreement;
@@ -165,6 +168,7 @@ public static class PooledReports
         var fig = new Figure(
             $"Pooling schemes: overlap vs |μ|² (d={spec.D}, V={spec.V}, N={spec.N}, {spec.Corr.Label}{profile})",
             "|μ|²", "(v₁·μ/|μ|)²");
+        fig.LegendOutside(ScottPlot.Edge.Right);
         int ng = 300;
         var gx = Enumerable.Range(0, ng).Select(i => snrMax * i / (ng - 1)).ToArray();
         ScottPlot.Color[] palette = [ScottPlot.Colors.C0, ScottPlot.Colors.C1, ScottPlot.Colors.C2,
@@ -177,16 +181,26 @@ public static class PooledReports
             var line = fig.Plot.Add.Scatter(gx, gx.Select(s => th.Predict(model.Rho(s)).SampleOverlap).ToArray(),
                 color);
             line.LineWidth = 2; line.MarkerSize = 0;
-            line.LegendText = $"{schemes[i].Label}: theory (α/κ = {schemes[i].AlphaOverKappa:G3}), simulation ●";
+            fig.Entry(new ScottPlot.LegendItem
+            {
+                LabelText = $"{schemes[i].Label} (α/κ = {schemes[i].AlphaOverKappa:G3})", LineColor = color,
+                LineWidth = 2, MarkerShape = ScottPlot.MarkerShape.FilledCircle, MarkerFillColor = color,
+                MarkerLineColor = color, MarkerSize = 8,
+            });
             // simulated point in the same colour, slightly offset in x so overlapping error bars stay readable
             double x = snr * (1 + 0.01 * (i - (schemes.Length - 1) / 2.0));
             var sim = schemes[i].Simulation;
             var eb = fig.Plot.Add.ErrorBar(new[] { x }, new[] { sim.OverlapMean }, new[] { sim.OverlapSe });
             eb.Color = color;
             var pt = fig.Plot.Add.Scatter(new[] { x }, new[] { sim.OverlapMean }, color);
-            pt.LineWidth = 0; pt.MarkerSize = 8;
+            pt.LineWidth = 0; pt.MarkerSize = 8; pt.MarkerShape = ScottPlot.MarkerShape.FilledCircle;
         }
-        fig.VerticalLine(snr, $"|μ|² = {snr:G4}");
+        fig.VerticalLine(snr, $"simulated at |μ|² = {snr:G4}", ScottPlot.Colors.Black.WithAlpha(0.6));
+        // schemes with the same α/κ have the same theory curve: say so, as only the last one drawn shows
+        foreach (var same in schemes.GroupBy(s => Math.Round(s.AlphaOverKappa, 9)).Where(g => g.Count() > 1))
+            fig.Note($"one theory line (same α/κ) for:\n  {string.Join(",\n  ", same.Select(s => s.Label))}");
+        fig.Note($"lines: theory overlap η;\n●: simulation, mean ± se of {r.Trials} trials\n(x offset by ≤ 2% to " +
+            "keep the bars apart)");
         fig.Save(sink, "pooling-overlap", 1000, 650);
         sink.WriteJson("pooling-summary", new
         {
@@ -230,6 +244,7 @@ public static class PooledReports
             $"fitted model (r = {r.Fit.Rank} spikes + σ²), KS {r.KolmogorovFitted:F3}");
         fig.VerticalLine(r.BulkEdge, $"fitted bulk edge λ+ = {r.BulkEdge:G4} ({r.Outliers.Length} eigenvalues above, " +
                                      $"largest {r.Eigenvalues[^1]:G3})");
+        fig.LegendOutside(ScottPlot.Edge.Bottom);
         fig.Save(sink, "table-spectrum", 1000, 650);
 
         sink.WriteJson("table-spectrum-summary", new

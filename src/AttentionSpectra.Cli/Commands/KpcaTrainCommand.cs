@@ -149,6 +149,7 @@ public static class KpcaTrainCommand
         var acc = new Figure($"{r.Dataset}: training{tag}", "step", "value");
         acc.Line(steps[1..], [.. r.Trace.Skip(1).Select(p => p.TrainLoss)], "train loss");
         acc.Line(steps, [.. r.Trace.Select(p => p.TestAccuracy)], "test accuracy");
+        acc.LegendOutside(ScottPlot.Edge.Bottom);
         acc.Save(sink, "train-accuracy");
         var metrics = new (string Name, string Label, Func<VitProbeHead, double> Get)[]
         {
@@ -168,6 +169,7 @@ public static class KpcaTrainCommand
                     [.. r.Trace.Select(p => p.Heads.Average(name == "mean-cos" ? h => h.NullMeanCosine : h
                         => h.NullLinearCka))],
                     "permutation null (mean over heads)");
+            f.LegendOutside(ScottPlot.Edge.Bottom);
             f.Save(sink, "train-" + name);
         }
         var j = new Figure($"J_proj terms (log10){tag}", "step", "log10 of term");
@@ -176,9 +178,11 @@ public static class KpcaTrainCommand
             Band(j, r, steps, l, h => h.Log10PhiTerm, $"block {l}: phi term");
             Band(j, r, steps, l, h => h.Log10HTerm, $"block {l}: h term");
         }
+        j.LegendOutside(ScottPlot.Edge.Bottom);
         j.Save(sink, "train-jproj-terms");
         var jd = new Figure($"J_proj = phi term - h term{tag}", "step", "J_proj");
         for (int l = 0; l < r.Config.Layers; l++) Band(jd, r, steps, l, h => h.JProj, $"block {l}");
+        jd.LegendOutside(ScottPlot.Edge.Bottom);
         jd.Save(sink, "train-jproj");
     }
 
