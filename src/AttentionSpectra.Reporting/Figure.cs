@@ -18,8 +18,10 @@ public sealed class Figure
     /// <summary>The legend drawn beside the data area, when <see cref="LegendOutside"/> moved it there.</summary>
     internal Legend? OutsideLegend => _outsideLegend;
 
+    /// <summary>The underlying ScottPlot plot, for anything the helpers below do not cover.</summary>
     public Plot Plot { get; } = new();
 
+    /// <summary>An empty figure with its title and axis labels.</summary>
     public Figure(string title, string xLabel, string yLabel)
     {
         Plot.Title(title);
@@ -45,6 +47,8 @@ public sealed class Figure
     /// <summary>Colour <paramref name="i"/> of the figures' palette (the order series get their colours in).</summary>
     internal static Color PaletteColor(int i) => Palette[i % Palette.Length];
 
+    /// <summary>Adds a line through (<paramref name="xs"/>, <paramref name="ys"/>) in the next palette colour, with
+    /// markers when asked; labelled lines appear in the legend.</summary>
     public Figure Line(double[] xs, double[] ys, string? label = null, bool markers = false)
     {
         var s = Plot.Add.Scatter(xs, ys, Next());
@@ -67,6 +71,8 @@ public sealed class Figure
         return this;
     }
 
+    /// <summary>Adds markers at (<paramref name="xs"/>, <paramref name="ys"/>), with vertical error bars of half-width
+    /// <paramref name="yErr"/> when given.</summary>
     public Figure Points(double[] xs, double[] ys, double[]? yErr = null, string? label = null)
     {
         var c = Next();
@@ -95,6 +101,7 @@ public sealed class Figure
         return this;
     }
 
+    /// <summary>Adds a dashed vertical reference line at <paramref name="x"/>.</summary>
     public Figure VerticalLine(double x, string? label = null, Color? color = null)
     {
         var v = Plot.Add.VerticalLine(x);
@@ -104,6 +111,7 @@ public sealed class Figure
         return this;
     }
 
+    /// <summary>Adds a dashed horizontal reference line at <paramref name="y"/>.</summary>
     public Figure HorizontalLine(double y, string? label = null, Color? color = null)
     {
         var h = Plot.Add.HorizontalLine(y);

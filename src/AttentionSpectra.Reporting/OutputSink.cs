@@ -5,7 +5,14 @@ using System.Text.Json.Serialization;
 
 namespace AttentionSpectra.Reporting;
 
-public enum OutputFormat { Json, Csv }
+/// <summary>File format of the result tables a sink writes.</summary>
+public enum OutputFormat
+{
+    /// <summary>JSON arrays of records.</summary>
+    Json,
+    /// <summary>Comma-separated values with a header line.</summary>
+    Csv,
+}
 
 /// <summary>File format of the figures a sink's <see cref="Figure.Save"/> writes.</summary>
 public enum FigureFormat
@@ -24,10 +31,14 @@ public sealed record WrittenTable(ResultTable Table, string Path);
 /// <summary>A rectangular result table (named columns, rows of cells: double, int, string or bool).</summary>
 public sealed class ResultTable(string name, params string[] columns)
 {
+    /// <summary>Table name (the file name without extension).</summary>
     public string Name { get; } = name;
+    /// <summary>Column names.</summary>
     public IReadOnlyList<string> Columns { get; } = columns;
+    /// <summary>Rows, one cell per column.</summary>
     public List<object?[]> Rows { get; } = [];
 
+    /// <summary>Appends a row; it must have one cell per column.</summary>
     public ResultTable Add(params object?[] cells)
     {
         if (cells.Length != Columns.Count) throw new ArgumentException($"Table '{Name}' has {Columns.Count} columns, row has {cells.Length}.");
@@ -35,6 +46,7 @@ public sealed class ResultTable(string name, params string[] columns)
         return this;
     }
 
+    /// <summary>The table as CSV: a header line, then one line per row (invariant culture, quoted where needed).</summary>
     public string ToCsv()
     {
         var sb = new StringBuilder();
@@ -43,6 +55,7 @@ public sealed class ResultTable(string name, params string[] columns)
         return sb.ToString();
     }
 
+    /// <summary>The rows as column-name to value maps (non-finite numbers as strings), for JSON.</summary>
     public List<Dictionary<string, object?>> ToRecords() =>
         Rows.Select(r => Columns.Select((c, i) => (c, v: r[i])).ToDictionary(t => t.c, t => Sanitize(t.v))).ToList();
 

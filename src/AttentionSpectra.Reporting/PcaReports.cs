@@ -32,6 +32,8 @@ public static class PcaReports
         f.Save(sink, name);
     }
 
+    /// <summary>Writes a training run (alignment curve, per-seed table, summary, figure) under
+    /// <paramref name="prefix"/>; returns the table to display.</summary>
     public static ResultTable WriteTrain(PcaTrainResult r, OutputSink sink, string prefix = "train")
     {
         var o = r.Options;
@@ -64,6 +66,8 @@ public static class PcaReports
         return t;
     }
 
+    /// <summary>Writes a sweep over <paramref name="over"/> (table, summary, figure of 1 - alignment); returns the
+    /// table to display.</summary>
     public static ResultTable WriteSweep(IReadOnlyList<PcaExperiments.SweepPoint> pts, string over, OutputSink sink, string prefix = "sweep")
     {
         var t = new ResultTable($"{prefix}_{over}", over, "mean_alignment", "sd", "min", "max", "mean_excess_risk", "lam", "lr", "steps", "seeds");
@@ -114,6 +118,8 @@ public static class PcaReports
         f.Save(sink, name);
     }
 
+    /// <summary>Writes the critical points and the angle and radial risk profiles of a landscape at score scale
+    /// <paramref name="lam"/>; returns the critical-point table.</summary>
     public static ResultTable WriteLandscape(PcaExperiments.Landscape l, double lam, OutputSink sink)
     {
         var t = new ResultTable("landscape_critical_points", "point", "eigen_index", "norm_sq", "R_inf", "grad_norm", "hessian_min", "hessian_max",
@@ -174,6 +180,7 @@ public static class PcaReports
         f2.Save(sink, "landscape_radial");
     }
 
+    /// <summary>Writes an in-context training run under <paramref name="prefix"/>; returns the table to display.</summary>
     public static ResultTable WriteIcl(IclResult r, OutputSink sink, string prefix = "icl_train")
     {
         var o = r.Options;
@@ -200,6 +207,7 @@ public static class PcaReports
         return t;
     }
 
+    /// <summary>Writes an in-context sweep over <paramref name="over"/>; returns the table to display.</summary>
     public static ResultTable WriteIclSweep(IReadOnlyList<IclExperiments.IclSweepPoint> pts, string over, IclOptions o, OutputSink sink,
         string prefix = "icl_sweep")
     {
@@ -213,6 +221,7 @@ public static class PcaReports
         return t;
     }
 
+    /// <summary>Writes the digits comparison (and its Gaussian surrogate when run); returns the table to display.</summary>
     public static ResultTable WriteDigits(DigitsResult r, DigitsResult? surrogate, OutputSink sink)
     {
         var o = r.Options;
