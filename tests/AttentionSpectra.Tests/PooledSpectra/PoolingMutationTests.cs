@@ -220,4 +220,42 @@ public class PoolingMutationTests
         Assert.Throws<ArgumentException>(() => PoolingWeights.Alpha(w, new Matrix(4, 3)));
         Assert.Throws<ArgumentException>(() => PoolingWeights.Alpha(w, new Matrix(3, 4)));
     }
+
+    /// <summary>The semidefiniteness tolerance is -1e-9 T: an exchangeable matrix with smallest eigenvalue
+    /// 1 + 3r = -1e-9 (T = 4) passes, one at -1e-8 does not.</summary>
+    [Fact]
+    public void SemidefiniteToleranceScalesWithT()
+    {
+        Matrix Exchangeable(double minEig)
+        {
+            double r = (minEig - 1) / 3;
+            var m = new Matrix(4, 4);
+            for (int i = 0; i < 4; i++) for (int j = 0; j < 4; j++) m[i, j] = i == j ? 1 : r;
+            return m;
+        }
+        Correlations.Validate(Exchangeable(-1e-9));
+        Assert.Contains("positive semidefinite", Msg(() => Correlations.Validate(Exchangeable(-1e-8))));
+        // the profile overload validates R too (here only the diagonal is wrong)
+        var bad = Matrix.FromArray(new double[,] { { 2, 0 }, { 0, 1 } });
+        Assert.Contains("unit diagonal", Msg(() => PoolingWeights.Optimal(bad, [1.0, 1])));
+    }
+
+    /// <summary>Zero-sum top directions with either sign from the eigensolver: the first non-zero entry comes out
+    /// positive (index 0 included).</summary>
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.3)]
+    [InlineData(0.6)]
+    public void ZeroSumDirectionsStartPositive(double c)
+    {
+        // diag(a) R diag(a) with R = [[1, -1, 0], [-1, 1, 0], [0, 0, 1]] and a = (1 + c, 1 + c, 1): the block has
+        // eigenvalue 2 (1 + c)^2 > 1 along (1, -1, 0)/sqrt2, which has zero sum
+        var r = Matrix.FromArray(new double[,] { { 1, -1, 0 }, { -1, 1, 0 }, { 0, 0, 1 } });
+        double[] profile = [1 + c, 1 + c, 1];
+        var w = PoolingWeights.Optimal(r, profile);
+        Assert.Equal(1 / Math.Sqrt(2), w[0], 12);
+        Assert.Equal(-1 / Math.Sqrt(2), w[1], 12);
+        var w2 = PoolingWeights.Optimal(Correlations.Uniform(2, -1), c == 0 ? null : [1 + c, 1 + c]);
+        Assert.True(w2[0] > 0 && w2[1] < 0, $"{w2[0]}, {w2[1]}");
+    }
 }
