@@ -48,4 +48,26 @@ public class ClosedFormInputMutationTests
         Assert.True(double.IsFinite(ClosedForms.RIcl(mu, v, 1, 1, 0, 0.1)));
         Assert.True(double.IsFinite(ClosedForms.IclOptimalAlphaSquared(1, 1, 1, 0.5, 0.1)));
     }
+
+    /// <summary>grad R_lin,L against central differences of R_lin,L at λ of order 1 and L = 3 (every term matters);
+    /// the cross-term factor 4 adds exactly 2 λ² (L+2)(L+3)(b Σμ + a Σ²μ).</summary>
+    [Fact]
+    public void LinearGradientMatchesFiniteDifferencesAndCrossTermFactor()
+    {
+        var s = Matrix.FromArray(new double[,] { { 2, 0.3, 0 }, { 0.3, 1, -0.2 }, { 0, -0.2, 0.5 } });
+        double[] mu = [0.4, -0.7, 0.9];
+        double lam = 0.8; int l = 3;
+        var g = ClosedForms.RLinearGradient(s, mu, lam, l);
+        for (int i = 0; i < 3; i++)
+        {
+            var p = (double[])mu.Clone(); var m = (double[])mu.Clone();
+            p[i] += 1e-5; m[i] -= 1e-5;
+            double fd = (ClosedForms.RLinear(s, p, lam, l) - ClosedForms.RLinear(s, m, lam, l)) / 2e-5;
+            Assert.Equal(fd, g[i], 6);
+        }
+        var (a, b, smu, s2mu) = ClosedForms.Moments(s, mu);
+        var g4 = ClosedForms.RLinearGradient(s, mu, lam, l, crossTermFactor: 4);
+        for (int i = 0; i < 3; i++)
+            Assert.Equal(2 * lam * lam * (l + 2) * (l + 3) * (b * smu[i] + a * s2mu[i]), g4[i] - g[i], 10);
+    }
 }

@@ -113,4 +113,18 @@ public class CriticalPointMutationTests
         Assert.Throws<ArgumentException>(() => CriticalPoints.Enumerate(Matrix.Diagonal([2.0, -1]), 1));
         Assert.Equal(3, CriticalPoints.Enumerate(Matrix.Diagonal([1e-3]), 1e-6).Count);
     }
+
+    /// <summary>The classification tolerance scales as λ λ_max²: Σ = 10⁶ diag(3, 3, 1) with λ = 10⁻¹² has the same
+    /// Hessian spectra as diag(3, 3, 1) with λ = 1 and must get the same kinds.</summary>
+    [Fact]
+    public void ClassificationIsScaleInvariant()
+    {
+        var unit = CriticalPoints.Enumerate(Matrix.Diagonal([3.0, 3, 1]), 1);
+        var scaled = CriticalPoints.Enumerate(Matrix.Diagonal([3e6, 3e6, 1e6]), 1e-12);
+        Assert.Equal(unit.Select(c => c.Kind), scaled.Select(c => c.Kind));
+        var unit2 = CriticalPoints.Enumerate(Matrix.Diagonal([3.0, 1, 1]), 1);
+        var scaled2 = CriticalPoints.Enumerate(Matrix.Diagonal([3e-5, 1e-5, 1e-5]), 1e10);
+        Assert.Equal(unit2.Select(c => c.Kind), scaled2.Select(c => c.Kind));
+        Assert.Equal(CriticalKind.GlobalMinimum, scaled2[1].Kind);
+    }
 }
