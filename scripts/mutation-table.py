@@ -21,5 +21,7 @@ for path in sys.argv[1:]:
             c[m["status"]] = c.get(m["status"], 0) + 1
         k, s, t, n = (c.get(x, 0) for x in ("Killed", "Survived", "Timeout", "NoCoverage"))
         den = k + s + t + n
+        if den == 0:
+            continue  # a file of the project outside the selection (all its mutants ignored)
         score = f"{100 * (k + t) / den:.1f}%" if den else "n/a"
         print(f"| {os.path.basename(name)[:-3]} | {score} | {k} | {s} | {t} | {n} | {date} |")
