@@ -1,0 +1,117 @@
+using AttentionSpectra.Numerics;
+using static AttentionSpectra.Tests.Numerics.EigenTestUtil;
+
+namespace AttentionSpectra.Tests.Numerics;
+
+/// <summary>Lanczos at the edges of its contract: the dense/iterative switch on both sides of its thresholds
+/// (n = 128 / 129, 4k = n), the Gram operator against the formed matrix with a scale and zero rows, the symmetry
+/// check at its tolerance, block sizes at their bounds, and the exact messages of the argument checks.</summary>
+public class LanczosMutationTests
+{
+    private static string Msg(Action a) => Assert.Throws<NumericsException>(a).Message;
+
+    private static void AssertMatchesDense(Matrix a, EigenDecomposition got, int k, double tol)
+    {
+        var dense = SymmetricEigen.TopK(a, k);
+        Assert.Equal(k, got.Values.Length);
+        Assert.Equal((a.Rows, k), (got.Vectors.Rows, got.Vectors.Cols));
+        for (int j = 0; j < k; j++)
+        {
+            Assert.InRange(Math.Abs(got.Values[j] - dense.Values[j]), 0, tol);
+            var v = got.Vector(j);
+            var av = a.Multiply(v);
+            double res = 0;
+            for (int i = 0; i < v.Length; i++) res = Math.Max(res, Math.Abs(av[i] - got.Values[j] * v[i]));
+            Assert.InRange(res, 0, 1e3 * tol);
+        }
+        Assert.InRange(Orthogonality(got.Vectors), 0, 1e-9);
+    }
+
+    /// <summary>Both sides of the dense threshold and of the 4k ≥ n rule give the dense solver's top pairs.</summary>
+    [Theory]
+    [InlineData(128, 3)]
+    [InlineData(129, 3)]
+    [InlineData(160, 40)]
+    [InlineData(160, 39)]
+    public void ThresholdsOnBothSides(int n, int k)
+    {
+        var a = RandomSymmetric(new Rng((ulong)(n + k)), n);
+        for (int i = 0; i < n; i++) a[i, i] += i < k ? 40 + 3 * i : 0; // a separated top cluster
+        for (int i = 0; i < n; i++) for (int j = 0; j < i; j++) a[j, i] = a[i, j];
+        AssertMatchesDense(a, Lanczos.TopK(a, k), k, 1e-8);
+        SymmetricOperator op = (x, y) => a.Multiply(x).CopyTo(y);
+        AssertMatchesDense(a, Lanczos.TopK(op, n, k), k, 1e-8);
+        AssertMatchesDense(a, Lanczos.TopK(op, n, k, Enumerable.Repeat(1e-10, k).ToArray(), null, blockSize: 1), k, 1e-8);
+        AssertMatchesDense(a, Lanczos.TopK(op, n, k, Enumerable.Repeat(1e-10, k).ToArray(), null, blockSize: k), k, 1e-8);
+    }
+
+    /// <summary>x ↦ scale C'C x equals the formed matrix product, also with zero rows in C (skipped terms).</summary>
+    [Fact]
+    public void GramOperatorIsScaledCTransposeC()
+    {
+        var c = Samplers.Gaussian(new Rng(3), 7, 5);
+        for (int j = 0; j < 5; j++) c[2, j] = 0;
+        var x = new Rng(4).UnitVector(5);
+        var y = new double[5];
+        y.AsSpan().Fill(99); // the operator overwrites y
+        Lanczos.GramOperator(c, 0.25)(x, y);
+        for (int i = 0; i < 5; i++)
+        {
+            double s = 0;
+            for (int r = 0; r < 7; r++) for (int j = 0; j < 5; j++) s += c[r, i] * c[r, j] * x[j];
+            Assert.Equal(0.25 * s, y[i], 12);
+        }
+        var xo = new double[5]; xo[0] = 1;
+        var co = Matrix.FromArray(new double[,] { { 0, 1, 0, 0, 0 } }); // row orthogonal to x: s = 0
+        Lanczos.GramOperator(co, 1)(xo, y);
+        Assert.All(y, v => Assert.Equal(0.0, v));
+        Assert.Throws<ArgumentNullException>(() => Lanczos.GramOperator(null!, 1));
+    }
+
+    /// <summary>An asymmetry far below 1e-12 |A| sqrt(n) is accepted; one above is rejected naming both sizes.</summary>
+    [Fact]
+    public void SymmetryCheckTolerance()
+    {
+        int n = 200;
+        var a = RandomSymmetric(new Rng(8), n);
+        for (int i = 0; i < n; i++) for (int j = 0; j < i; j++) a[j, i] = a[i, j];
+        double maxAbs = a.Data.Max(Math.Abs);
+        var nearly = a.Clone(); nearly[5, 3] += 1e-14 * maxAbs;
+        Assert.Equal(2, Lanczos.TopK(nearly, 2).Values.Length);
+        var off = a.Clone(); off[5, 3] += 1e-9 * maxAbs;
+        var m = Msg(() => Lanczos.TopK(off, 2));
+        Assert.Contains("Lanczos: the matrix is not symmetric (max |a_ij - a_ji| = ", m);
+        Assert.Contains("SymmetricEigen reads only the lower triangle", m);
+    }
+
+    [Fact]
+    public void ArgumentMessages()
+    {
+        SymmetricOperator id = (x, y) => x.CopyTo(y);
+        Assert.Contains("Lanczos: k = 301 must lie in [0, 300] for an operator of dimension 300.",
+            Msg(() => Lanczos.TopK(id, 300, 301)));
+        Assert.Contains("k = -1 must lie in [0, 300]", Msg(() => Lanczos.TopK(id, 300, -1)));
+        Assert.Contains("Lanczos: tolerance = 1 must be a finite number in (0, 1).", Msg(() => Lanczos.TopK(id, 300, 2, null, 1.0)));
+        Assert.Contains("tolerance = 0 must", Msg(() => Lanczos.TopK(id, 300, 2, null, 0.0)));
+        Assert.Contains("tolerance = Infinity must", Msg(() => Lanczos.TopK(id, 300, 2, null, double.PositiveInfinity)));
+        Assert.Contains("Operator dimension n = -3 must be non-negative.", Msg(() => Lanczos.TopK(id, -3, 0, [], null)));
+        Assert.Contains("Lanczos: 1 tolerances given for k = 2 pairs.", Msg(() => Lanczos.TopK(id, 300, 2, [1e-8], null)));
+        Assert.Contains("Lanczos: block size 3 must lie in [1, k = 2] (or 0 for k).",
+            Msg(() => Lanczos.TopK(id, 300, 2, [1e-8, 1e-8], null, blockSize: 3)));
+        Assert.Contains("block size -1", Msg(() => Lanczos.TopK(id, 300, 2, [1e-8, 1e-8], null, blockSize: -1)));
+        Assert.Contains("k = 5 must lie in [0, 4]", Msg(() => Lanczos.TopK(id, 4, 5, [1e-8, 1e-8, 1e-8, 1e-8, 1e-8], null)));
+        // k = 0 with no tolerances: valid (and an empty result); n = 0 too
+        var empty = Lanczos.TopK(id, 300, 0, [], null);
+        Assert.Empty(empty.Values);
+        Assert.Equal((300, 0), (empty.Vectors.Rows, empty.Vectors.Cols));
+        Assert.Empty(Lanczos.TopK(id, 0, 0, [], null).Values);
+        Assert.Empty(Lanczos.TopK(id, 300, 0).Values);
+        // the identity: every eigenvalue 1, in both paths
+        Assert.All(Lanczos.TopK(id, 300, 3).Values, v => Assert.Equal(1.0, v, 10));
+        Assert.All(Lanczos.TopK(id, 100, 3).Values, v => Assert.Equal(1.0, v, 12));
+        Assert.Throws<ArgumentNullException>(() => Lanczos.TopK(null!, 10, 1, [1e-8], null));
+        Assert.Throws<ArgumentNullException>(() => Lanczos.TopK(id, 10, 1, null!, null));
+        SymmetricOperator nanDense = (x, y) => y.Fill(double.NaN);
+        Assert.Contains("the operator returned NaN or infinite values", Msg(() => Lanczos.TopK(nanDense, 50, 2)));
+    }
+}

@@ -1,0 +1,215 @@
+using System.Numerics;
+using AttentionSpectra.Studies.PooledSpectra;
+
+namespace AttentionSpectra.Tests.PooledSpectra;
+
+/// <summary>The spectral-measure engine of Study B (docs/theory.md) against independent facts: polynomials with
+/// known roots (real, complex pair, double, huge), bisection end cases, the Marchenko–Pastur closed forms, the
+/// point mass κ·δ_1 when δ = γ = 0, scaling in κ, the conjugate symmetry of G, and the input checks.</summary>
+public class FreeProbabilityMutationTests
+{
+    private static void AssertRoots(double[] expectedRe, double[] expectedIm, Complex[] roots, double tol)
+    {
+        var got = roots.OrderBy(r => r.Real).ThenBy(r => r.Imaginary).ToArray();
+        var exp = expectedRe.Zip(expectedIm, (a, b) => new Complex(a, b))
+            .OrderBy(r => r.Real).ThenBy(r => r.Imaginary).ToArray();
+        Assert.Equal(exp.Length, got.Length);
+        for (int i = 0; i < exp.Length; i++) Assert.True((exp[i] - got[i]).Magnitude < tol, $"{exp[i]} vs {got[i]}");
+    }
+
+    [Fact]
+    public void SolveFindsKnownRoots()
+    {
+        // 2 (z - 1)(z + 2)(z - 3) = 2 z^3 - 4 z^2 - 10 z + 12
+        AssertRoots([1, -2, 3], [0, 0, 0], PolyRoots.Solve([12, -10, -4, 2]), 1e-12);
+        // -(z - 2)(z^2 + 2z + 5) = -z^3 + z - ... : roots 2, -1 ± 2i; leading coefficient negative
+        // (z - 2)(z^2 + 2z + 5) = z^3 - z - 10 ... check: z^3 + 2z^2 + 5z - 2z^2 - 4z - 10 = z^3 + z - 10
+        AssertRoots([2, -1, -1], [0, 2, -2], PolyRoots.Solve([10, -1, 0, -1]), 1e-12);
+        // double root: (z - 1)^2 (z + 4) = z^3 + 2 z^2 - 7 z + 4
+        AssertRoots([1, 1, -4], [0, 0, 0], PolyRoots.Solve([4, -7, 2, 1]), 1e-7);
+        // root at 0 hit exactly by the first bisection midpoint: z (z - 1)(z + 1) = z^3 - z
+        AssertRoots([0, 1, -1], [0, 0, 0], PolyRoots.Solve([0, -1, 0, 1]), 1e-12);
+        // tiny leading coefficient: eps z^3 + (z - 1)(z - 2) has roots near 1, 2 and one near -1/eps (at eps = 1e-9
+        // the deflated pair is lost: the polishing cannot recover it; 1e-7 is the smallest delta*gamma the
+        // engine's tests cover)
+        double eps = 1e-7;
+        var r = PolyRoots.Solve([2, -3, 1, eps]);
+        foreach (var z in r)
+        {
+            var p = ((eps * z + 1) * z - 3) * z + 2;
+            Assert.True(p.Magnitude < 1e-9 * Math.Max(1, Math.Pow(z.Magnitude, 3) * eps), $"P({z}) = {p}");
+        }
+        // first order in eps: roots 1 + eps and 2 - 8 eps (P(1) = eps, P'(1) = -1; P(2) = 8 eps, P'(2) = 1)
+        Assert.Contains(r, z => Math.Abs(z.Real - (1 + eps)) < 1e-11);
+        Assert.Contains(r, z => Math.Abs(z.Real - (2 - 8 * eps)) < 1e-11);
+        // trailing zero coefficients lower the degree
+        AssertRoots([-2, 3], [0, 0], PolyRoots.Solve([-6, -1, 1, 0]), 1e-13);
+        AssertRoots([2.5], [0], PolyRoots.Solve([-5, 2, 0, 0]), 1e-15);
+        Assert.Contains("no roots (constant)", Assert.Throws<ArgumentException>(() => PolyRoots.Solve([3, 0, 0])).Message);
+        Assert.Throws<ArgumentException>(() => PolyRoots.Solve([3]));
+        Assert.Contains("Only degrees up to 3",
+            Assert.Throws<ArgumentException>(() => PolyRoots.Solve([1, 0, 0, 0, 1])).Message);
+    }
+
+    [Fact]
+    public void QuadraticCoversBothSignsOfBAndComplexRoots()
+    {
+        AssertRoots([1, 4], [0, 0], PolyRoots.Quadratic(2, -10, 8), 1e-14);      // b < 0
+        AssertRoots([-1, -4], [0, 0], PolyRoots.Quadratic(2, 10, 8), 1e-14);     // b > 0
+        AssertRoots([-3, 3], [0, 0], PolyRoots.Quadratic(1, 0, -9), 1e-14);      // b = 0
+        AssertRoots([0, 0], [0, 0], PolyRoots.Quadratic(3, 0, 0), 1e-300);          // q = 0
+        AssertRoots([1e8, 1e-8], [0, 0], PolyRoots.Quadratic(1, -(1e8 + 1e-8), 1), 1e-16 * 1e8); // no cancellation
+        Assert.InRange(PolyRoots.Quadratic(1, -(1e8 + 1e-8), 1).Min(z => z.Real) / 1e-8, 1 - 1e-14, 1 + 1e-14);
+        AssertRoots([1, 1], [2, -2], PolyRoots.Quadratic(-2, 4, -10), 1e-14);   // a < 0: -2 (z^2 - 2z + 5)
+        AssertRoots([-0.5, -0.5], [0, 0], PolyRoots.Quadratic(4, 4, 1), 1e-8);  // disc = 0
+    }
+
+    [Fact]
+    public void BisectEndCasesAndDecreasingFunctions()
+    {
+        Assert.Equal(2.0, PolyRoots.Bisect(x => x - 2, 2, 5));
+        Assert.Equal(5.0, PolyRoots.Bisect(x => x - 5, 2, 5));
+        Assert.Equal(Math.Sqrt(2), PolyRoots.Bisect(x => 2 - x * x, 0, 3), 13);
+        Assert.Equal(Math.Sqrt(2), PolyRoots.Bisect(x => x * x - 2, 0, 3), 13);
+        Assert.Equal(Math.Sqrt(2), PolyRoots.Bisect(x => x * x - 2, 0, 3, 1e-6), 5);
+        Assert.Equal(1.0, PolyRoots.Bisect(x => x - 1, 0, 4)); // midpoints hit the root exactly
+        var e = Assert.Throws<ArgumentException>(() => PolyRoots.Bisect(x => x * x + 1, -1, 2));
+        Assert.Contains("sign change on [-1, 2] (f = 2, 5)", e.Message);
+    }
+
+    [Theory]
+    [InlineData(0.25)]
+    [InlineData(1.0)]
+    [InlineData(4.0)]
+    public void MarchenkoPasturClosedForms(double c)
+    {
+        var mp = new MarchenkoPastur(c);
+        Assert.Equal(c, mp.Ratio);
+        Assert.Equal((1 - Math.Sqrt(c)) * (1 - Math.Sqrt(c)), mp.LowerEdge, 14);
+        Assert.Equal((1 + Math.Sqrt(c)) * (1 + Math.Sqrt(c)), mp.UpperEdge, 14);
+        Assert.Equal(c > 1 ? 1 - 1 / c : 0, mp.AtomAtZero, 15);
+        var z = new Complex(0.3, -0.7);
+        Assert.True((mp.STransform(z) - 1 / (1 + c * z)).Magnitude < 1e-15);
+        double x = 0.5 * (mp.LowerEdge + mp.UpperEdge);
+        Assert.Equal(Math.Sqrt((mp.UpperEdge - x) * (x - mp.LowerEdge)) / (2 * Math.PI * c * x), mp.Density(x), 14);
+        Assert.Equal(0.0, mp.Density(mp.UpperEdge));
+        Assert.Equal(0.0, mp.Density(mp.LowerEdge));
+        Assert.Equal(0.0, mp.Density(mp.UpperEdge + 0.1));
+        // Cauchy transform at a point far away: G(z) ~ 1/z + m1/z^2 + m2/z^3 with m1 = 1, m2 = 1 + c
+        var far = new Complex(60, 0);
+        var g = mp.Cauchy(far);
+        var series = 1 / far + 1 / (far * far) + (1 + c) / (far * far * far);
+        Assert.True((g - series).Magnitude < 5 * (1 + 3 * c + c * c) / Math.Pow(60, 4), $"{g} vs {series}");
+    }
+
+    [Fact]
+    public void MarchenkoPasturAtZeroRatioAndInputChecks()
+    {
+        var mp0 = new MarchenkoPastur(0);
+        Assert.Equal(0.0, mp0.Density(1.0));
+        Assert.Equal((1.0, 1.0, 0.0), (mp0.LowerEdge, mp0.UpperEdge, mp0.AtomAtZero));
+        Assert.Contains("ratio must be finite and >= 0, got -1",
+            Assert.Throws<ArgumentException>(() => new MarchenkoPastur(-1)).Message);
+        Assert.Throws<ArgumentException>(() => new MarchenkoPastur(double.NaN));
+        Assert.Throws<ArgumentException>(() => new MarchenkoPastur(double.PositiveInfinity));
+    }
+
+    /// <summary>δ = γ = 0: the law is the point mass at κ: edges (κ, κ), no density, G(λ) = 1/(λ - κ).</summary>
+    [Fact]
+    public void ZeroRatiosGiveThePointMassAtKappa()
+    {
+        var mu = new FreeProductMP(0, 0, 2.5);
+        Assert.Equal((2.5, 2.5), (mu.LowerEdge, mu.UpperEdge));
+        Assert.Equal((0.0, 1.0), (mu.AtomAtZero, mu.ContinuousMass));
+        Assert.Equal(0.0, mu.Density(2.5));
+        Assert.Equal(0.0, mu.IntegrateDensity(_ => 1));
+        Assert.Equal(1 / (4.0 - 2.5), mu.CauchyBoundary(4.0).Real, 14);
+        Assert.Equal(0.0, mu.CauchyBoundary(4.0).Imaginary);
+        Assert.Equal(1 / (1.0 - 2.5), mu.CauchyBoundary(1.0).Real, 14);
+        Assert.Equal([2.5, 6.25, 15.625], mu.Moments(3));
+        Assert.Equal(0.0, FreeProductMP.CriticalRoot(0, 0));
+    }
+
+    /// <summary>The law of κ X is the law of X stretched by κ: edges and moments scale, the density by 1/κ, G by
+    /// G_1(λ/κ)/κ; G(conj z) = conj G(z); m = -G; the atom 1 - min(1, 1/δ, 1/γ).</summary>
+    [Theory]
+    [InlineData(0.5, 0.25)]
+    [InlineData(2.0, 0.5)]
+    [InlineData(0.4, 4.0)]
+    public void KappaScalingAndSymmetries(double delta, double gamma)
+    {
+        const double kappa = 1.7;
+        var unit = new FreeProductMP(delta, gamma);
+        var mu = new FreeProductMP(delta, gamma, kappa);
+        Assert.Equal((delta, gamma, kappa), (mu.Delta, mu.Gamma, mu.Kappa));
+        Assert.Equal(kappa * unit.UnitUpperEdge, mu.UpperEdge, 12);
+        Assert.Equal(kappa * unit.UnitLowerEdge, mu.LowerEdge, 12);
+        Assert.Equal(unit.UnitUpperEdge, mu.UnitUpperEdge, 14);
+        double x = 0.37 * unit.UnitLowerEdge + 0.63 * unit.UnitUpperEdge;
+        Assert.Equal(unit.Density(x) / kappa, mu.Density(kappa * x), 12);
+        var bu = unit.CauchyBoundary(x); var bm = mu.CauchyBoundary(kappa * x);
+        Assert.True((bu / kappa - bm).Magnitude < 1e-10, $"{bu / kappa} vs {bm}");
+        double outside = 1.4 * unit.UnitUpperEdge;
+        var gu = unit.CauchyBoundary(outside); var gm = mu.CauchyBoundary(kappa * outside);
+        Assert.True((gu / kappa - gm).Magnitude < 1e-9 && Math.Abs(gm.Imaginary) < 1e-12, $"{gu / kappa} vs {gm}");
+        var z = new Complex(0.8, 0.6);
+        var g = mu.Cauchy(z);
+        Assert.True((Complex.Conjugate(g) - mu.Cauchy(Complex.Conjugate(z))).Magnitude < 1e-13);
+        Assert.True((mu.Stieltjes(z) + g).Magnitude < 1e-15);
+        Assert.True(g.Imaginary < 0);
+        var m1 = unit.Moments(3); var mk = mu.Moments(3);
+        for (int k = 0; k < 3; k++) Assert.Equal(m1[k] * Math.Pow(kappa, k + 1), mk[k], 10);
+        Assert.Equal(1 - Math.Min(1, Math.Min(1 / delta, 1 / gamma)), mu.AtomAtZero, 14);
+        Assert.Equal(Math.Min(1, Math.Min(1 / delta, 1 / gamma)), mu.ContinuousMass, 14);
+        var s = new Complex(0.2, 0.1);
+        Assert.True((mu.STransform(s) - 1 / ((1 + delta * s) * (1 + gamma * s))).Magnitude < 1e-15);
+        double y = 1.3;
+        Assert.Equal((y + 1) * (y + delta) * (y + gamma) / (y * y), FreeProductMP.EdgeMap(y, delta, gamma), 14);
+        double root = FreeProductMP.CriticalRoot(delta, gamma);
+        double p = gamma + delta + gamma * delta, q = 2 * gamma * delta;
+        Assert.Equal(0.0, (root * root - p) * root - q, 10);
+        Assert.True(root > 0);
+        Assert.Equal(FreeProductMP.EdgeMap(root, delta, gamma), unit.UnitUpperEdge, 12);
+        var cdf = mu.ContinuousCdf([mu.UpperEdge + 1]);
+        Assert.Equal(mu.ContinuousMass, cdf[0], 3);
+    }
+
+    [Fact]
+    public void CriticalRootWithOneZeroRatioIsSqrtP()
+    {
+        Assert.Equal(Math.Sqrt(2), FreeProductMP.CriticalRoot(0, 2), 15);
+        Assert.Equal(Math.Sqrt(0.3), FreeProductMP.CriticalRoot(0.3, 0), 15);
+        // equal ratios above 1: the lower edge is 0 (rank deficiency), and with b = c = 1 as well
+        Assert.Equal(0.0, new FreeProductMP(1, 1).UnitLowerEdge);
+        Assert.Equal(0.0, new FreeProductMP(2, 2).UnitLowerEdge);
+    }
+
+    [Fact]
+    public void FreeProductInputChecksAndSingularPoints()
+    {
+        Assert.Contains("delta must be finite and >= 0, got -0.1",
+            Assert.Throws<ArgumentException>(() => new FreeProductMP(-0.1, 1)).Message);
+        Assert.Contains("gamma must be finite and >= 0, got NaN",
+            Assert.Throws<ArgumentException>(() => new FreeProductMP(0.1, double.NaN)).Message);
+        Assert.Contains("kappa must be finite and > 0, got 0",
+            Assert.Throws<ArgumentException>(() => new FreeProductMP(0.1, 1, 0)).Message);
+        Assert.Throws<ArgumentException>(() => new FreeProductMP(double.PositiveInfinity, 1));
+        Assert.Throws<ArgumentException>(() => new FreeProductMP(1, double.PositiveInfinity));
+        Assert.Throws<ArgumentException>(() => new FreeProductMP(1, 1, double.PositiveInfinity));
+        var mu = new FreeProductMP(0.5, 0.5, 2);
+        Assert.Contains("singular at 0", Assert.Throws<ArgumentException>(() => mu.CauchyBoundary(0)).Message);
+        Assert.Contains("singular at 0", Assert.Throws<ArgumentException>(() => mu.Cauchy(Complex.Zero)).Message);
+        double mid = 0.5 * (mu.LowerEdge + mu.UpperEdge);
+        Assert.Contains($"z = {mid} lies on the support",
+            Assert.Throws<ArgumentException>(() => mu.Cauchy(new Complex(mid, 0))).Message);
+        Assert.Equal(0.0, mu.Density(-1));
+        Assert.Equal(0.0, mu.Density(0));
+        Assert.Contains("order must be >= 1",
+            Assert.Throws<ArgumentException>(() => FreeMoments.ProductOfMarchenkoPastur([0.5], 0)).Message);
+        // three factors: the first moments of MP_a ⊠ MP_b ⊠ MP_c are 1 and 1 + a + b + c
+        var m = FreeMoments.ProductOfMarchenkoPastur([0.5, 0.25, 2], 2);
+        Assert.Equal(1.0, m[0], 14);
+        Assert.Equal(3.75, m[1], 14);
+        Assert.Equal([1.0, 1.0, 1.0], FreeMoments.ProductOfMarchenkoPastur([], 3));
+    }
+}
