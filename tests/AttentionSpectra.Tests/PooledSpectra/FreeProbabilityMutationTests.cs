@@ -29,19 +29,22 @@ public class FreeProbabilityMutationTests
         AssertRoots([1, 1, -4], [0, 0, 0], PolyRoots.Solve([4, -7, 2, 1]), 1e-7);
         // root at 0 hit exactly by the first bisection midpoint: z (z - 1)(z + 1) = z^3 - z
         AssertRoots([0, 1, -1], [0, 0, 0], PolyRoots.Solve([0, -1, 0, 1]), 1e-12);
-        // tiny leading coefficient: eps z^3 + (z - 1)(z - 2) has roots near 1, 2 and one near -1/eps (at eps = 1e-9
-        // the deflated pair is lost: the polishing cannot recover it; 1e-7 is the smallest delta*gamma the
-        // engine's tests cover)
-        double eps = 1e-7;
-        var r = PolyRoots.Solve([2, -3, 1, eps]);
-        foreach (var z in r)
+        // tiny leading coefficient: eps z^3 + (z - 1)(z - 2) has roots near 1, 2 and one near -1/eps - 3. Down to
+        // eps = 1e-7 forward deflation works; below, b + r cancels and only backward deflation (f = -d/r) keeps the
+        // pair (before that fix, eps = 1e-9 returned 1.5 +- 0.025i).
+        foreach (double eps in new[] { 1e-7, 1e-9, 1e-12 })
         {
-            var p = ((eps * z + 1) * z - 3) * z + 2;
-            Assert.True(p.Magnitude < 1e-9 * Math.Max(1, Math.Pow(z.Magnitude, 3) * eps), $"P({z}) = {p}");
+            var r = PolyRoots.Solve([2, -3, 1, eps]);
+            foreach (var z in r)
+            {
+                var p = ((eps * z + 1) * z - 3) * z + 2;
+                Assert.True(p.Magnitude < 1e-9 * Math.Max(1, Math.Pow(z.Magnitude, 3) * eps), $"eps {eps}: P({z}) = {p}");
+            }
+            // first order in eps: roots 1 + eps and 2 - 8 eps (P(1) = eps, P'(1) = -1; P(2) = 8 eps, P'(2) = 1)
+            Assert.Contains(r, z => Math.Abs(z.Real - (1 + eps)) < 1e-11 && z.Imaginary == 0);
+            Assert.Contains(r, z => Math.Abs(z.Real - (2 - 8 * eps)) < 1e-11 && z.Imaginary == 0);
+            Assert.Contains(r, z => Math.Abs(z.Real - (-1 / eps - 3)) < 1e-6 * (1 / eps));
         }
-        // first order in eps: roots 1 + eps and 2 - 8 eps (P(1) = eps, P'(1) = -1; P(2) = 8 eps, P'(2) = 1)
-        Assert.Contains(r, z => Math.Abs(z.Real - (1 + eps)) < 1e-11);
-        Assert.Contains(r, z => Math.Abs(z.Real - (2 - 8 * eps)) < 1e-11);
         // trailing zero coefficients lower the degree
         AssertRoots([-2, 3], [0, 0], PolyRoots.Solve([-6, -1, 1, 0]), 1e-13);
         AssertRoots([2.5], [0], PolyRoots.Solve([-5, 2, 0, 0]), 1e-15);

@@ -21,8 +21,13 @@ public enum CriticalKind
 public sealed record CriticalPoint(string Name, int EigenIndex, double[] Mu, double Risk, double GradientNorm,
     double[] HessianEigenvalues, CriticalKind Kind)
 {
-    /// <summary>Number of negative Hessian eigenvalues (descent directions; the Morse index).</summary>
-    public int NegativeDirections => HessianEigenvalues.Count(v => v < 0);
+    /// <summary>Tolerance below which a Hessian eigenvalue counts as zero (flat), the one the classification used
+    /// (1e-9 lam lambda_max^2 in <see cref="CriticalPoints.Enumerate"/>).</summary>
+    public double ZeroTolerance { get; init; }
+
+    /// <summary>Number of Hessian eigenvalues below -<see cref="ZeroTolerance"/> (descent directions; the Morse
+    /// index), consistent with <see cref="Kind"/>: a flat direction is not counted.</summary>
+    public int NegativeDirections => HessianEigenvalues.Count(v => v < -ZeroTolerance);
 }
 
 /// <summary>Critical points of R_inf (docs/theory.md §A): 0 and +-u_i / sqrt(lam lambda_i), classified from the
@@ -67,6 +72,7 @@ public static class CriticalPoints
             : neg > 0 ? CriticalKind.StrictSaddle : CriticalKind.Degenerate;
         var g = ClosedForms.RInfGradient(sigma, mu, lam);
         double gn = Math.Sqrt(g.Sum(x => x * x));
-        return new CriticalPoint(name, index, mu, ClosedForms.RInf(sigma, mu, lam), gn, ev, kind);
+        return new CriticalPoint(name, index, mu, ClosedForms.RInf(sigma, mu, lam), gn, ev, kind)
+            { ZeroTolerance = tol };
     }
 }

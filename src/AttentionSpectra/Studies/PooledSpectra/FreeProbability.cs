@@ -37,12 +37,30 @@ public static class PolyRoots
             if (!double.IsFinite(nr)) break;
             if (Math.Abs(P(nr)) <= Math.Abs(p)) r = nr; else break;
         }
-        // deflate: z^3 + b z^2 + cc z + d = (z - r)(z^2 + e z + f)
-        double e = b + r, f = cc + r * e;
+        // deflate: z^3 + b z^2 + cc z + d = (z - r)(z^2 + e z + f). Forward deflation (e = b + r, f = cc + r e) is
+        // stable when r is the smallest root; when r is the largest (a tiny leading coefficient: r ~ -1/eps) b + r
+        // cancels and f is garbage, while backward deflation from Vieta (f = s1 s2 = -d/r, e = -(s1 + s2) =
+        // (f - cc)/r) is stable. Both pairs are polished by Newton on the cubic; the one with the smaller residual wins.
+        double e = b + r;
+        var forward = Deflated(e, cc + r * e, b, cc, d);
+        if (r == 0) return [new Complex(r, 0), forward[0], forward[1]];
+        double f2 = -d / r;
+        var backward = Deflated((f2 - cc) / r, f2, b, cc, d);
+        var best = Residual(backward, b, cc, d) < Residual(forward, b, cc, d) ? backward : forward;
+        return [new Complex(r, 0), best[0], best[1]];
+    }
+
+    private static Complex[] Deflated(double e, double f, double b, double c, double d)
+    {
         var q = Quadratic(1, e, f);
-        // deflation can lose accuracy when the real root is huge (tiny leading coefficient): polish the quadratic's
-        // roots with Newton on the original cubic (kept only when the residual decreases)
-        return [new Complex(r, 0), Polish(q[0], b, cc, d), Polish(q[1], b, cc, d)];
+        return [Polish(q[0], b, c, d), Polish(q[1], b, c, d)];
+    }
+
+    private static double Residual(Complex[] z, double b, double c, double d)
+    {
+        static double P(Complex z, double b, double c, double d) => (((z + b) * z + c) * z + d).Magnitude;
+        double r = Math.Max(P(z[0], b, c, d), P(z[1], b, c, d));
+        return double.IsNaN(r) ? double.PositiveInfinity : r;
     }
 
     private static Complex Polish(Complex z, double b, double c, double d)
