@@ -193,14 +193,14 @@ public sealed class SafeTensorsEncoder
     {
         if (Kind != EncoderKind.Vit) throw new InvalidDataException($"{File.Path}: classifier logits need a ViT-style model.");
         if (!File.Has(Prefix + VitName("cls"))) throw new InvalidDataException($"{File.Path}: the model has no class token.");
-        string norm = Prefix + (_hf ? "layernorm" : "norm");
+        string norm = _hf ? "layernorm" : "norm"; // final LayerNorm, under the encoder's prefix
         string? head = new[] { Prefix + "head", "head", Prefix + "classifier", "classifier" }
             .FirstOrDefault(n => File.Has(n + ".weight"));
-        if (head == null || !File.Has(norm + ".weight"))
-            throw new InvalidDataException($"{File.Path}: no classification head ('{Prefix}head.weight' or 'classifier.weight' and '{norm}.weight').");
+        if (head == null || !File.Has(Prefix + norm + ".weight"))
+            throw new InvalidDataException($"{File.Path}: no classification head ('{Prefix}head.weight' or 'classifier.weight' and '{Prefix}{norm}.weight').");
         var x = VitEmbed(image);
         for (int l = 0; l < Layers; l++) x = AfterAttention(x, SelfAttention(x, l, null), l);
-        var z = LayerNorm(x, norm[Prefix.Length..]);
+        var z = LayerNorm(x, norm);
         double[] Head(string name, int row)
         {
             var w = File.Matrix(name + ".weight");

@@ -321,24 +321,8 @@ public sealed class BatchGradient
             }
             _loss[c] = loss;
         }
-        RunChunks(Chunk, parallel);
+        ForEach(_chunks, parallel, Chunk);
         return Reduce(grad);
-    }
-
-    /// <summary>Runs <paramref name="chunk"/> for every accumulation chunk, in parallel when asked; the first
-    /// exception of a worker is rethrown as itself.</summary>
-    private void RunChunks(Action<int> chunk, bool parallel)
-    {
-        if (parallel && _chunks > 1)
-        {
-            try { Parallel.For(0, _chunks, chunk); }
-            catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
-            {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerExceptions[0]).Throw();
-                throw;
-            }
-        }
-        else for (int c = 0; c < _chunks; c++) chunk(c);
     }
 
     /// <summary>Whether a non-diagonal Gaussian source is handled in the coordinates of its normals
@@ -375,7 +359,7 @@ public sealed class BatchGradient
         {
             int count = Math.Min(group, _batch - first);
             int f = first;
-            RunPrompts(count, parallel, i =>
+            ForEach(count, parallel, i =>
             {
                 var z = bz.AsSpan(i * per, per);
                 stepRng.Split((ulong)(f + i)).FillGaussian(z);
@@ -384,7 +368,7 @@ public sealed class BatchGradient
             });
             fixed (double* pr = rho, pq = _factorGram.Data, pqr = qrho)
                 GemmCore.Run(count, d, d, pr, d, false, pq, d, false, pqr, d, 1.0, 0.0);
-            RunPrompts(count, parallel, i =>
+            ForEach(count, parallel, i =>
             {
                 Array.Clear(pg[i]);
                 pl[i] = AttentionHead.WhitenedBackward(_kind, bz.AsSpan(i * per, per), _l, d, _k, _lam,
@@ -398,9 +382,9 @@ public sealed class BatchGradient
         return mean;
     }
 
-    /// <summary>Runs <paramref name="body"/> for prompts 0..count-1 of a group; a worker's exception is rethrown as
-    /// itself.</summary>
-    private static void RunPrompts(int count, bool parallel, Action<int> body)
+    /// <summary>Runs <paramref name="body"/> for 0..count-1 (accumulation chunks, or the prompts of a group), in
+    /// parallel when asked; a worker's exception is rethrown as itself.</summary>
+    private static void ForEach(int count, bool parallel, Action<int> body)
     {
         try { EigenKernels.For(count, parallel, body); }
         catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
@@ -462,7 +446,7 @@ public sealed class BatchGradient
                 pl[i] = AttentionHead.LossAndGradient(_kind, bx.AsSpan(i * per, per), _l, _d, mArr, _k, _lam, pg[i],
                     inv, pws[i]);
             }
-            RunPrompts(count, parallel, One);
+            ForEach(count, parallel, One);
             AddInPromptOrder(first, count);
             if (blockPrompts < _batch) Progress.Report("sample prompts", first + count, _batch);
         }
