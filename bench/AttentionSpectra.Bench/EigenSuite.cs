@@ -131,6 +131,21 @@ public sealed class EigenSuite : IBenchSuite
             if (what.Contains("twostage"))
             {
                 var st = new double[2];
+                if (Environment.GetEnvironmentVariable("PANEL_GROUPS") is { } groups)
+                {
+                    // deferred-update group sizes, interleaved rep by rep (band 32)
+                    var gs = groups.Split(',').Select(int.Parse).ToArray();
+                    var g1 = gs.Select(_ => double.MaxValue).ToArray();
+                    for (int r = 0; r < reps; r++)
+                        for (int gi = 0; gi < gs.Length; gi++)
+                        {
+                            TwoStageTridiagonal.Reduce(a, st, null, gs[gi]);
+                            g1[gi] = Math.Min(g1[gi], st[0]);
+                        }
+                    for (int gi = 0; gi < gs.Length; gi++)
+                        Console.WriteLine(FormattableString.Invariant(
+                            $"{{\"suite\":\"eigen-quick\",\"op\":\"dense-to-band\",\"n\":{n},\"group\":{gs[gi]},\"best_s\":{g1[gi]:F3}}}"));
+                }
                 var bands = (Environment.GetEnvironmentVariable("BANDS") ?? "32").Split(',').Select(int.Parse).ToArray();
                 var srows = (Environment.GetEnvironmentVariable("SYMMROWS") ?? "384").Split(',').Select(int.Parse).ToArray();
                 if (srows.Length > 1) bands = srows.Select(_ => bands[0]).ToArray();
@@ -145,6 +160,14 @@ public sealed class EigenSuite : IBenchSuite
                         b1[bi] = Math.Min(b1[bi], st[0]); b2[bi] = Math.Min(b2[bi], st[1]);
                     }
                 TwoStageTridiagonal.Band = 32;
+                // bulge chasing on one thread, for comparison with the two-thread pipeline (band 32)
+                int savedChase = TwoStageTridiagonal.ParallelChaseMinimum;
+                TwoStageTridiagonal.ParallelChaseMinimum = int.MaxValue;
+                double serial = double.MaxValue;
+                for (int r = 0; r < reps; r++) { TwoStageTridiagonal.Reduce(a, st); serial = Math.Min(serial, st[1]); }
+                TwoStageTridiagonal.ParallelChaseMinimum = savedChase;
+                Console.WriteLine(FormattableString.Invariant(
+                    $"{{\"suite\":\"eigen-quick\",\"op\":\"bulge-chasing-one-thread\",\"n\":{n},\"best_s\":{serial:F3}}}"));
                 for (int bi = 0; bi < bands.Length; bi++)
                     Console.WriteLine(FormattableString.Invariant(
                         $"{{\"suite\":\"eigen-quick\",\"op\":\"twostage\",\"n\":{n},\"band\":{bands[bi]},") +

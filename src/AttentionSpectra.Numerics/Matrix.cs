@@ -208,10 +208,19 @@ public sealed class Matrix
     /// <summary>y = A x.</summary>
     public double[] Multiply(ReadOnlySpan<double> x)
     {
-        if (x.Length != Cols) throw new ArgumentException($"Vector length {x.Length} does not match {Cols} columns.", nameof(x));
         var y = new double[Rows];
-        for (int i = 0; i < Rows; i++) y[i] = System.Numerics.Tensors.TensorPrimitives.Dot<double>(RowReadOnly(i), x);
+        MultiplyInto(x, y);
         return y;
+    }
+
+    /// <summary>y = A x into a caller's buffer (no allocation; the shape of a <see cref="SymmetricOperator"/>).</summary>
+    /// <param name="x">Vector of length <see cref="Cols"/>.</param>
+    /// <param name="y">Output of length <see cref="Rows"/>; must not overlap <paramref name="x"/>.</param>
+    public void MultiplyInto(ReadOnlySpan<double> x, Span<double> y)
+    {
+        if (x.Length != Cols) throw new ArgumentException($"Vector length {x.Length} does not match {Cols} columns.", nameof(x));
+        if (y.Length != Rows) throw new ArgumentException($"Output length {y.Length} does not match {Rows} rows.", nameof(y));
+        for (int i = 0; i < Rows; i++) y[i] = System.Numerics.Tensors.TensorPrimitives.Dot<double>(RowReadOnly(i), x);
     }
 
     private static void CheckSameShape(Matrix a, Matrix b)

@@ -161,6 +161,65 @@ public class SimulationTests(ITestOutputHelper output)
         Assert.Equal((t0.Overlap + t1.Overlap) / 2, run[0].OverlapMean, 14);
     }
 
+    [Theory]
+    [InlineData(70, false)]  // two full strips of 32 columns and a partial one
+    [InlineData(32, true)]   // exactly one strip, strips in parallel
+    [InlineData(5, false)]   // narrower than a strip
+    public void PooledRowsAreTheRowWiseFormulaBitForBit(int d, bool parallel)
+    {
+        // Independent restatement of the model, one row at a time, with the same streams: row n uses
+        // rowsRng.Split(n) for T Gaussians g then T tokens; c_n = (w'Bg)|mu| u + sum_t w_t z_{x_nt}. The strip-wise
+        // build must give exactly these numbers (same operations per element, in the same order).
+        int t = 5, v = 40, n = 30;
+        var model = new PooledModel(d, v, n, PoolingWeights.Harmonic(t, 0), Correlations.Exponential(t, 0.4));
+        var ws = new PooledSimulator.Workspace(model);
+        var rng = new Rng(77);
+        double snr = 2.5;
+        var u = PooledSimulator.BuildPooled(model, snr, rng, ws, parallel);
+        var z = new Matrix(v, d);
+        rng.Split(0).FillGaussian(z.Data);
+        PooledModel.CentreInPlace(z);
+        Assert.Equal(rng.Split(1).UnitVector(d), u);
+        var bw = Correlations.Factor(model.R).Transpose().Multiply(model.SignalWeights);
+        var w = model.Weights;
+        for (int row = 0; row < n; row++)
+        {
+            var r = rng.Split(2).Split((ulong)row);
+            var g = new double[t];
+            r.FillGaussian(g);
+            double a = System.Numerics.Tensors.TensorPrimitives.Dot<double>(bw, g) * Math.Sqrt(snr);
+            var tok = new int[t];
+            for (int i = 0; i < t; i++) tok[i] = r.NextInt(v);
+            for (int j = 0; j < d; j++)
+            {
+                double c = u[j] * a;
+                for (int i = 0; i < t; i++) c = z[tok[i], j] * w[i] + c;
+                Assert.Equal(c, ws.Pooled[row, j]);
+            }
+        }
+    }
+
+    [Fact]
+    public void GramAndOperatorPathsGiveTheSameTrial()
+    {
+        // d <= N/2 takes the Gram path by default; both paths converge to the same top pairs of S = C'C/N (to the
+        // Lanczos tolerances: the top value to ~1e-12 relative, the overlap to ~1e-10, the second value to ~1e-8)
+        int t = 4;
+        var model = new PooledModel(150, 400, 400, PoolingWeights.Mean(t), Correlations.Independent(t));
+        double snr = model.SnrForRho(2 * model.Theory().SampleThreshold);
+        foreach (var seed in new ulong[] { 1, 2, 3 })
+        {
+            var auto = PooledSimulator.Trial(model, snr, new Rng(seed));
+            var gram = PooledSimulator.Trial(model, snr, new Rng(seed), path: EigenPath.GramLanczos);
+            var op = PooledSimulator.Trial(model, snr, new Rng(seed), path: EigenPath.Operator);
+            Assert.Equal(gram, auto);
+            Assert.Equal(op.Top, gram.Top, 1e-9 * op.Top);
+            Assert.Equal(op.Second, gram.Second, 1e-6 * op.Second);
+            Assert.Equal(op.Overlap, gram.Overlap, 1e-8);
+            Assert.True(op.Overlap > 0.3, $"overlap {op.Overlap}: the spike should be visible at twice the threshold");
+        }
+    }
+
     [Fact]
     public void GramOperatorLanczosWithPerPairTolerancesAgreesWithDenseEigensolver()
     {
