@@ -2,7 +2,8 @@
 # Cost growth of each study's main workload, C# next to the Python reference, in one run; writes bench/RESULTS-cost.md.
 #   A: SGD steps/s of the rank-one softmax head vs d (L = 100, batch 256, Sigma dense, prompts through the GEMM):
 #      C# suite `pca` against PyTorch (bench/pca/torch_bench.py, autograd and analytic gradient; best of the two).
-#   B: per-trial time of the pooled phase diagram vs d (V = N = 2000, T = 16; 2 SNR points x 2 trials per size):
+#   B: per-trial time of the pooled phase diagram vs d (V = N = 2000, T = 16; 2 SNR points x 4 trials per size,
+#      2 for numpy eigh; C# after one untimed full-size trial per core):
 #      C# suite `rmt` against numpy (C'C + LAPACK eigh) and scipy ARPACK (eigsh on the operator).
 #   C: per-head kernel-PCA audit time vs tokens N (D = 64, no permutation null): C# suite `kpca --only-audit`
 #      (no Python reference exists for the audit).
@@ -36,9 +37,10 @@ for d in ${DA//,/ }; do
 done
 for d in ${DB//,/ }; do
   echo "B: d=$d" >&2
-  "${BENCH[@]}" rmt --d "$d" --points 2 --trials 2 | sed 's/^{/{"impl":"csharp",/' >>"$OUT/b.jsonl"
+  "${BENCH[@]}" rmt --d "$d" --points 2 --trials 4 | sed 's/^{/{"impl":"csharp",/' >>"$OUT/b.jsonl"
   for m in eigh eigsh; do
-    "${PYENV[@]}" "$PY" bench/rmt/pooled_phase.py --method "$m" --d "$d" --points 2 --trials 2 \
+    tr=4; [[ $m == eigh ]] && tr=2 # LAPACK eigh of the d x d matrix takes tens of seconds per trial at d = 4000
+    "${PYENV[@]}" "$PY" bench/rmt/pooled_phase.py --method "$m" --d "$d" --points 2 --trials "$tr" \
       | sed "s/^{/{\"impl\":\"numpy-$m\",/" >>"$OUT/b.jsonl" || echo "warning: numpy $m d=$d failed" >&2
   done
 done
