@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""eigvalsh on a loaded machine: C# (suite eigen-quick, one process per sample) and OpenBLAS (scipy.linalg.eigh
+"""eigvalsh (or, with --op eigh, eigh) on a loaded machine: C# (suite eigen-quick, one process per sample) and OpenBLAS (scipy.linalg.eigh
 eigvals_only and numpy.linalg.eigvalsh, in this process) measured alternately, round after round, so both sides see
 the same load; prints the per-round times and the median ratio C# / best OpenBLAS per size (JSON lines + summary).
 Run with the OpenBLAS library selected, e.g.
@@ -32,6 +32,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", default="2000,4000")
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--op", choices=["eigvalsh", "eigh"], default="eigvalsh",
+                    help="eigvalsh (values only) or eigh (values and vectors; OpenBLAS: scipy evr and numpy evd)")
     a = ap.parse_args()
     cfg = f"OpenBLAS CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '') or 'auto'}"
     summary = []
@@ -40,15 +42,18 @@ def main():
         g = np.random.default_rng(1).standard_normal((n, n)); s = g @ g.T
         cs, ob = [], []
         for r in range(a.rounds):
-            tc = csharp(n, "eigvalsh")
-            tn = min(best_of(lambda: sla.eigh(s, eigvals_only=True, overwrite_a=False)),
-                     best_of(lambda: np.linalg.eigvalsh(s)))
+            tc = csharp(n, a.op)
+            if a.op == "eigvalsh":
+                tn = min(best_of(lambda: sla.eigh(s, eigvals_only=True, overwrite_a=False)),
+                         best_of(lambda: np.linalg.eigvalsh(s)))
+            else:
+                tn = min(best_of(lambda: sla.eigh(s, overwrite_a=False)), best_of(lambda: np.linalg.eigh(s)))
             cs.append(tc); ob.append(tn)
             load = open("/proc/loadavg").read().split()[0]
-            print(json.dumps({"n": n, "round": r, "csharp_s": round(tc, 3), "openblas_s": round(tn, 3),
+            print(json.dumps({"op": a.op, "n": n, "round": r, "csharp_s": round(tc, 3), "openblas_s": round(tn, 3),
                               "ratio": round(tc / tn, 3), "load1": load}), flush=True)
         ratios = [c / o for c, o in zip(cs, ob)]
-        summary.append(f"n={n}: C# median {statistics.median(cs):.3f} s, {cfg} median {statistics.median(ob):.3f} s, "
+        summary.append(f"{a.op} n={n}: C# median {statistics.median(cs):.3f} s, {cfg} median {statistics.median(ob):.3f} s, "
                        f"median per-round ratio {statistics.median(ratios):.2f}x (min {min(ratios):.2f}, "
                        f"max {max(ratios):.2f}) over {a.rounds} rounds")
     print("\n".join(summary))
