@@ -161,6 +161,19 @@ public class CriticalPointMutationTests
         Assert.True(checkedPoints >= 2, "the gradients must have several non-zero components");
     }
 
+    /// <summary>Σ = diag(1, 1 − 10⁻⁹), λ = 1: ±u1 are minima (Hessian {8, 2·10⁻⁹, …} above the tolerance 10⁻⁹), ±u2
+    /// are saddles (−2·10⁻⁹ below −10⁻⁹) whose risk exceeds the minimum's by only 10⁻⁹, inside the risk tolerance
+    /// 10⁻⁹ tr Σ used to call minima global: a saddle must stay a saddle however close its risk.</summary>
+    [Fact]
+    public void SaddleWithNearlyMinimalRiskIsNotAGlobalMinimum()
+    {
+        var cps = CriticalPoints.Enumerate(Matrix.Diagonal([1.0, 1 - 1e-9]), 1);
+        Assert.Equal([CriticalKind.LocalMaximum, CriticalKind.GlobalMinimum, CriticalKind.GlobalMinimum,
+            CriticalKind.StrictSaddle, CriticalKind.StrictSaddle], cps.Select(c => c.Kind));
+        Assert.Equal(1e-9, cps[3].Risk - cps[1].Risk, 1e-15);
+        Assert.Equal(1, cps[3].NegativeDirections);
+    }
+
     /// <summary>The classification tolerance scales as λ λ_max²: Σ = 10⁶ diag(3, 3, 1) with λ = 10⁻¹² has the same
     /// Hessian spectra as diag(3, 3, 1) with λ = 1 and must get the same kinds.</summary>
     [Fact]

@@ -63,6 +63,8 @@ public class FreeProbabilityMutationTests
         AssertRoots([0, 0], [0, 0], PolyRoots.Quadratic(3, 0, 0), 1e-300);          // q = 0
         AssertRoots([1e8, 1e-8], [0, 0], PolyRoots.Quadratic(1, -(1e8 + 1e-8), 1), 1e-16 * 1e8); // no cancellation
         Assert.InRange(PolyRoots.Quadratic(1, -(1e8 + 1e-8), 1).Min(z => z.Real) / 1e-8, 1 - 1e-14, 1 + 1e-14);
+        // b > 0: the small root -1e-8 must not come from -b + sqrt(disc) (cancellation)
+        Assert.InRange(PolyRoots.Quadratic(1, 1e8 + 1e-8, 1).Max(z => z.Real) / -1e-8, 1 - 1e-14, 1 + 1e-14);
         AssertRoots([1, 1], [2, -2], PolyRoots.Quadratic(-2, 4, -10), 1e-14);   // a < 0: -2 (z^2 - 2z + 5)
         AssertRoots([-0.5, -0.5], [0, 0], PolyRoots.Quadratic(4, 4, 1), 1e-8);  // disc = 0
     }
@@ -335,5 +337,30 @@ public class FreeProbabilityMutationTests
             Assert.True(Disc(edge * (1 - 1e-7)) * Disc(edge * (1 + 1e-7)) < 0, $"edge {edge}");
             Assert.True(mu.Density(edge * (1 + (edge == mu.UnitLowerEdge ? 1e-6 : -1e-6))) > 0);
         }
+    }
+
+    /// <summary>The free-product cubic δγψ³ + (δ + γ + δγ)ψ² + (1 + δ + γ − x)ψ + 1 at δγ ~ 10⁻¹⁸, x = 818 has roots
+    /// ≈ −1.6·10¹⁰, 1.5·10¹⁰ and 1.2·10⁻³. Bisection finds the negative one; forward deflation then loses the small
+    /// root (f = cc + r e cancels at 10²⁰: relative error 2·10⁻³), and the residual of the pair, dominated by the
+    /// large root, cannot tell the two deflations apart, so only the Newton polish makes every root accurate: each
+    /// root's residual is at rounding level relative to the sum of the terms' magnitudes, and the small root agrees
+    /// with a bisection on its own bracket.</summary>
+    [Fact]
+    public void PolishRecoversTheSmallRootOfAWidelySpreadCubic()
+    {
+        double delta = 2.7278616957686976e-09, gamma = 1.3048712626366888e-09, x = 818.3105169035334;
+        double[] c = [1, 1 + delta + gamma - x, delta + gamma + delta * gamma, delta * gamma];
+        var roots = PolyRoots.Solve(c);
+        foreach (var z in roots)
+        {
+            Assert.Equal(0.0, z.Imaginary);
+            double t = z.Real, p = ((c[3] * t + c[2]) * t + c[1]) * t + c[0];
+            double scale = Math.Abs(c[3] * t * t * t) + Math.Abs(c[2] * t * t) + Math.Abs(c[1] * t) + Math.Abs(c[0]);
+            Assert.True(Math.Abs(p) <= 1e-14 * scale, $"root {t}: relative residual {Math.Abs(p) / scale}");
+        }
+        double small = PolyRoots.Bisect(t => ((c[3] * t + c[2]) * t + c[1]) * t + c[0], 1e-4, 1e-2, 0);
+        Assert.Contains(roots, z => Math.Abs(z.Real - small) <= 1e-14 * small);
+        Assert.Contains(roots, z => z.Real < -1e10);
+        Assert.Contains(roots, z => z.Real > 1e10);
     }
 }

@@ -7,8 +7,8 @@ public static class PolyRoots
 {
     /// <summary>All complex roots of c[0] + c[1] z + ... + c[n] z^n with real coefficients, n &lt;= 3. Leading zero
     /// coefficients lower the degree. A real root of the cubic is found by bisection down to adjacent doubles, then
-    /// the polynomial is deflated to a quadratic (forward or backward, whichever pair has the smaller residual) solved
-    /// in the numerically stable form.</summary>
+    /// the polynomial is deflated to a quadratic (forward and backward) solved in the numerically stable form, both
+    /// pairs are polished by Newton on the cubic, and the pair with the smaller residual is returned.</summary>
     public static Complex[] Solve(ReadOnlySpan<double> c)
     {
         int n = c.Length - 1;
@@ -25,15 +25,38 @@ public static class PolyRoots
         // deflate: z^3 + b z^2 + cc z + d = (z - r)(z^2 + e z + f). Forward deflation (e = b + r, f = cc + r e) is
         // stable when r is the smallest root; when r is the largest (a tiny leading coefficient: r ~ -1/eps) b + r
         // cancels and f is garbage, while backward deflation from Vieta (f = s1 s2 = -d/r, e = -(s1 + s2) =
-        // (f - cc)/r) is stable, and unstable when r is much smaller than the pair. The pair with the smaller
-        // residual on the cubic wins.
+        // (f - cc)/r) is stable, and unstable when r is much smaller than the pair. Both pairs are polished (a pair
+        // of very different magnitudes can lose its small root in either deflation, and the residual, dominated by
+        // the large root, would not tell); the one with the smaller residual wins.
         double e = b + r;
-        var forward = Quadratic(1, e, cc + r * e);
+        var forward = Deflated(e, cc + r * e, b, cc, d);
         if (r == 0) return [new Complex(r, 0), forward[0], forward[1]];
         double f2 = -d / r;
-        var backward = Quadratic(1, (f2 - cc) / r, f2);
+        var backward = Deflated((f2 - cc) / r, f2, b, cc, d);
         var best = Residual(backward, b, cc, d) < Residual(forward, b, cc, d) ? backward : forward;
         return [new Complex(r, 0), best[0], best[1]];
+    }
+
+    private static Complex[] Deflated(double e, double f, double b, double c, double d)
+    {
+        var q = Quadratic(1, e, f);
+        return [Polish(q[0], b, c, d), Polish(q[1], b, c, d)];
+    }
+
+    /// <summary>Newton on the cubic for as long as it strictly lowers |P|. |P| takes finitely many double values, so
+    /// this terminates (after at most ~10 steps in practice); a zero derivative gives a non-finite step, whose
+    /// residual (NaN or ∞) is not lower and ends the loop.</summary>
+    private static Complex Polish(Complex z, double b, double c, double d)
+    {
+        static Complex P(Complex z, double b, double c, double d) => ((z + b) * z + c) * z + d;
+        var pz = P(z, b, c, d);
+        while (true)
+        {
+            var nz = z - pz / ((3 * z + 2 * b) * z + c);
+            var pn = P(nz, b, c, d);
+            if (!(pn.Magnitude < pz.Magnitude)) return z;
+            z = nz; pz = pn;
+        }
     }
 
     private static double Residual(Complex[] z, double b, double c, double d)
@@ -249,8 +272,8 @@ public sealed class FreeProductMP : ISpectralLaw
         double scale = Math.Max(UnitUpperEdge, 1.0);
         double height = 50 * scale + w.Imaginary;
         var start = new Complex(w.Real, height);
-        // initial guess from the moment expansion ψ(1/x) ≈ m1/x + m2/x^2, m1 = 1, m2 = 1 + δ + γ
-        var psi = 1 / start + (1 + d + g) / (start * start);
+        // initial guess ψ(1/x) ≈ m1/x = 1/x at the start point (|x| >= 50 max(1, upper edge)); Newton follows from there
+        var psi = 1 / start;
         int steps = 400;
         for (int s = 1; s <= steps; s++)
         {
