@@ -272,7 +272,7 @@ public sealed class FreeProductMP : ISpectralLaw
         double scale = Math.Max(UnitUpperEdge, 1.0);
         double height = 50 * scale + w.Imaginary;
         var start = new Complex(w.Real, height);
-        // initial guess ψ(1/x) ≈ m1/x = 1/x at the start point (|x| >= 50 max(1, upper edge)); Newton follows from there
+        // initial guess ψ(1/x) ≈ m1/x = 1/x at the start point (|x| >= 50 max(1, upper edge)); Newton goes on
         var psi = 1 / start;
         int steps = 400;
         for (int s = 1; s <= steps; s++)
