@@ -114,6 +114,66 @@ public class CriticalPointMutationTests
         Assert.Equal(3, CriticalPoints.Enumerate(Matrix.Diagonal([1e-3]), 1e-6).Count);
     }
 
+    /// <summary>The arguments are checked in the order of the signature, before the eigendecomposition: a null
+    /// Sigma is reported under its own name, and an invalid lam is reported as such even when Sigma is also
+    /// unusable (not positive definite), so the user sees the first bad argument.</summary>
+    [Fact]
+    public void ArgumentsAreCheckedBeforeSigmaIsDecomposed()
+    {
+        Assert.Equal("sigma", Assert.Throws<ArgumentNullException>(() => CriticalPoints.Enumerate(null!, 1)).ParamName);
+        Assert.Throws<ArgumentNullException>(() => CriticalPoints.Enumerate(null!, double.NaN));
+        var singular = Matrix.Diagonal([2.0, 0]);
+        foreach (double lam in new[] { 0, -1, double.NaN, double.PositiveInfinity, double.NegativeInfinity })
+        {
+            var e = Assert.Throws<ArgumentException>(() => CriticalPoints.Enumerate(singular, lam));
+            Assert.Contains($"lam must be positive and finite (got {lam})", e.Message);
+        }
+    }
+
+    /// <summary><see cref="CriticalPoint.NegativeDirections"/> counts the eigenvalues strictly below
+    /// −<see cref="CriticalPoint.ZeroTolerance"/>: one exactly at −tol is flat (|v| ≤ tol), as in the
+    /// classification.</summary>
+    [Fact]
+    public void NegativeDirectionsExcludeTheToleranceItself()
+    {
+        var c = new CriticalPoint("x", 1, [0.0], 0, 0, [-2.0, -0.5, 0, 0.5], CriticalKind.StrictSaddle)
+            { ZeroTolerance = 0.5 };
+        Assert.Equal(1, c.NegativeDirections);
+        Assert.Equal(2, (c with { ZeroTolerance = 0.25 }).NegativeDirections);
+        Assert.Equal(0, (c with { ZeroTolerance = 2 }).NegativeDirections);
+    }
+
+    /// <summary><see cref="CriticalPoint.GradientNorm"/> is the Euclidean norm of the analytic gradient at μ
+    /// (<see cref="ClosedForms.RInfGradient"/>): at a general Σ several of its components are non-zero rounding
+    /// noise, so a max-norm would differ.</summary>
+    [Fact]
+    public void GradientNormIsTheEuclideanNormOfTheGradient()
+    {
+        var sigma = Matrix.FromArray(new double[,] { { 2, 0.5, 0.1 }, { 0.5, 1.5, -0.3 }, { 0.1, -0.3, 0.8 } });
+        double lam = 0.7;
+        int checkedPoints = 0;
+        foreach (var c in CriticalPoints.Enumerate(sigma, lam))
+        {
+            var g = ClosedForms.RInfGradient(sigma, c.Mu, lam);
+            Assert.Equal(Math.Sqrt(g.Sum(x => x * x)), c.GradientNorm);
+            if (g.Count(x => x != 0) >= 2) checkedPoints++;
+        }
+        Assert.True(checkedPoints >= 2, "the gradients must have several non-zero components");
+    }
+
+    /// <summary>Σ = diag(1, 1 − 10⁻⁹), λ = 1: ±u1 are minima (Hessian {8, 2·10⁻⁹, …} above the tolerance 10⁻⁹), ±u2
+    /// are saddles (−2·10⁻⁹ below −10⁻⁹) whose risk exceeds the minimum's by only 10⁻⁹, inside the risk tolerance
+    /// 10⁻⁹ tr Σ used to call minima global: a saddle must stay a saddle however close its risk.</summary>
+    [Fact]
+    public void SaddleWithNearlyMinimalRiskIsNotAGlobalMinimum()
+    {
+        var cps = CriticalPoints.Enumerate(Matrix.Diagonal([1.0, 1 - 1e-9]), 1);
+        Assert.Equal([CriticalKind.LocalMaximum, CriticalKind.GlobalMinimum, CriticalKind.GlobalMinimum,
+            CriticalKind.StrictSaddle, CriticalKind.StrictSaddle], cps.Select(c => c.Kind));
+        Assert.Equal(1e-9, cps[3].Risk - cps[1].Risk, 1e-15);
+        Assert.Equal(1, cps[3].NegativeDirections);
+    }
+
     /// <summary>The classification tolerance scales as λ λ_max²: Σ = 10⁶ diag(3, 3, 1) with λ = 10⁻¹² has the same
     /// Hessian spectra as diag(3, 3, 1) with λ = 1 and must get the same kinds.</summary>
     [Fact]

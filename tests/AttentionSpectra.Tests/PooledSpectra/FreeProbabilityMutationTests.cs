@@ -63,6 +63,8 @@ public class FreeProbabilityMutationTests
         AssertRoots([0, 0], [0, 0], PolyRoots.Quadratic(3, 0, 0), 1e-300);          // q = 0
         AssertRoots([1e8, 1e-8], [0, 0], PolyRoots.Quadratic(1, -(1e8 + 1e-8), 1), 1e-16 * 1e8); // no cancellation
         Assert.InRange(PolyRoots.Quadratic(1, -(1e8 + 1e-8), 1).Min(z => z.Real) / 1e-8, 1 - 1e-14, 1 + 1e-14);
+        // b > 0: the small root -1e-8 must not come from -b + sqrt(disc) (cancellation)
+        Assert.InRange(PolyRoots.Quadratic(1, 1e8 + 1e-8, 1).Max(z => z.Real) / -1e-8, 1 - 1e-14, 1 + 1e-14);
         AssertRoots([1, 1], [2, -2], PolyRoots.Quadratic(-2, 4, -10), 1e-14);   // a < 0: -2 (z^2 - 2z + 5)
         AssertRoots([-0.5, -0.5], [0, 0], PolyRoots.Quadratic(4, 4, 1), 1e-8);  // disc = 0
     }
@@ -214,5 +216,151 @@ public class FreeProbabilityMutationTests
         Assert.Equal(1.0, m[0], 14);
         Assert.Equal(3.75, m[1], 14);
         Assert.Equal([1.0, 1.0, 1.0], FreeMoments.ProductOfMarchenkoPastur([], 3));
+    }
+
+    /// <summary>A real root much smaller than the complex pair: (z − 10⁻⁸)(z² − 2z + 2). Backward deflation divides
+    /// a cancelled difference by r (error ~ ulp(2)/r ≈ 4·10⁻⁸), forward deflation is exact here; the solver must pick
+    /// the forward pair (the eps cases above need the backward one).</summary>
+    [Fact]
+    public void SolvePicksForwardDeflationWhenTheRealRootIsSmallest()
+    {
+        const double r = 1e-8;
+        var roots = PolyRoots.Solve([-2 * r, 2 + 2 * r, -(2 + r), 1]);
+        AssertRoots([r, 1, 1], [0, 1, -1], roots, 1e-14);
+        Assert.Contains(roots, z => Math.Abs(z.Real - r) < 1e-22 && z.Imaginary == 0);
+    }
+
+    /// <summary>The stopping rule: a bracket of width ≤ relTol·|mid| ends the bisection (about log2(3000/10⁻³) = 22
+    /// halvings for the root 1000 with relTol = 10⁻⁶, not the ~42 a width of 10⁻⁹ would need); relTol = 0 resolves
+    /// the root to adjacent doubles; a root at 0 that no midpoint hits is still resolved (|x| below 10⁻³⁰⁰).</summary>
+    [Fact]
+    public void BisectStopsAtTheRelativeToleranceOrAtAdjacentDoubles()
+    {
+        int calls = 0;
+        double x = PolyRoots.Bisect(t => { calls++; return t * t - 1e6; }, 0, 3000, 1e-6);
+        Assert.True(Math.Abs(x - 1000) <= 1e-6 * 1000, $"{x}");
+        Assert.InRange(calls, 20, 26);
+        double s = PolyRoots.Bisect(t => t * t - 2, 0, 3, 0);
+        Assert.True(Math.Abs(s - Math.Sqrt(2)) <= 2 * Math.BitIncrement(Math.Sqrt(2)) - 2 * Math.Sqrt(2), $"{s}");
+        double s2 = PolyRoots.Bisect(t => 2 - t * t, -3, 0, 0);
+        Assert.True(Math.Abs(s2 + Math.Sqrt(2)) <= 2 * Math.BitIncrement(Math.Sqrt(2)) - 2 * Math.Sqrt(2), $"{s2}");
+        Assert.True(Math.Abs(PolyRoots.Bisect(t => t, -1, 3)) < 1e-300);
+    }
+
+    /// <summary>With one ratio zero the law is Marchenko–Pastur MP_c (scaled by κ), whose Cauchy transform has the
+    /// closed form G(x) = (x + c − 1 ∓ √((x − a)(x − b)))/(2cx): on the support −i√((b − x)(x − a)), above it −√,
+    /// below it (including x &lt; 0) +√. Both zero-ratio positions give it.</summary>
+    [Theory]
+    [InlineData(0.3, 0.0)]
+    [InlineData(0.0, 0.6)]
+    public void CauchyBoundaryOfMarchenkoPasturMatchesItsClosedForm(double delta, double gamma)
+    {
+        const double kappa = 1.5;
+        double c = delta + gamma;
+        var mu = new FreeProductMP(delta, gamma, kappa);
+        double a = (1 - Math.Sqrt(c)) * (1 - Math.Sqrt(c)), b = (1 + Math.Sqrt(c)) * (1 + Math.Sqrt(c));
+        Assert.Equal(a, mu.UnitLowerEdge, 12);
+        Assert.Equal(b, mu.UnitUpperEdge, 12);
+        foreach (double x in new[] { -1.0, 0.5 * a, 0.3 * a + 0.7 * b, 0.8 * a + 0.2 * b, 1.3 * b, 5 * b })
+        {
+            Complex root = x < a ? Math.Sqrt((a - x) * (b - x))
+                : x > b ? -Math.Sqrt((x - a) * (x - b)) : new Complex(0, -Math.Sqrt((b - x) * (x - a)));
+            var expected = (x + c - 1 + root) / (2 * c * x) / kappa;
+            var got = mu.CauchyBoundary(kappa * x);
+            Assert.True((got - expected).Magnitude < 1e-10 * (1 + expected.Magnitude), $"x = {x}: {got} vs {expected}");
+            if (x > a && x < b) Assert.Equal(-expected.Imaginary / Math.PI, mu.Density(kappa * x), 10);
+        }
+    }
+
+    /// <summary>Off the support the boundary value is real and equals the integral of the density (plus the atom):
+    /// G(x) = atom/x + ∫ ρ(t)/(x − t) dt, by the Chebyshev quadrature of <see cref="FreeProductMP.IntegrateDensity"/>.
+    /// At x &lt; 0 the cubic has a complex pair, which must not be taken for the support's root; the integral of
+    /// 1, t, t² gives the continuous mass and the moments.</summary>
+    [Theory]
+    [InlineData(0.5, 0.25)]
+    [InlineData(2.0, 0.5)]
+    public void BoundaryValueOffTheSupportAndMomentsMatchTheDensityIntegral(double delta, double gamma)
+    {
+        const double kappa = 1.3;
+        var mu = new FreeProductMP(delta, gamma, kappa);
+        Assert.Equal(mu.ContinuousMass, mu.IntegrateDensity(_ => 1), 10);
+        var m = mu.Moments(2);
+        Assert.Equal(m[0], mu.IntegrateDensity(t => t), 9);
+        Assert.Equal(m[1], mu.IntegrateDensity(t => t * t), 9);
+        foreach (double lambda in new[] { -1.0, -0.2, mu.UpperEdge * 1.5 })
+        {
+            double expected = mu.AtomAtZero / lambda + mu.IntegrateDensity(t => 1 / (lambda - t));
+            var g = mu.CauchyBoundary(lambda);
+            Assert.True(Math.Abs(g.Imaginary) < 1e-30, $"{g}");
+            Assert.Equal(expected, g.Real, 8);
+        }
+    }
+
+    /// <summary>The support's edges are not in its interior: G is finite there (square-root edges), so Cauchy accepts
+    /// z = edge and agrees with the value just outside; the density vanishes at the edges.</summary>
+    [Fact]
+    public void CauchyAtTheEdgesIsFiniteAndContinuous()
+    {
+        var mu = new FreeProductMP(0.5, 0.25);
+        Assert.True(mu.LowerEdge > 0);
+        foreach (var (edge, side) in new[] { (mu.UpperEdge, 1.0), (mu.LowerEdge, -1.0) })
+        {
+            var g = mu.Cauchy(new Complex(edge, 0));
+            var near = mu.Cauchy(new Complex(edge + side * 1e-12, 0)); // square-root edge: |ΔG| ~ 1e-6
+            Assert.True((g - near).Magnitude < 1e-4 * g.Magnitude, $"{edge}: {g} vs {near}");
+            Assert.Equal(0.0, mu.Density(edge));
+        }
+        Assert.Equal([1.0], FreeMoments.ProductOfMarchenkoPastur([0.5], 1));
+        Assert.Equal(0.0, new FreeProductMP(1, 0.5).AtomAtZero);
+        Assert.Equal(0.5, new FreeProductMP(2, 0).AtomAtZero);
+        Assert.Equal(0.75, new FreeProductMP(0, 4).AtomAtZero);
+    }
+
+    /// <summary>The edges are the x where the cubic δγψ³ + (δ + γ + δγ)ψ² + (1 + δ + γ − x)ψ + 1 has a double root:
+    /// its discriminant changes sign there (complex pair inside the support). Checked with δ = γ &lt; 1, where
+    /// g(y) = y³ − py − q vanishes at the bracket end y = −δ, and with distinct ratios on both sides of 1.</summary>
+    [Theory]
+    [InlineData(0.2, 0.2)]
+    [InlineData(0.5, 0.25)]
+    [InlineData(0.4, 4.0)]
+    public void EdgesAreWhereTheCubicHasADoubleRoot(double delta, double gamma)
+    {
+        double Disc(double x)
+        {
+            double a = delta * gamma, b = delta + gamma + delta * gamma, c = 1 + delta + gamma - x, d = 1;
+            return 18 * a * b * c * d - 4 * b * b * b * d + b * b * c * c - 4 * a * c * c * c - 27 * a * a * d * d;
+        }
+        var mu = new FreeProductMP(delta, gamma);
+        Assert.True(mu.UnitLowerEdge > 0, $"{mu.UnitLowerEdge}");
+        foreach (double edge in new[] { mu.UnitLowerEdge, mu.UnitUpperEdge })
+        {
+            Assert.True(Disc(edge * (1 - 1e-7)) * Disc(edge * (1 + 1e-7)) < 0, $"edge {edge}");
+            Assert.True(mu.Density(edge * (1 + (edge == mu.UnitLowerEdge ? 1e-6 : -1e-6))) > 0);
+        }
+    }
+
+    /// <summary>The free-product cubic δγψ³ + (δ + γ + δγ)ψ² + (1 + δ + γ − x)ψ + 1 at δγ ~ 10⁻¹⁸, x = 818 has roots
+    /// ≈ −1.6·10¹⁰, 1.5·10¹⁰ and 1.2·10⁻³. Bisection finds the negative one; forward deflation then loses the small
+    /// root (f = cc + r e cancels at 10²⁰: relative error 2·10⁻³), and the residual of the pair, dominated by the
+    /// large root, cannot tell the two deflations apart, so only the Newton polish makes every root accurate: each
+    /// root's residual is at rounding level relative to the sum of the terms' magnitudes, and the small root agrees
+    /// with a bisection on its own bracket.</summary>
+    [Fact]
+    public void PolishRecoversTheSmallRootOfAWidelySpreadCubic()
+    {
+        double delta = 2.7278616957686976e-09, gamma = 1.3048712626366888e-09, x = 818.3105169035334;
+        double[] c = [1, 1 + delta + gamma - x, delta + gamma + delta * gamma, delta * gamma];
+        var roots = PolyRoots.Solve(c);
+        foreach (var z in roots)
+        {
+            Assert.Equal(0.0, z.Imaginary);
+            double t = z.Real, p = ((c[3] * t + c[2]) * t + c[1]) * t + c[0];
+            double scale = Math.Abs(c[3] * t * t * t) + Math.Abs(c[2] * t * t) + Math.Abs(c[1] * t) + Math.Abs(c[0]);
+            Assert.True(Math.Abs(p) <= 1e-14 * scale, $"root {t}: relative residual {Math.Abs(p) / scale}");
+        }
+        double small = PolyRoots.Bisect(t => ((c[3] * t + c[2]) * t + c[1]) * t + c[0], 1e-4, 1e-2, 0);
+        Assert.Contains(roots, z => Math.Abs(z.Real - small) <= 1e-14 * small);
+        Assert.Contains(roots, z => z.Real < -1e10);
+        Assert.Contains(roots, z => z.Real > 1e10);
     }
 }

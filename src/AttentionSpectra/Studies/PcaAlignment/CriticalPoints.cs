@@ -68,7 +68,6 @@ public static class CriticalPoints
         int neg = ev.Count(v => v < -tol), pos = ev.Count(v => v > tol);
         var kind = neg == ev.Length ? CriticalKind.LocalMaximum
             : pos == ev.Length ? CriticalKind.LocalMinimum
-            : neg > 0 && pos > 0 && neg + pos == ev.Length ? CriticalKind.StrictSaddle
             : neg > 0 ? CriticalKind.StrictSaddle : CriticalKind.Degenerate;
         var g = ClosedForms.RInfGradient(sigma, mu, lam);
         double gn = Math.Sqrt(g.Sum(x => x * x));

@@ -6,8 +6,9 @@ namespace AttentionSpectra.Studies.PooledSpectra;
 public static class PolyRoots
 {
     /// <summary>All complex roots of c[0] + c[1] z + ... + c[n] z^n with real coefficients, n &lt;= 3. Leading zero
-    /// coefficients lower the degree. A real root of the cubic is bracketed by bisection and polished by Newton,
-    /// then the polynomial is deflated to a quadratic solved in the numerically stable form.</summary>
+    /// coefficients lower the degree. A real root of the cubic is found by bisection down to adjacent doubles, then
+    /// the polynomial is deflated to a quadratic (forward and backward) solved in the numerically stable form, both
+    /// pairs are polished by Newton on the cubic, and the pair with the smaller residual is returned.</summary>
     public static Complex[] Solve(ReadOnlySpan<double> c)
     {
         int n = c.Length - 1;
@@ -19,28 +20,14 @@ public static class PolyRoots
         // monic cubic z^3 + b z^2 + cc z + d
         double a3 = c[3], b = c[2] / a3, cc = c[1] / a3, d = c[0] / a3;
         double bound = 1 + Math.Max(Math.Abs(b), Math.Max(Math.Abs(cc), Math.Abs(d)));
-        double P(double z) => ((z + b) * z + cc) * z + d;
-        double lo = -bound, hi = bound;
-        double plo = P(lo);
-        for (int it = 0; it < 200 && hi - lo > 1e-15 * bound; it++)
-        {
-            double mid = 0.5 * (lo + hi), pm = P(mid);
-            if (pm == 0) { lo = hi = mid; break; }
-            if (Math.Sign(pm) == Math.Sign(plo)) { lo = mid; plo = pm; } else hi = mid;
-        }
-        double r = 0.5 * (lo + hi);
-        for (int it = 0; it < 3; it++)
-        {
-            double p = P(r), dp = (3 * r + 2 * b) * r + cc;
-            if (dp == 0) break;
-            double nr = r - p / dp;
-            if (!double.IsFinite(nr)) break;
-            if (Math.Abs(P(nr)) <= Math.Abs(p)) r = nr; else break;
-        }
+        // P(-bound) < 0 < P(bound) (Cauchy's bound); relTol 0: bisect until lo and hi are adjacent doubles
+        double r = Bisect(z => ((z + b) * z + cc) * z + d, -bound, bound, 0);
         // deflate: z^3 + b z^2 + cc z + d = (z - r)(z^2 + e z + f). Forward deflation (e = b + r, f = cc + r e) is
         // stable when r is the smallest root; when r is the largest (a tiny leading coefficient: r ~ -1/eps) b + r
         // cancels and f is garbage, while backward deflation from Vieta (f = s1 s2 = -d/r, e = -(s1 + s2) =
-        // (f - cc)/r) is stable. Both pairs are polished by Newton on the cubic; the one with the smaller residual wins.
+        // (f - cc)/r) is stable, and unstable when r is much smaller than the pair. Both pairs are polished (a pair
+        // of very different magnitudes can lose its small root in either deflation, and the residual, dominated by
+        // the large root, would not tell); the one with the smaller residual wins.
         double e = b + r;
         var forward = Deflated(e, cc + r * e, b, cc, d);
         if (r == 0) return [new Complex(r, 0), forward[0], forward[1]];
@@ -56,27 +43,27 @@ public static class PolyRoots
         return [Polish(q[0], b, c, d), Polish(q[1], b, c, d)];
     }
 
+    /// <summary>Newton on the cubic for as long as it strictly lowers |P|. |P| takes finitely many double values, so
+    /// this terminates (after at most ~10 steps in practice); a zero derivative gives a non-finite step, whose
+    /// residual (NaN or ∞) is not lower and ends the loop.</summary>
+    private static Complex Polish(Complex z, double b, double c, double d)
+    {
+        static Complex P(Complex z, double b, double c, double d) => ((z + b) * z + c) * z + d;
+        var pz = P(z, b, c, d);
+        while (true)
+        {
+            var nz = z - pz / ((3 * z + 2 * b) * z + c);
+            var pn = P(nz, b, c, d);
+            if (!(pn.Magnitude < pz.Magnitude)) return z;
+            z = nz; pz = pn;
+        }
+    }
+
     private static double Residual(Complex[] z, double b, double c, double d)
     {
         static double P(Complex z, double b, double c, double d) => (((z + b) * z + c) * z + d).Magnitude;
         double r = Math.Max(P(z[0], b, c, d), P(z[1], b, c, d));
         return double.IsNaN(r) ? double.PositiveInfinity : r;
-    }
-
-    private static Complex Polish(Complex z, double b, double c, double d)
-    {
-        static Complex P(Complex z, double b, double c, double d) => ((z + b) * z + c) * z + d;
-        var pz = P(z, b, c, d);
-        for (int it = 0; it < 4; it++)
-        {
-            var dp = (3 * z + 2 * b) * z + c;
-            if (dp == Complex.Zero) break;
-            var nz = z - pz / dp;
-            var pn = P(nz, b, c, d);
-            if (!(pn.Magnitude < pz.Magnitude)) break;
-            z = nz; pz = pn;
-        }
-        return z;
     }
 
     /// <summary>Roots of a z^2 + b z + c (a != 0), stable form.</summary>
@@ -94,7 +81,9 @@ public static class PolyRoots
         return [new Complex(re, im), new Complex(re, -im)];
     }
 
-    /// <summary>Root of a continuous function on [lo, hi] with f(lo), f(hi) of opposite signs (bisection).</summary>
+    /// <summary>Root of a continuous function on [lo, hi] with f(lo), f(hi) of opposite signs (bisection). Stops when
+    /// the bracket is at most <paramref name="relTol"/> |midpoint| wide or no double lies strictly inside it (so it
+    /// always terminates; relTol = 0 resolves the root to adjacent doubles).</summary>
     public static double Bisect(Func<double, double> f, double lo, double hi, double relTol = 1e-15)
     {
         double flo = f(lo), fhi = f(hi);
@@ -102,15 +91,14 @@ public static class PolyRoots
         if (fhi == 0) return hi;
         if (Math.Sign(flo) == Math.Sign(fhi))
             throw new ArgumentException($"Bisection needs a sign change on [{lo}, {hi}] (f = {flo}, {fhi}).");
-        for (int it = 0; it < 400; it++)
+        while (true)
         {
             double mid = 0.5 * (lo + hi);
-            if (mid == lo || mid == hi || hi - lo <= relTol * Math.Max(1e-300, Math.Abs(mid))) break;
+            if (mid == lo || mid == hi || hi - lo <= relTol * Math.Abs(mid)) return mid;
             double fm = f(mid);
             if (fm == 0) return mid;
             if (Math.Sign(fm) == Math.Sign(flo)) { lo = mid; flo = fm; } else hi = mid;
         }
-        return 0.5 * (lo + hi);
     }
 }
 
@@ -186,7 +174,7 @@ public sealed class FreeProductMP : ISpectralLaw
     /// <summary>κ × the unit upper edge.</summary>
     public double UpperEdge => Kappa * UnitUpperEdge;
     /// <summary>Mass 1 − min(1, 1/δ, 1/γ) at zero.</summary>
-    public double AtomAtZero => 1 - Math.Min(1, Math.Min(Delta > 0 ? 1 / Delta : 1, Gamma > 0 ? 1 / Gamma : 1));
+    public double AtomAtZero => 1 - Math.Min(1, Math.Min(1 / Delta, 1 / Gamma)); // 1/0 = ∞: no rank loss
     /// <summary>1 − atom.</summary>
     public double ContinuousMass => 1 - AtomAtZero;
 
@@ -220,9 +208,10 @@ public sealed class FreeProductMP : ISpectralLaw
         else
         {
             double p = gamma + delta + gamma * delta, q = 2 * gamma * delta;
-            // f increases then decreases on (-c, -b): f' = g(y)/y^3 with g = y^3 - p y - q
-            double eps = 1e-14 * c;
-            double y = PolyRoots.Bisect(t => (t * t - p) * t - q, -c + eps, -b - eps);
+            // f increases then decreases on (-c, -b): f' = g(y)/y^3 with g = y^3 - p y - q, where
+            // g(-1) = -(1 - δ)(1 - γ), g(-δ) = δ(1 - δ)(δ - γ), g(-γ) = γ(1 - γ)(γ - δ): g(-c) != 0 (b < c), but
+            // g(-b) = 0 when δ = γ = b, so the bracket stops just short of -b
+            double y = PolyRoots.Bisect(t => (t * t - p) * t - q, -c, -b - 1e-14 * c);
             lower = Math.Max(0, EdgeMap(y, delta, gamma));
         }
         return (lower, upper);
@@ -256,8 +245,6 @@ public sealed class FreeProductMP : ISpectralLaw
     public Complex CauchyBoundary(double lambda)
     {
         double x = lambda / Kappa;
-        if (x == 0) throw new ArgumentException("The Cauchy transform is singular at 0.");
-        if (Delta == 0 && Gamma == 0) return new Complex(1 / (x - 1) / Kappa, 0);
         Span<double> c = stackalloc double[4];
         Cubic(x, c);
         var roots = PolyRoots.Solve(c);
@@ -267,7 +254,7 @@ public sealed class FreeProductMP : ISpectralLaw
             foreach (var r in roots) if (r.Imaginary < best.Imaginary) best = r;
             if (best.Imaginary < 0) return (1 + best) / x / Kappa;
         }
-        // off the support: analytic continuation (Newton path from i·∞)
+        // off the support (and λ = 0, where Cauchy throws): analytic continuation (Newton path from i·∞)
         return Cauchy(new Complex(lambda, 0));
     }
 
@@ -285,8 +272,8 @@ public sealed class FreeProductMP : ISpectralLaw
         double scale = Math.Max(UnitUpperEdge, 1.0);
         double height = 50 * scale + w.Imaginary;
         var start = new Complex(w.Real, height);
-        // initial guess from the moment expansion ψ(1/x) ≈ m1/x + m2/x^2, m1 = 1, m2 = 1 + δ + γ
-        var psi = 1 / start + (1 + d + g) / (start * start);
+        // initial guess ψ(1/x) ≈ m1/x = 1/x at the start point (|x| >= 50 max(1, upper edge)); Newton goes on
+        var psi = 1 / start;
         int steps = 400;
         for (int s = 1; s <= steps; s++)
         {
@@ -349,35 +336,30 @@ public static class FreeMoments
     public static double[] ProductOfMarchenkoPastur(IReadOnlyList<double> ratios, int order)
     {
         if (order < 1) throw new ArgumentException("order must be >= 1.");
+        // ψ_j = P_{j-1}, so P is needed only to degree order - 1; after pass k, ψ_1..ψ_{k+1} are exact
         var psi = new double[order + 1]; // coefficients of z^0..z^order
-        for (int pass = 0; pass < order + 1; pass++)
+        for (int pass = 0; pass < order; pass++)
         {
-            // P = (1 + ψ) Π (1 + c ψ)
-            var p = new double[order + 1];
-            for (int j = 0; j <= order; j++) p[j] = (j == 0 ? 1 : 0) + psi[j];
+            // P = (1 + ψ) Π (1 + c ψ), truncated to z^0..z^(order-1)
+            var p = new double[order];
+            for (int j = 0; j < order; j++) p[j] = (j == 0 ? 1 : 0) + psi[j];
             foreach (var c in ratios)
             {
-                var f = new double[order + 1];
-                for (int j = 0; j <= order; j++) f[j] = (j == 0 ? 1 : 0) + c * psi[j];
-                p = MulTrunc(p, f, order);
+                var f = new double[order];
+                for (int j = 0; j < order; j++) f[j] = (j == 0 ? 1 : 0) + c * psi[j];
+                p = MulTrunc(p, f);
             }
-            var next = new double[order + 1];
-            for (int j = 1; j <= order; j++) next[j] = p[j - 1];
-            psi = next;
+            for (int j = 1; j <= order; j++) psi[j] = p[j - 1];
         }
-        var m = new double[order];
-        for (int j = 1; j <= order; j++) m[j - 1] = psi[j];
-        return m;
+        return psi[1..];
     }
 
-    private static double[] MulTrunc(double[] a, double[] b, int order)
+    /// <summary>a · b truncated to the length of a (= the length of b).</summary>
+    private static double[] MulTrunc(double[] a, double[] b)
     {
-        var r = new double[order + 1];
-        for (int i = 0; i <= order; i++)
-        {
-            if (a[i] == 0) continue;
-            for (int j = 0; i + j <= order; j++) r[i + j] += a[i] * b[j];
-        }
+        var r = new double[a.Length];
+        for (int i = 0; i < a.Length; i++)
+            for (int j = 0; i + j < a.Length; j++) r[i + j] += a[i] * b[j];
         return r;
     }
 }
