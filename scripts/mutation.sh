@@ -21,7 +21,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 MSBUILDDISABLENODEREUSE=1 D
 # other code and would dominate the run.
 GROUPS_=(
   "core|AttentionSpectra.csproj|ClosedForms CriticalPoints SpikeTheory FreeProbability Pooling Similarity KernelPca HeadAudit Hungarian|PcaAlignment.ClosedForm PcaAlignment.LandscapeAndTrainingTests PooledSpectra.TheoryTests PooledSpectra.SpikeTheory PooledSpectra.WeightTests PooledSpectra.FreeProbability PooledSpectra.Pooling KernelPcaAudit.MetricTests KernelPcaAudit.ConventionTests KernelPcaAudit.SimilarityMutationTests KernelPcaAudit.HungarianMutationTests KernelPcaAudit.KernelPcaMutationTests KernelPcaAudit.HeadAuditMutationTests KernelPcaAudit.AuditEdgeMutationTests PcaAlignment.CriticalPoint|SoftmaxSgd RankSumPValue DigitsLoad"
-  "numerics|AttentionSpectra.Numerics.csproj|Cholesky Tridiagonal TridiagonalDivideConquer HouseholderTridiagonal Lanczos|Numerics.Cholesky Numerics.Tridiagonal Numerics.EigenSolver Numerics.EigenScaling Numerics.EigenTwoStage Numerics.Lanczos Numerics.Householder|"
+  "numerics|AttentionSpectra.Numerics.csproj|Cholesky Tridiagonal TridiagonalDivideConquer HouseholderTridiagonal Lanczos|Numerics.Cholesky Numerics.Tridiagonal Numerics.EigenSolver Numerics.EigenScaling Numerics.EigenTwoStage Numerics.Lanczos Numerics.Householder|N4000"
 )
 
 want=("$@")
