@@ -78,10 +78,29 @@ public class LanczosMutationTests
         double maxAbs = a.Data.Max(Math.Abs);
         var nearly = a.Clone(); nearly[5, 3] += 1e-14 * maxAbs;
         Assert.Equal(2, Lanczos.TopK(nearly, 2).Values.Length);
+        // the tolerance grows with sqrt(n): 5e-12 |A| is below 1e-12 |A| sqrt(200) = 1.4e-11 |A|
+        var within = a.Clone(); within[5, 3] += 5e-12 * maxAbs;
+        Assert.Equal(2, Lanczos.TopK(within, 2).Values.Length);
         var off = a.Clone(); off[5, 3] += 1e-9 * maxAbs;
         var m = Msg(() => Lanczos.TopK(off, 2));
         Assert.Contains("Lanczos: the matrix is not symmetric (max |a_ij - a_ji| = ", m);
         Assert.Contains("SymmetricEigen reads only the lower triangle", m);
+    }
+
+    /// <summary>A tolerance no residual can reach (1e-300): the iteration must stop when the basis spans the whole
+    /// space (n = 132 &lt;= k + 100 makes the basis cap n), where Rayleigh-Ritz is exact, and return the dense top
+    /// pairs. Block sizes that divide n (1 and 22) fill the basis exactly to n without a restart.</summary>
+    [Theory]
+    [InlineData(22)]
+    [InlineData(1)]
+    public void UnreachableToleranceStopsAtTheFullBasis(int blockSize)
+    {
+        int n = 132, k = 32;
+        var a = RandomSymmetric(new Rng(12), n);
+        for (int i = 0; i < n; i++) for (int j = 0; j < i; j++) a[j, i] = a[i, j];
+        SymmetricOperator op = (x, y) => a.Multiply(x).CopyTo(y);
+        var tols = Enumerable.Repeat(1e-300, k).ToArray();
+        AssertMatchesDense(a, Lanczos.TopK(op, n, k, tols, new Rng(1), blockSize), k, 1e-10);
     }
 
     [Fact]
