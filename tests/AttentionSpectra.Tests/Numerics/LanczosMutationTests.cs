@@ -103,6 +103,43 @@ public class LanczosMutationTests
         AssertMatchesDense(a, Lanczos.TopK(op, n, k, tols, new Rng(1), blockSize), k, 1e-10);
     }
 
+    /// <summary>The start block comes from the given generator (another seed gives other rounding, the same seed the
+    /// same bits) and from the fixed default seed when none is given, in the matrix and the operator form.</summary>
+    [Fact]
+    public void StartBlockUsesTheGivenOrDefaultSeed()
+    {
+        int n = 200, k = 3;
+        var a = RandomSymmetric(new Rng(21), n);
+        for (int i = 0; i < k; i++) a[i, i] += 30 + 5 * i;
+        for (int i = 0; i < n; i++) for (int j = 0; j < i; j++) a[j, i] = a[i, j];
+        SymmetricOperator op = (x, y) => a.Multiply(x).CopyTo(y);
+        var byDefault = Lanczos.TopK(a, k);
+        Assert.Equal(byDefault.Vectors.Data, Lanczos.TopK(a, k, new Rng(Lanczos.DefaultSeed)).Vectors.Data);
+        Assert.NotEqual(byDefault.Vectors.Data, Lanczos.TopK(a, k, new Rng(Lanczos.DefaultSeed + 1)).Vectors.Data);
+        var opDefault = Lanczos.TopK(op, n, k);
+        Assert.Equal(opDefault.Vectors.Data, Lanczos.TopK(op, n, k, new Rng(Lanczos.DefaultSeed)).Vectors.Data);
+        Assert.NotEqual(opDefault.Vectors.Data, Lanczos.TopK(op, n, k, new Rng(Lanczos.DefaultSeed + 1)).Vectors.Data);
+        AssertMatchesDense(a, opDefault, k, 1e-8);
+    }
+
+    /// <summary>Below the dense threshold the operator is applied to the unit vectors and the resulting matrix is
+    /// symmetrised, (A + A')/2, before the dense solver (which reads one triangle only): an operator with a small
+    /// antisymmetric part must give the eigenpairs of its symmetric part.</summary>
+    [Fact]
+    public void DenseFallbackUsesTheSymmetricPart()
+    {
+        int n = 60, k = 4;
+        var s = RandomSymmetric(new Rng(22), n);
+        for (int i = 0; i < n; i++) for (int j = 0; j < i; j++) s[j, i] = s[i, j];
+        var skew = new Matrix(n, n);
+        var rng = new Rng(23);
+        for (int i = 0; i < n; i++) for (int j = 0; j < i; j++) { double x = 1e-3 * rng.NextGaussian(); skew[i, j] = x; skew[j, i] = -x; }
+        var a = s.Clone();
+        for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) a[i, j] += skew[i, j];
+        SymmetricOperator op = (x, y) => a.Multiply(x).CopyTo(y);
+        AssertMatchesDense(s, Lanczos.TopK(op, n, k), k, 1e-12);
+    }
+
     [Fact]
     public void ArgumentMessages()
     {
