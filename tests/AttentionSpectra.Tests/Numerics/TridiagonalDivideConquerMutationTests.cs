@@ -1,5 +1,6 @@
 using AttentionSpectra.Numerics;
-using MathNet.Numerics.LinearAlgebra;
+using static AttentionSpectra.Tests.Numerics.TridiagonalDivideConquerTests;
+using static AttentionSpectra.Tests.Numerics.TridiagonalMutationTests;
 
 namespace AttentionSpectra.Tests.Numerics;
 
@@ -10,37 +11,6 @@ namespace AttentionSpectra.Tests.Numerics;
 /// the orthogonality of the vectors, and closed forms where they exist.</summary>
 public class TridiagonalDivideConquerMutationTests
 {
-    private static (double Residual, double Orth) Check(double[] d, double[] e, double[] vals, double[] vt)
-    {
-        int n = d.Length;
-        double res = 0, orth = 0;
-        for (int r = 0; r < n; r++)
-        {
-            for (int i = 0; i < n; i++)
-            {
-                double t = d[i] * vt[r * n + i];
-                if (i > 0) t += e[i - 1] * vt[r * n + i - 1];
-                if (i < n - 1) t += e[i] * vt[r * n + i + 1];
-                res = Math.Max(res, Math.Abs(t - vals[r] * vt[r * n + i]));
-            }
-            for (int s = r; s < n; s++)
-            {
-                double dot = 0;
-                for (int i = 0; i < n; i++) dot += vt[r * n + i] * vt[s * n + i];
-                orth = Math.Max(orth, Math.Abs(dot - (r == s ? 1 : 0)));
-            }
-        }
-        return (res, orth);
-    }
-
-    private static double[] MathNetValues(double[] d, double[] e)
-    {
-        int n = d.Length;
-        var t = Matrix<double>.Build.Dense(n, n);
-        for (int i = 0; i < n; i++) { t[i, i] = d[i]; if (i < n - 1) { t[i, i + 1] = e[i]; t[i + 1, i] = e[i]; } }
-        return t.Evd(Symmetricity.Symmetric).EigenValues.Select(c => c.Real).OrderBy(x => x).ToArray();
-    }
-
     private static void AssertEigenpairs(double[] d, double[] e, double[] vals, double[] vt, double[] expected)
     {
         int n = d.Length;

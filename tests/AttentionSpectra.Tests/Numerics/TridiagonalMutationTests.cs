@@ -12,7 +12,7 @@ public class TridiagonalMutationTests
 {
     private const double Eps = 1.1102230246251565e-16;
 
-    private static double[] MathNetValues(double[] d, double[] e)
+    internal static double[] MathNetValues(double[] d, double[] e)
     {
         int n = d.Length;
         var t = Matrix<double>.Build.Dense(n, n);
