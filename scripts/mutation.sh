@@ -18,10 +18,13 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 MSBUILDDISABLENODEREUSE=1 D
 # group | project holding the files | core files (base names) | test classes that exercise them (union) |
 # slow tests left out (names containing these): Stryker compiles every mutant of the project into one assembly, so
 # every test runs instrumented, several times slower; the SGD training runs and the 20000-head rank-sum check test
-# other code and would dominate the run.
+# other code and would dominate the run. The Numerics files are two groups with their direct tests only: every
+# Lanczos and SymmetricEigen test also runs the tridiagonal/Householder code, so one group would run all of them
+# (several seconds instrumented) for each of those mutants.
 GROUPS_=(
   "core|AttentionSpectra.csproj|ClosedForms CriticalPoints SpikeTheory FreeProbability Pooling Similarity KernelPca HeadAudit Hungarian|PcaAlignment.ClosedForm PcaAlignment.LandscapeAndTrainingTests PooledSpectra.TheoryTests PooledSpectra.SpikeTheory PooledSpectra.WeightTests PooledSpectra.FreeProbability PooledSpectra.Pooling KernelPcaAudit.MetricTests KernelPcaAudit.ConventionTests KernelPcaAudit.SimilarityMutationTests KernelPcaAudit.HungarianMutationTests KernelPcaAudit.KernelPcaMutationTests KernelPcaAudit.HeadAuditMutationTests KernelPcaAudit.AuditEdgeMutationTests PcaAlignment.CriticalPoint|SoftmaxSgd RankSumPValue DigitsLoad"
-  "numerics|AttentionSpectra.Numerics.csproj|Cholesky Tridiagonal TridiagonalDivideConquer HouseholderTridiagonal Lanczos|Numerics.Cholesky Numerics.Tridiagonal Numerics.EigenSolver Numerics.EigenScaling Numerics.EigenTwoStage Numerics.Lanczos Numerics.Householder|"
+  "numerics-eig|AttentionSpectra.Numerics.csproj|Tridiagonal TridiagonalDivideConquer HouseholderTridiagonal|Numerics.Tridiagonal Numerics.Householder|"
+  "numerics-lz|AttentionSpectra.Numerics.csproj|Cholesky Lanczos|Numerics.Cholesky Numerics.Lanczos|"
 )
 
 want=("$@")

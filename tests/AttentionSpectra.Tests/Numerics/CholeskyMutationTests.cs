@@ -43,7 +43,10 @@ public class CholeskyMutationTests
         Assert.Equal(1.0, x[0], 14); Assert.Equal(-1.0, x[1], 14);
         Assert.Equal("Right-hand side contains NaN or infinite entries.",
             Assert.Throws<NumericsException>(() => Cholesky.Solve(l, [double.NaN, 1.0])).Message);
-        Assert.Contains("square", Assert.Throws<NumericsException>(() => Cholesky.Solve(new Matrix(2, 3), [1.0, 1.0])).Message);
+        Assert.Equal("Cholesky factor must be square, got 2x3.",
+            Assert.Throws<NumericsException>(() => Cholesky.Solve(new Matrix(2, 3), [1.0, 1.0])).Message);
+        Assert.Equal("Cholesky input must be square, got 3x2.",
+            Assert.Throws<NumericsException>(() => Cholesky.Factor(new Matrix(3, 2))).Message);
         Assert.Throws<ArgumentNullException>(() => Cholesky.Solve(null!, [1.0]));
         Assert.Throws<ArgumentNullException>(() => Cholesky.Factor(null!));
     }

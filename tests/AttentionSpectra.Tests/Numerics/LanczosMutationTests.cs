@@ -78,10 +78,66 @@ public class LanczosMutationTests
         double maxAbs = a.Data.Max(Math.Abs);
         var nearly = a.Clone(); nearly[5, 3] += 1e-14 * maxAbs;
         Assert.Equal(2, Lanczos.TopK(nearly, 2).Values.Length);
+        // the tolerance grows with sqrt(n): 5e-12 |A| is below 1e-12 |A| sqrt(200) = 1.4e-11 |A|
+        var within = a.Clone(); within[5, 3] += 5e-12 * maxAbs;
+        Assert.Equal(2, Lanczos.TopK(within, 2).Values.Length);
         var off = a.Clone(); off[5, 3] += 1e-9 * maxAbs;
         var m = Msg(() => Lanczos.TopK(off, 2));
         Assert.Contains("Lanczos: the matrix is not symmetric (max |a_ij - a_ji| = ", m);
         Assert.Contains("SymmetricEigen reads only the lower triangle", m);
+    }
+
+    /// <summary>A tolerance no residual can reach (1e-300): the iteration must stop when the basis spans the whole
+    /// space (n = 132 &lt;= k + 100 makes the basis cap n), where Rayleigh-Ritz is exact, and return the dense top
+    /// pairs. Block sizes that divide n (1 and 22) fill the basis exactly to n without a restart.</summary>
+    [Theory]
+    [InlineData(22)]
+    [InlineData(1)]
+    public void UnreachableToleranceStopsAtTheFullBasis(int blockSize)
+    {
+        int n = 132, k = 32;
+        var a = RandomSymmetric(new Rng(12), n);
+        for (int i = 0; i < n; i++) for (int j = 0; j < i; j++) a[j, i] = a[i, j];
+        SymmetricOperator op = (x, y) => a.Multiply(x).CopyTo(y);
+        var tols = Enumerable.Repeat(1e-300, k).ToArray();
+        AssertMatchesDense(a, Lanczos.TopK(op, n, k, tols, new Rng(1), blockSize), k, 1e-10);
+    }
+
+    /// <summary>The start block comes from the given generator (another seed gives other rounding, the same seed the
+    /// same bits) and from the fixed default seed when none is given, in the matrix and the operator form.</summary>
+    [Fact]
+    public void StartBlockUsesTheGivenOrDefaultSeed()
+    {
+        int n = 200, k = 3;
+        var a = RandomSymmetric(new Rng(21), n);
+        for (int i = 0; i < k; i++) a[i, i] += 30 + 5 * i;
+        for (int i = 0; i < n; i++) for (int j = 0; j < i; j++) a[j, i] = a[i, j];
+        SymmetricOperator op = (x, y) => a.Multiply(x).CopyTo(y);
+        var byDefault = Lanczos.TopK(a, k);
+        Assert.Equal(byDefault.Vectors.Data, Lanczos.TopK(a, k, new Rng(Lanczos.DefaultSeed)).Vectors.Data);
+        Assert.NotEqual(byDefault.Vectors.Data, Lanczos.TopK(a, k, new Rng(Lanczos.DefaultSeed + 1)).Vectors.Data);
+        var opDefault = Lanczos.TopK(op, n, k);
+        Assert.Equal(opDefault.Vectors.Data, Lanczos.TopK(op, n, k, new Rng(Lanczos.DefaultSeed)).Vectors.Data);
+        Assert.NotEqual(opDefault.Vectors.Data, Lanczos.TopK(op, n, k, new Rng(Lanczos.DefaultSeed + 1)).Vectors.Data);
+        AssertMatchesDense(a, opDefault, k, 1e-8);
+    }
+
+    /// <summary>Below the dense threshold the operator is applied to the unit vectors and the resulting matrix is
+    /// symmetrised, (A + A')/2, before the dense solver (which reads one triangle only): an operator with a small
+    /// antisymmetric part must give the eigenpairs of its symmetric part.</summary>
+    [Fact]
+    public void DenseFallbackUsesTheSymmetricPart()
+    {
+        int n = 60, k = 4;
+        var s = RandomSymmetric(new Rng(22), n);
+        for (int i = 0; i < n; i++) for (int j = 0; j < i; j++) s[j, i] = s[i, j];
+        var skew = new Matrix(n, n);
+        var rng = new Rng(23);
+        for (int i = 0; i < n; i++) for (int j = 0; j < i; j++) { double x = 1e-3 * rng.NextGaussian(); skew[i, j] = x; skew[j, i] = -x; }
+        var a = s.Clone();
+        for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) a[i, j] += skew[i, j];
+        SymmetricOperator op = (x, y) => a.Multiply(x).CopyTo(y);
+        AssertMatchesDense(s, Lanczos.TopK(op, n, k), k, 1e-12);
     }
 
     [Fact]

@@ -4,7 +4,8 @@ namespace AttentionSpectra.Tests.Numerics;
 
 public class TridiagonalDivideConquerTests
 {
-    private static (double Residual, double Orth) Check(double[] d, double[] e, double[] vals, double[] vt)
+    /// <summary>max |T v_r - l_r v_r| and max |V V' - I| for transposed eigenvectors (row r of vt).</summary>
+    internal static (double Residual, double Orth) Check(double[] d, double[] e, double[] vals, double[] vt)
     {
         int n = d.Length;
         double res = 0, orth = 0;

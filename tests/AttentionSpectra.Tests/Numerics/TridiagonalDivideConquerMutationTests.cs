@@ -1,0 +1,107 @@
+using AttentionSpectra.Numerics;
+using static AttentionSpectra.Tests.Numerics.TridiagonalDivideConquerTests;
+using static AttentionSpectra.Tests.Numerics.TridiagonalMutationTests;
+
+namespace AttentionSpectra.Tests.Numerics;
+
+/// <summary>Divide and conquer (<see cref="TridiagonalDivideConquer"/>) at its deflation cases: a coupling so small
+/// that every pole deflates (nothing left for the secular equation), persymmetric matrices whose two halves have the
+/// same spectrum (every pole pairs with an equal one: Givens deflation), the smallest size that merges, both signs of
+/// the coupling, and a spectrum with one isolated outlier. Oracles: MathNet's values, the residual |T v - l v| and
+/// the orthogonality of the vectors, and closed forms where they exist.</summary>
+public class TridiagonalDivideConquerMutationTests
+{
+    private static void AssertEigenpairs(double[] d, double[] e, double[] vals, double[] vt, double[] expected)
+    {
+        int n = d.Length;
+        double norm = expected.Max(Math.Abs);
+        var (res, orth) = Check(d, e, vals, vt);
+        Assert.InRange(res, 0, 1e-14 * norm * Math.Sqrt(n) * 4);
+        Assert.InRange(orth, 0, 1e-13 * Math.Sqrt(n));
+        Assert.Equal(n, vals.Length);
+        for (int i = 0; i < n; i++)
+            Assert.True(Math.Abs(vals[i] - expected[i]) <= 1e-14 * norm * Math.Sqrt(n) * 4,
+                $"value {i}: {vals[i]:R} vs {expected[i]:R}");
+    }
+
+    /// <summary>Two Laplacians tridiag(-1, 2, -1) of size h joined by a coupling of 1e-300 (sign s): the rank-one
+    /// term is far below the deflation tolerance, so every pole deflates and the result is the union of the two
+    /// closed-form spectra 2 - 2 cos(k pi / (h + 1)), each twice.</summary>
+    [Theory]
+    [InlineData(40, 1.0)]
+    [InlineData(40, -1.0)]
+    public void NegligibleCouplingDeflatesEverything(int h, double sign)
+    {
+        int n = 2 * h;
+        var d = Enumerable.Repeat(2.0, n).ToArray();
+        var e = Enumerable.Repeat(-1.0, n - 1).ToArray();
+        e[h - 1] = sign * 1e-300;
+        var vals = TridiagonalDivideConquer.Solve(d, e, 0, n, out var vt);
+        var expected = Enumerable.Range(1, h).SelectMany(k => Enumerable.Repeat(2 - 2 * Math.Cos(k * Math.PI / (h + 1)), 2))
+            .OrderBy(x => x).ToArray();
+        AssertEigenpairs(d, e, vals, vt, expected);
+        // each vector lives in one half
+        for (int r = 0; r < n; r++)
+        {
+            double left = 0, right = 0;
+            for (int i = 0; i < h; i++) { left += vt[r * n + i] * vt[r * n + i]; right += vt[r * n + h + i] * vt[r * n + h + i]; }
+            Assert.InRange(Math.Min(left, right), 0, 1e-20);
+        }
+    }
+
+    /// <summary>A persymmetric tridiagonal (d_i = d_{n-1-i}, e_i = e_{n-2-i}) splits at the middle into two mirror
+    /// images with the same spectrum, so the poles of the top merge come in equal pairs and half of them deflate by
+    /// rotation. Sizes: the top split halves are leaves (n = 64) or merged themselves (n = 150).</summary>
+    [Theory]
+    [InlineData(64, 1.0)]
+    [InlineData(64, -0.3)]
+    [InlineData(150, 0.8)]
+    public void PersymmetricMatrixDeflatesEqualPoles(int n, double middle)
+    {
+        var rng = new Rng((ulong)n);
+        var d = new double[n];
+        var e = new double[n - 1];
+        for (int i = 0; i < n / 2; i++) d[i] = d[n - 1 - i] = rng.NextGaussian();
+        for (int i = 0; i < n / 2 - 1; i++) e[i] = e[n - 2 - i] = 0.2 + rng.NextDouble();
+        e[n / 2 - 1] = middle;
+        var vals = TridiagonalDivideConquer.Solve(d, e, 0, n, out var vt);
+        AssertEigenpairs(d, e, vals, vt, MathNetValues(d, e));
+    }
+
+    /// <summary>The smallest sizes around the leaf size (32: a single QL leaf; 33: one merge of 16 + 17) and a block
+    /// taken from the middle of longer arrays (offset b0).</summary>
+    [Theory]
+    [InlineData(32)]
+    [InlineData(33)]
+    [InlineData(65)]
+    public void SizesAroundTheLeafAndOffsets(int n)
+    {
+        var rng = new Rng((ulong)(n + 7));
+        int off = 4, total = n + off + 3;
+        var dAll = new double[total];
+        var eAll = new double[total - 1];
+        rng.FillGaussian(dAll);
+        rng.FillGaussian(eAll);
+        var vals = TridiagonalDivideConquer.Solve(dAll, eAll, off, off + n, out var vt);
+        var d = dAll[off..(off + n)];
+        var e = eAll[off..(off + n - 1)];
+        AssertEigenpairs(d, e, vals, vt, MathNetValues(d, e));
+    }
+
+    /// <summary>A spectrum with one far outlier (a large diagonal entry) and a dense bulk: the last secular root lies
+    /// far right of the last pole, and most roots sit very close to one pole.</summary>
+    [Theory]
+    [InlineData(100, 1e4)]
+    [InlineData(100, -1e4)]
+    public void OutlierAndBulk(int n, double outlier)
+    {
+        var rng = new Rng(77);
+        var d = new double[n];
+        var e = new double[n - 1];
+        for (int i = 0; i < n; i++) d[i] = 1 + 1e-3 * rng.NextGaussian();
+        for (int i = 0; i < n - 1; i++) e[i] = 1e-2 * (1 + rng.NextDouble());
+        d[n / 3] = outlier;
+        var vals = TridiagonalDivideConquer.Solve(d, e, 0, n, out var vt);
+        AssertEigenpairs(d, e, vals, vt, MathNetValues(d, e));
+    }
+}
