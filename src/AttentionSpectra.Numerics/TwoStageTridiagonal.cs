@@ -65,7 +65,7 @@ internal static unsafe class TwoStageTridiagonal
 
     /// <summary>Panels whose trailing updates are deferred and applied as one GEMM of inner dimension 2 b · group
     /// (tuning knob for the bench; 1 is the plain one-panel-at-a-time reduction).</summary>
-    internal static int PanelGroup { get; set; } = 2;
+    internal static int PanelGroup { get; set; } = 1;
 
     /// <summary>Reduces the lower triangle of the n x n row-major matrix at <paramref name="pa"/> to half-bandwidth
     /// b: after the call, entries (i, k) with 0 &lt;= i - k &lt;= b hold the band of a matrix similar to the input
