@@ -84,7 +84,7 @@ def main():
                                           and r.get("method") == m), None)
     comparison(L, b, "| d | C# per trial | numpy C'C + eigh | scipy ARPACK eigsh | numpy / C# | ARPACK / C# |",
                lambda d: (trial(d, "csharp"), trial(d, "numpy", "eigh"), trial(d, "numpy", "eigsh")), ms,
-               " (S = C'C/N by SYRK and Lanczos on S for d <= N/2, Lanczos on the operator C'(Cx)/N above)",
+               " (S = C'C/N by SYRK and Lanczos on S for d <= N/4, Lanczos on the operator C'(Cx)/N above)",
                "numpy/ARPACK", separate=("numpy (C'C + LAPACK eigh)", "scipy ARPACK"))
     # C
     L.append("## C: one head audit (synthetic head, D = 64; kernel PCA, metrics, J_proj, gamma, Gram statistics)\n")

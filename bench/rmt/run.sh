@@ -28,7 +28,7 @@ print(f"Command: `bench/rmt/run.sh{(' ' + args) if args else ''}` (branch `{bran
       f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, {cs['cores']} cores, machine shared with other jobs: timings are noisy).\n")
 print(f"Workload: {cs['points']} SNR values x {cs['trials']} trials, d = {cs['d']}, V = {cs['V']}, N = {cs['N']}, T = {cs['T']}, "
       "mean pooling, iid positions; per trial: centred table, pooled rows, top-2 eigenpairs of S = C'C/N, overlap.\n")
-gram = cs.get("solver") == "GramLanczos" or (cs.get("solver") == "Auto" and 2 * cs["d"] <= cs["N"])
+gram = cs.get("solver") == "GramLanczos" or (cs.get("solver") == "Auto" and 4 * cs["d"] <= cs["N"])
 cs_label = ("S = C'C/N by SYRK, then Lanczos on S" if gram else "Lanczos on C'C/N as an operator") + \
     f" (solver {cs.get('solver', '?')})"
 print("| implementation | top eigenpairs | wall time (s) | per trial (ms) | max rel. dev. of outlier vs theory |")

@@ -202,10 +202,10 @@ public class SimulationTests(ITestOutputHelper output)
     [Fact]
     public void GramAndOperatorPathsGiveTheSameTrial()
     {
-        // d <= N/2 takes the Gram path by default; both paths converge to the same top pairs of S = C'C/N (to the
+        // d <= N/4 takes the Gram path by default; both paths converge to the same top pairs of S = C'C/N (to the
         // Lanczos tolerances: the top value to ~1e-12 relative, the overlap to ~1e-10, the second value to ~1e-8)
         int t = 4;
-        var model = new PooledModel(150, 400, 400, PoolingWeights.Mean(t), Correlations.Independent(t));
+        var model = new PooledModel(90, 400, 400, PoolingWeights.Mean(t), Correlations.Independent(t));
         double snr = model.SnrForRho(2 * model.Theory().SampleThreshold);
         foreach (var seed in new ulong[] { 1, 2, 3 })
         {

@@ -8,7 +8,7 @@ namespace AttentionSpectra.Studies.PooledSpectra;
 /// <summary>How the simulator finds the top eigenpairs of S = C'C/N.</summary>
 public enum EigenPath
 {
-    /// <summary>By shape: <see cref="GramLanczos"/> when S fits a fast cache and is cheap to form (d ≤ N/2),
+    /// <summary>By shape: <see cref="GramLanczos"/> when S fits a fast cache and is cheap to form (d ≤ N/4),
     /// else <see cref="Operator"/>.</summary>
     Auto,
     /// <summary>Lanczos on the Gram operator x ↦ C'(Cx)/N (S never formed; one pass over C per step).</summary>
@@ -161,7 +161,7 @@ public static class PooledSimulator
     {
         ws ??= new Workspace(m);
         var u = BuildPooled(m, snr, rng, ws, parallelRows);
-        if (path == EigenPath.Auto) path = 2 * m.D <= m.N ? EigenPath.GramLanczos : EigenPath.Operator;
+        if (path == EigenPath.Auto) path = 4 * m.D <= m.N ? EigenPath.GramLanczos : EigenPath.Operator;
         SymmetricOperator op;
         if (path == EigenPath.GramLanczos)
         {
