@@ -131,21 +131,6 @@ public sealed class EigenSuite : IBenchSuite
             if (what.Contains("twostage"))
             {
                 var st = new double[2];
-                if (Environment.GetEnvironmentVariable("PANEL_GROUPS") is { } groups)
-                {
-                    // deferred-update group sizes, interleaved rep by rep (band 32)
-                    var gs = groups.Split(',').Select(int.Parse).ToArray();
-                    var g1 = gs.Select(_ => double.MaxValue).ToArray();
-                    for (int r = 0; r < reps; r++)
-                        for (int gi = 0; gi < gs.Length; gi++)
-                        {
-                            TwoStageTridiagonal.Reduce(a, st, null, gs[gi]);
-                            g1[gi] = Math.Min(g1[gi], st[0]);
-                        }
-                    for (int gi = 0; gi < gs.Length; gi++)
-                        Console.WriteLine(FormattableString.Invariant(
-                            $"{{\"suite\":\"eigen-quick\",\"op\":\"dense-to-band\",\"n\":{n},\"group\":{gs[gi]},\"best_s\":{g1[gi]:F3}}}"));
-                }
                 var bands = (Environment.GetEnvironmentVariable("BANDS") ?? "32").Split(',').Select(int.Parse).ToArray();
                 var srows = (Environment.GetEnvironmentVariable("SYMMROWS") ?? "384").Split(',').Select(int.Parse).ToArray();
                 if (srows.Length > 1) bands = srows.Select(_ => bands[0]).ToArray();

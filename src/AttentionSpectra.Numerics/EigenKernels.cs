@@ -155,11 +155,23 @@ internal static unsafe class EigenKernels
     }
 
     /// <summary>Runs body(0..count) in parallel when <paramref name="parallel"/>, else inline (small problems: the
-    /// solver is also called many times on small matrices, where task overhead would dominate).</summary>
+    /// solver is also called many times on small matrices, where task overhead would dominate). Either way a failing
+    /// body's exception reaches the caller as itself (the first worker's, in parallel), not wrapped.</summary>
     public static void For(int count, bool parallel, Action<int> body)
     {
         if (parallel && count > 1 && Environment.ProcessorCount > 1)
-            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, body);
+        {
+            try
+            {
+                Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
+                    body);
+            }
+            catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerExceptions[0]).Throw();
+                throw;
+            }
+        }
         else
             for (int i = 0; i < count; i++) body(i);
     }

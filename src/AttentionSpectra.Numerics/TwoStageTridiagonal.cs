@@ -25,24 +25,19 @@ internal static unsafe class TwoStageTridiagonal
     /// <summary>Diagonal and off-diagonal (E[i] couples i and i + 1) of a tridiagonal matrix similar to
     /// <paramref name="a"/> (lower triangle read).</summary>
     public static (double[] D, double[] E) Reduce(Matrix a, IProgress<ProgressUpdate>? progress = null,
-        CancellationToken cancellationToken = default) => Reduce(a, null, progress, 0, cancellationToken);
+        CancellationToken cancellationToken = default) => Reduce(a, null, progress, cancellationToken);
 
     /// <summary>As <see cref="Reduce(Matrix, IProgress{ProgressUpdate}?, CancellationToken)"/>; when
     /// <paramref name="stageSeconds"/> is given, its first two entries receive the wall time of the two
     /// stages.</summary>
-    /// <param name="a">Symmetric matrix (lower triangle read).</param>
-    /// <param name="stageSeconds">Receives the two stages' wall times, or null.</param>
-    /// <param name="progress">Progress sink.</param>
-    /// <param name="panelGroup">Panels per deferred trailing update; 0 means <see cref="PanelGroup"/>.</param>
-    /// <param name="cancellationToken">Cancellation.</param>
     internal static (double[] D, double[] E) Reduce(Matrix a, double[]? stageSeconds,
-        IProgress<ProgressUpdate>? progress = null, int panelGroup = 0, CancellationToken cancellationToken = default)
+        IProgress<ProgressUpdate>? progress = null, CancellationToken cancellationToken = default)
     {
         var sw = System.Diagnostics.Stopwatch.StartNew();
         int n = a.Rows, b = Band;
         var work = new double[(long)n * n];
         for (int r = 0; r < n; r++) Array.Copy(a.Data, (long)r * n, work, (long)r * n, r + 1);
-        fixed (double* pa = work) DenseToBand(pa, n, b, panelGroup > 0 ? panelGroup : PanelGroup, progress, cancellationToken);
+        fixed (double* pa = work) DenseToBand(pa, n, b, progress, cancellationToken);
         // compact band copy: element (i, k), 0 <= i - k <= 2b, at i * 2b + k + 2b (rows contiguous)
         int ld = 2 * b;
         var band = new double[(long)n * (ld + 1)];
@@ -63,136 +58,73 @@ internal static unsafe class TwoStageTridiagonal
 
     // ---------------------------------------------------------------- stage 1: dense -> band
 
-    /// <summary>Panels whose trailing updates are deferred and applied as one GEMM of inner dimension 2 b · group
-    /// (tuning knob for the bench; 1 is the plain one-panel-at-a-time reduction).</summary>
-    internal static int PanelGroup { get; set; } = 1;
-
     /// <summary>Reduces the lower triangle of the n x n row-major matrix at <paramref name="pa"/> to half-bandwidth
     /// b: after the call, entries (i, k) with 0 &lt;= i - k &lt;= b hold the band of a matrix similar to the input
-    /// (the rest of the lower triangle is garbage).
-    /// <para>Panels are processed in groups of <paramref name="g"/>. Panel q of a group (columns j..j+b, trailing
-    /// matrix from s = j + b) sees the group-start matrix A₀ plus the deferred updates −(V_r Z_r' + Z_r V_r') of the
-    /// group's earlier panels r: those are applied explicitly to its own columns only, and its product
-    /// A V = A₀ V − Σ_r [V_r Z_r]([Z_r V_r]' V) is formed from A₀ (one symmetric pass) and thin corrections. The
-    /// trailing matrix after the group then receives all the group's updates in one pass, a GEMM with inner
-    /// dimension 2 b · group instead of one pass per panel with inner dimension 2 b.</para></summary>
-    private static void DenseToBand(double* pa, int n, int b, int g, IProgress<ProgressUpdate>? progress,
-        CancellationToken ct)
+    /// (the rest of the lower triangle is garbage).</summary>
+    private static void DenseToBand(double* pa, int n, int b, IProgress<ProgressUpdate>? progress, CancellationToken ct)
     {
-        long panelStride = (long)n * 2 * b;
         var pt = new double[(long)b * n];       // panel transposed: k x m, row q = column q of the panel / v_q
         var tmat = new double[b * b];            // T (k x k upper triangular), row-major
         var y = new double[(long)n * b];         // A V (m x k)
         var y2 = new double[(long)n * b];        // A V T, then Z
-        var p1 = new double[g * panelStride];    // per panel of the group: [V Z] (m x 2k), rows from its s
-        var p2 = new double[g * panelStride];    // per panel of the group: [Z V] (m x 2k)
-        var c1 = g > 1 ? new double[g * panelStride] : p1; // the group's [V Z] blocks side by side
-        var c2 = g > 1 ? new double[g * panelStride] : p2;
+        var p1 = new double[(long)n * 2 * b];    // [V Z] (m x 2k)
+        var p2 = new double[(long)n * 2 * b];    // [Z V] (m x 2k)
         var small = new double[b * b];
-        var corr = new double[2 * b * b];        // [Z_r V_r]' V (2k_r x k)
         var tau = new double[b];
-        var ks = new int[g];
-        var starts = new int[g];
-        fixed (double* ppt = pt, pT = tmat, py = y, py2 = y2, pp1 = p1, pp2 = p2, pc1 = c1, pc2 = c2, psm = small,
-            pcorr = corr)
+        for (int j = 0; j + b < n; j += b)
         {
-            for (int j0 = 0; j0 + b < n; j0 += g * b)
+            ct.ThrowIfCancellationRequested();
+            int m = n - j - b;
+            int k = Math.Min(m, b);
+            double* a22 = pa + (long)(j + b) * n + (j + b);
+            fixed (double* ppt = pt, pT = tmat, py = y, py2 = y2, pp1 = p1, pp2 = p2, psm = small)
             {
-                int panels = 0;
-                for (int q = 0; q < g; q++)
+                // panel A[j+b.., j..j+b) transposed into pt (row q = column j + q)
+                for (int q = 0; q < b; q++)
                 {
-                    int j = j0 + q * b;
-                    if (j + b >= n) break;
-                    ct.ThrowIfCancellationRequested();
-                    int s = j + b, m = n - s, k = Math.Min(m, b), k2 = 2 * k;
-                    starts[q] = s; ks[q] = k; panels++;
-                    double* v1 = pp1 + q * panelStride, v2 = pp2 + q * panelStride;
-                    // the group's earlier updates on this panel's columns (rows j.., the diagonal block included)
-                    for (int r = 0; r < q; r++)
-                    {
-                        int off = j - starts[r], kr2 = 2 * ks[r];
-                        GemmCore.Run(n - j, b, kr2, pp1 + r * panelStride + (long)off * kr2, kr2, false,
-                            pp2 + r * panelStride + (long)off * kr2, kr2, true, pa + (long)j * n + j, n, -1.0, 1.0,
-                            allowParallel: false);
-                    }
-                    // panel A[s.., j..j+b) transposed into pt (row c = column j + c)
-                    for (int c = 0; c < b; c++)
-                    {
-                        double* dst = ppt + (long)c * m;
-                        double* src = pa + (long)s * n + j + c;
-                        for (int r = 0; r < m; r++) dst[r] = src[(long)r * n];
-                    }
-                    PanelQr(ppt, m, b, k, tau);
-                    // R back into the band: A[s+r, j+c] = R[r, c] for r <= c
-                    for (int c = 0; c < b; c++)
-                        for (int r = 0; r <= Math.Min(c, m - 1); r++)
-                            pa[(long)(s + r) * n + j + c] = ppt[(long)c * m + r];
-                    // V' in pt: unit diagonal, zeros above
-                    for (int c = 0; c < k; c++)
-                    {
-                        double* row = ppt + (long)c * m;
-                        for (int r = 0; r < c; r++) row[r] = 0;
-                        row[c] = 1;
-                    }
-                    BuildT(ppt, m, k, tau, pT);
-                    // V (m x k) into the first k columns of [V Z] and the last k of [Z V]
-                    for (int r = 0; r < m; r++)
-                        for (int c = 0; c < k; c++)
-                        {
-                            double v = ppt[(long)c * m + r];
-                            v1[(long)r * k2 + c] = v;
-                            v2[(long)r * k2 + k + c] = v;
-                        }
-                    // Y = A V: A0[s.., s..] V (lower triangle; untouched since the group started), then the
-                    // earlier panels' deferred updates: Y -= [V_r Z_r] ([Z_r V_r]' V) on rows s..
-                    SymmLower(pa + (long)s * n + s, n, m, v1, k2, k, py, k);
-                    for (int r = 0; r < q; r++)
-                    {
-                        int off = s - starts[r], kr2 = 2 * ks[r];
-                        GemmCore.Run(kr2, k, m, pp2 + r * panelStride + (long)off * kr2, kr2, true, v1, k2, false,
-                            pcorr, k, 1.0, 0.0, allowParallel: false);
-                        GemmCore.Run(m, k, kr2, pp1 + r * panelStride + (long)off * kr2, kr2, false, pcorr, k, false,
-                            py, k, -1.0, 1.0, allowParallel: false);
-                    }
-                    // Y2 = Y T
-                    GemmCore.Run(m, k, k, py, k, false, pT, k, false, py2, k, 1.0, 0.0, allowParallel: false);
-                    // small = T' (V' Y2); Z = Y2 - V small / 2
-                    GemmCore.Run(k, k, m, ppt, m, false, py2, k, false, py, k, 1.0, 0.0, allowParallel: false);
-                    GemmCore.Run(k, k, k, pT, k, true, py, k, false, psm, k, 1.0, 0.0, allowParallel: false);
-                    GemmCore.Run(m, k, k, v1, k2, false, psm, k, false, py2, k, -0.5, 1.0, allowParallel: false);
-                    for (int r = 0; r < m; r++)
-                    {
-                        var zr = new ReadOnlySpan<double>(py2 + (long)r * k, k);
-                        zr.CopyTo(new Span<double>(v1 + (long)r * k2 + k, k));
-                        zr.CopyTo(new Span<double>(v2 + (long)r * k2, k));
-                    }
-                    progress.Report("band reduction", s, n);
+                    double* dst = ppt + (long)q * m;
+                    double* src = pa + (long)(j + b) * n + j + q;
+                    for (int r = 0; r < m; r++) dst[r] = src[(long)r * n];
                 }
-                // the trailing matrix after the group: A[S.., S..] -= sum_r [V_r Z_r][Z_r V_r]' (lower triangle)
-                int last = panels - 1, S = starts[last], rows = n - S;
-                if (panels == 1)
+                PanelQr(ppt, m, b, k, tau);
+                // R back into the band: A[j+b+r, j+q] = R[r, q] for r <= q
+                for (int q = 0; q < b; q++)
+                    for (int r = 0; r <= Math.Min(q, m - 1); r++)
+                        pa[(long)(j + b + r) * n + j + q] = ppt[(long)q * m + r];
+                // V' in pt: unit diagonal, zeros above
+                for (int q = 0; q < k; q++)
                 {
-                    int k2 = 2 * ks[0];
-                    GemmCore.Run(rows, rows, k2, pp1, k2, false, pp2, k2, true, pa + (long)S * n + S, n, -1.0, 1.0,
-                        lowerOnly: true);
-                    continue;
+                    double* row = ppt + (long)q * m;
+                    for (int r = 0; r < q; r++) row[r] = 0;
+                    row[q] = 1;
                 }
-                int kk = 0;
-                for (int r = 0; r < panels; r++) kk += 2 * ks[r];
-                for (int r = 0, col = 0; r < panels; r++)
-                {
-                    int off = S - starts[r], kr2 = 2 * ks[r];
-                    for (int i = 0; i < rows; i++)
+                BuildT(ppt, m, k, tau, pT);
+                // V (m x k) into the first k columns of p1 and last k of p2
+                for (int r = 0; r < m; r++)
+                    for (int q = 0; q < k; q++)
                     {
-                        long src = r * panelStride + (long)(off + i) * kr2;
-                        new ReadOnlySpan<double>(pp1 + src, kr2).CopyTo(new Span<double>(pc1 + (long)i * kk + col, kr2));
-                        new ReadOnlySpan<double>(pp2 + src, kr2).CopyTo(new Span<double>(pc2 + (long)i * kk + col, kr2));
+                        double v = ppt[(long)q * m + r];
+                        pp1[(long)r * 2 * k + q] = v;
+                        pp2[(long)r * 2 * k + k + q] = v;
                     }
-                    col += kr2;
+                // Y = A22 V (lower triangle of A22 only)
+                SymmLower(a22, n, m, pp1, 2 * k, k, py, k);
+                // Y2 = Y T
+                GemmCore.Run(m, k, k, py, k, false, pT, k, false, py2, k, 1.0, 0.0, allowParallel: false);
+                // small = T' (V' Y2); Z = Y2 - V small / 2
+                GemmCore.Run(k, k, m, ppt, m, false, py2, k, false, py, k, 1.0, 0.0, allowParallel: false);
+                GemmCore.Run(k, k, k, pT, k, true, py, k, false, psm, k, 1.0, 0.0, allowParallel: false);
+                GemmCore.Run(m, k, k, pp1, 2 * k, false, psm, k, false, py2, k, -0.5, 1.0, allowParallel: false);
+                for (int r = 0; r < m; r++)
+                {
+                    var zr = new ReadOnlySpan<double>(py2 + (long)r * k, k);
+                    zr.CopyTo(new Span<double>(pp1 + (long)r * 2 * k + k, k));
+                    zr.CopyTo(new Span<double>(pp2 + (long)r * 2 * k, k));
                 }
-                GemmCore.Run(rows, rows, kk, pc1, kk, false, pc2, kk, true, pa + (long)S * n + S, n, -1.0, 1.0,
-                    lowerOnly: true);
+                // A22 -= V Z' + Z V' (lower triangle)
+                GemmCore.Run(m, m, 2 * k, pp1, 2 * k, false, pp2, 2 * k, true, a22, n, -1.0, 1.0, lowerOnly: true);
             }
+            progress.Report("band reduction", j + b, n);
         }
     }
 
@@ -425,18 +357,7 @@ internal static unsafe class TwoStageTridiagonal
                 throw;
             }
         }
-        if (n >= ParallelChaseMinimum && Environment.ProcessorCount > 1)
-        {
-            try
-            {
-                Parallel.For(0, 2, new ParallelOptions { MaxDegreeOfParallelism = 2 }, _ => Worker());
-            }
-            catch (AggregateException ex)
-            {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerExceptions[0]).Throw();
-            }
-        }
-        else Worker();
+        EigenKernels.For(2, n >= ParallelChaseMinimum, _ => Worker()); // inline: one worker takes every sweep
         for (int i = 0; i < n; i++) d[i] = a[(long)i * ld + i];
         for (int i = 0; i + 1 < n; i++) e[i] = a[(long)(i + 1) * ld + i];
     }
@@ -453,7 +374,6 @@ internal static unsafe class TwoStageTridiagonal
         {
             if (c == 0) return true;
             int need = Math.Min(task + 2, prevTasks);
-            if (Volatile.Read(ref done[c - 1]) >= need) return true;
             var spin = new SpinWait();
             while (Volatile.Read(ref done[c - 1]) < need)
             {

@@ -321,7 +321,7 @@ public sealed class BatchGradient
             }
             _loss[c] = loss;
         }
-        ForEach(_chunks, parallel, Chunk);
+        EigenKernels.For(_chunks, parallel, Chunk);
         return Reduce(grad);
     }
 
@@ -359,7 +359,7 @@ public sealed class BatchGradient
         {
             int count = Math.Min(group, _batch - first);
             int f = first;
-            ForEach(count, parallel, i =>
+            EigenKernels.For(count, parallel, i =>
             {
                 var z = bz.AsSpan(i * per, per);
                 stepRng.Split((ulong)(f + i)).FillGaussian(z);
@@ -368,7 +368,7 @@ public sealed class BatchGradient
             });
             fixed (double* pr = rho, pq = _factorGram.Data, pqr = qrho)
                 GemmCore.Run(count, d, d, pr, d, false, pq, d, false, pqr, d, 1.0, 0.0);
-            ForEach(count, parallel, i =>
+            EigenKernels.For(count, parallel, i =>
             {
                 Array.Clear(pg[i]);
                 pl[i] = AttentionHead.WhitenedBackward(_kind, bz.AsSpan(i * per, per), _l, d, _k, _lam,
@@ -380,18 +380,6 @@ public sealed class BatchGradient
         double mean = Reduce(grad);
         Blas.Multiply(new Matrix(_k, d, grad.ToArray()), _factorC, transB: true).Data.CopyTo(grad);
         return mean;
-    }
-
-    /// <summary>Runs <paramref name="body"/> for 0..count-1 (accumulation chunks, or the prompts of a group), in
-    /// parallel when asked; a worker's exception is rethrown as itself.</summary>
-    private static void ForEach(int count, bool parallel, Action<int> body)
-    {
-        try { EigenKernels.For(count, parallel, body); }
-        catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerExceptions[0]).Throw();
-            throw;
-        }
     }
 
     /// <summary>Adds the per-prompt gradients and losses of prompts first..first+count-1 to their chunks' accumulators,
@@ -446,7 +434,7 @@ public sealed class BatchGradient
                 pl[i] = AttentionHead.LossAndGradient(_kind, bx.AsSpan(i * per, per), _l, _d, mArr, _k, _lam, pg[i],
                     inv, pws[i]);
             }
-            ForEach(count, parallel, One);
+            EigenKernels.For(count, parallel, One);
             AddInPromptOrder(first, count);
             if (blockPrompts < _batch) Progress.Report("sample prompts", first + count, _batch);
         }

@@ -90,22 +90,6 @@ public class EigenTwoStageTests
         Assert.True(err <= 1e-12 * FrobeniusNorm(a), $"n={n}: max |dl| = {err:E2}");
     }
 
-    [Theory]
-    [InlineData(1, 230)]  // one panel per update: the plain reduction
-    [InlineData(2, 129)]  // two full groups and a one-row panel
-    [InlineData(2, 230)]
-    [InlineData(3, 230)]  // 3 panels per group: the second and third correct their A V for one and two deferred updates
-    [InlineData(4, 97)]   // a group cut short by the end of the matrix
-    public void DeferredGroupUpdatesMatchMathNet(int group, int n)
-    {
-        var a = EigenTestUtil.RandomSymmetric(new Rng((ulong)(n + group)), n);
-        var (d, e) = TwoStageTridiagonal.Reduce(a, null, panelGroup: group);
-        var vals = Tridiagonal.BlockEigenvalues(d, e, 0, n);
-        Array.Sort(vals);
-        double err = MaxAbsDiff(vals, EigenTestUtil.OracleValues(a));
-        Assert.True(err <= 1e-12 * FrobeniusNorm(a), $"group {group}, n={n}: max |dl| = {err:E2}");
-    }
-
     [Fact]
     public void PublicEigenvaluesUseTwoStageAndAgreeWithOneStage()
     {
