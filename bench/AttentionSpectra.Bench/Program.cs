@@ -15,7 +15,16 @@ if (args.Length == 0 || !suites.TryGetValue(args[0], out var suite))
     foreach (var s in suites.Values) Console.Error.WriteLine($"  {s.Name,-12} {s.Description}");
     return args.Length == 0 ? 0 : 2;
 }
-return suite.Run(args[1..]);
+try
+{
+    return suite.Run(args[1..]);
+}
+catch (Exception ex) when (ex is ArgumentException or FormatException or OverflowException or IndexOutOfRangeException)
+{
+    // a bad or missing option value: one line, no stack trace
+    Console.Error.WriteLine($"error: {suite.Name}: {ex.Message}");
+    return 2;
+}
 
 namespace AttentionSpectra.Bench
 {
