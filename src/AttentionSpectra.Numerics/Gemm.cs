@@ -112,14 +112,19 @@ internal static unsafe class GemmCore
 
     /// <summary>General entry: m x n = (m x k)(k x n). lda/ldb/ldc are row strides of the stored (untransposed) arrays.
     /// If <paramref name="lowerOnly"/>, only C(i, j) with j &lt;= i is guaranteed correct (tiles entirely above the
-    /// diagonal are skipped; tiles straddling it may also write entries above it).</summary>
+    /// diagonal are skipped; tiles straddling it may also write entries above it).
+    /// <paramref name="sideTask"/>, if given, runs once during the call: on one of the workers, concurrently with the
+    /// row blocks, when the product is split by rows over a shared packed B; otherwise before the product. It must not
+    /// touch C or write A and B.</summary>
     internal static void Run(int m, int n, int k, double* a, nint lda, bool transA, double* b, nint ldb, bool transB,
-        double* c, nint ldc, double alpha, double beta, bool lowerOnly = false, bool allowParallel = true, GemmConfig? config = null)
+        double* c, nint ldc, double alpha, double beta, bool lowerOnly = false, bool allowParallel = true, GemmConfig? config = null,
+        Action? sideTask = null)
     {
-        if (m == 0 || n == 0) return;
+        if (m == 0 || n == 0) { sideTask?.Invoke(); return; }
         var cfg = config ?? PickConfig(m, n);
         if (k == 0 || alpha == 0)
         {
+            sideTask?.Invoke();
             ScaleC(m, n, c, ldc, beta, lowerOnly);
             return;
         }
@@ -128,19 +133,25 @@ internal static unsafe class GemmCore
         long work = (long)m * n * k;
         if (cfg.Kind == GemmKernelKind.Scalar || work <= DirectThreshold || Math.Min(m, n) < 4)
         {
+            sideTask?.Invoke();
             Direct(m, n, k, va, vb, c, ldc, alpha, beta, lowerOnly);
             return;
         }
         int threads = allowParallel && work >= ParallelThreshold ? Math.Clamp(MaxThreads, 1, 64) : 1;
+        bool byRows = lowerOnly || m >= n;
+        if (threads <= 1 || !byRows || RowSchedule != RowParallelSchedule.SharedB)
+        {
+            sideTask?.Invoke();
+            sideTask = null;
+        }
         if (threads <= 1)
         {
             Serial(cfg, m, n, k, va, vb, c, ldc, alpha, beta, lowerOnly, 0);
             return;
         }
-        bool byRows = lowerOnly || m >= n;
         if (byRows && RowSchedule == RowParallelSchedule.SharedB)
         {
-            ParallelRows(cfg, m, n, k, va, vb, c, ldc, alpha, beta, lowerOnly, threads);
+            ParallelRows(cfg, m, n, k, va, vb, c, ldc, alpha, beta, lowerOnly, threads, sideTask);
             return;
         }
         // Otherwise split C into independent blocks: rows (area-balanced for a lower triangle) or columns.
@@ -265,7 +276,8 @@ internal static unsafe class GemmCore
     /// <summary>Row-parallel driver with a shared packed B: for each (jc, pc) the threads pack disjoint NR panels of
     /// the KC x NC panel of op(B) into one buffer, then take MC row blocks of C dynamically (each packing its own A
     /// block). Load-balances SYRK's triangle and copes with a core that is busy with something else.</summary>
-    private static void ParallelRows(GemmConfig cfg, int m, int n, int k, View a, View b, double* c, nint ldc, double alpha, double beta, bool lowerOnly, int threads)
+    private static void ParallelRows(GemmConfig cfg, int m, int n, int k, View a, View b, double* c, nint ldc, double alpha,
+        double beta, bool lowerOnly, int threads, Action? sideTask)
     {
         int mr = cfg.MR, nr = cfg.NR, KC = cfg.KC, NC = cfg.NC;
         // at least ~3 row blocks per thread so that the dynamic schedule can balance
@@ -297,14 +309,26 @@ internal static unsafe class GemmCore
                     PackB(B.Offset(pcc, jcc + col0), kc, cols, nr, (double*)packB + (nint)col0 * kc);
                 });
                 int blocks = (m + mc - 1) / mc;
-                Parallel.For(0, blocks, opts, blk =>
+                // work items claimed in order: the side task (first pass only), then the row blocks bottom-up (for a
+                // lower triangle the largest first, so the dynamic schedule ends on small blocks)
+                var side = sideTask;
+                sideTask = null;
+                int first = side != null ? 1 : 0, items = blocks + first, next = -1;
+                Parallel.For(0, Math.Min(threads, items), opts, _ =>
                 {
-                    int ic = blk * mc, mcc = Math.Min(mc, m - ic);
-                    if (lowerOnly && jcc > ic + mcc - 1) return;
-                    var A = new View((double*)pa, aRs, aCs);
-                    double* packA = Aligned(ref _packA, mc * kcMax);
-                    PackA(A.Offset(ic, pcc), mcc, kc, mr, packA);
-                    Macro(cfg, mcc, ncUse, kc, packA, (double*)packB, (double*)pcC + ic * ldc + jcc, ldc, alpha, betaEff, lowerOnly, ic - jcc);
+                    int t;
+                    while ((t = Interlocked.Increment(ref next)) < items)
+                    {
+                        if (t < first) { side!(); continue; }
+                        int blk = blocks - 1 - (t - first);
+                        int ic = blk * mc, mcc = Math.Min(mc, m - ic);
+                        if (lowerOnly && jcc > ic + mcc - 1) continue;
+                        var A = new View((double*)pa, aRs, aCs);
+                        double* packA = Aligned(ref _packA, mc * kcMax);
+                        PackA(A.Offset(ic, pcc), mcc, kc, mr, packA);
+                        Macro(cfg, mcc, ncUse, kc, packA, (double*)packB, (double*)pcC + ic * ldc + jcc, ldc, alpha,
+                            betaEff, lowerOnly, ic - jcc);
+                    }
                 });
             }
         }

@@ -22,6 +22,10 @@ internal static unsafe class TwoStageTridiagonal
     /// <summary>Upper bound on the row-block height of the parallel symmetric product A V (tuning knob).</summary>
     internal static int SymmRows { get; set; } = 384;
 
+    /// <summary>When set (bench only), stage 1 adds its wall time per part here: 0 panel factorisation and T,
+    /// 1 symmetric product A V, 2 the small products forming Z, 3 the rank-2k trailing update.</summary>
+    internal static double[]? Profile { get; set; }
+
     /// <summary>Diagonal and off-diagonal (E[i] couples i and i + 1) of a tridiagonal matrix similar to
     /// <paramref name="a"/> (lower triangle read).</summary>
     public static (double[] D, double[] E) Reduce(Matrix a, IProgress<ProgressUpdate>? progress = null,
@@ -35,18 +39,23 @@ internal static unsafe class TwoStageTridiagonal
     {
         var sw = System.Diagnostics.Stopwatch.StartNew();
         int n = a.Rows, b = Band;
-        var work = new double[(long)n * n];
-        for (int r = 0; r < n; r++) Array.Copy(a.Data, (long)r * n, work, (long)r * n, r + 1);
-        fixed (double* pa = work) DenseToBand(pa, n, b, progress, cancellationToken);
         // compact band copy: element (i, k), 0 <= i - k <= 2b, at i * 2b + k + 2b (rows contiguous)
         int ld = 2 * b;
         var band = new double[(long)n * (ld + 1)];
-        for (int i = 0; i < n; i++)
+        using (var work = new NativeBuffer((long)n * n))
         {
-            int k0 = Math.Max(0, i - b);
-            Array.Copy(work, (long)i * n + k0, band, (long)i * ld + k0 + ld, i - k0 + 1);
+            double* pa = work.Pointer;
+            fixed (double* src = a.Data)
+                for (int r = 0; r < n; r++)
+                    new ReadOnlySpan<double>(src + (long)r * n, r + 1).CopyTo(new Span<double>(pa + (long)r * n, r + 1));
+            DenseToBand(pa, n, b, progress, cancellationToken);
+            for (int i = 0; i < n; i++)
+            {
+                int k0 = Math.Max(0, i - b);
+                new ReadOnlySpan<double>(pa + (long)i * n + k0, i - k0 + 1)
+                    .CopyTo(band.AsSpan((int)((long)i * ld + k0 + ld), i - k0 + 1));
+            }
         }
-        work = null;
         if (stageSeconds != null) stageSeconds[0] = sw.Elapsed.TotalSeconds;
         sw.Restart();
         var d = new double[n];
@@ -67,65 +76,115 @@ internal static unsafe class TwoStageTridiagonal
         var tmat = new double[b * b];            // T (k x k upper triangular), row-major
         var y = new double[(long)n * b];         // A V (m x k)
         var y2 = new double[(long)n * b];        // A V T, then Z
-        var p1 = new double[(long)n * 2 * b];    // [V Z] (m x 2k)
-        var p2 = new double[(long)n * 2 * b];    // [Z V] (m x 2k)
+        // [V Z] and [Z V] (m x 2k), twice: the next panel's V is written while this panel's update reads its pair
+        var p1 = new[] { new double[(long)n * 2 * b], new double[(long)n * 2 * b] };
+        var p2 = new[] { new double[(long)n * 2 * b], new double[(long)n * 2 * b] };
         var small = new double[b * b];
         var tau = new double[b];
-        for (int j = 0; j + b < n; j += b)
+        if (b >= n) return;
+        fixed (double* ppt = pt, pT = tmat, py = y, py2 = y2, psm = small,
+               p1a = p1[0], p1b = p1[1], p2a = p2[0], p2b = p2[1])
         {
-            ct.ThrowIfCancellationRequested();
-            int m = n - j - b;
-            int k = Math.Min(m, b);
-            double* a22 = pa + (long)(j + b) * n + (j + b);
-            fixed (double* ppt = pt, pT = tmat, py = y, py2 = y2, pp1 = p1, pp2 = p2, psm = small)
+            nint[] v1 = [(nint)p1a, (nint)p1b], v2 = [(nint)p2a, (nint)p2b];
+            nint ptAddr = (nint)ppt, tAddr = (nint)pT, aAddr = (nint)pa;
+            long t0 = Profile == null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
+            PreparePanel(pa, n, b, 0, ppt, tau, pT, p1a, p2a);
+            Tick(0, t0);
+            int cur = 0;
+            for (int j = 0; j + b < n; j += b)
             {
-                // panel A[j+b.., j..j+b) transposed into pt (row q = column j + q)
-                for (int q = 0; q < b; q++)
-                {
-                    double* dst = ppt + (long)q * m;
-                    double* src = pa + (long)(j + b) * n + j + q;
-                    for (int r = 0; r < m; r++) dst[r] = src[(long)r * n];
-                }
-                PanelQr(ppt, m, b, k, tau);
-                // R back into the band: A[j+b+r, j+q] = R[r, q] for r <= q
-                for (int q = 0; q < b; q++)
-                    for (int r = 0; r <= Math.Min(q, m - 1); r++)
-                        pa[(long)(j + b + r) * n + j + q] = ppt[(long)q * m + r];
-                // V' in pt: unit diagonal, zeros above
-                for (int q = 0; q < k; q++)
-                {
-                    double* row = ppt + (long)q * m;
-                    for (int r = 0; r < q; r++) row[r] = 0;
-                    row[q] = 1;
-                }
-                BuildT(ppt, m, k, tau, pT);
-                // V (m x k) into the first k columns of p1 and last k of p2
-                for (int r = 0; r < m; r++)
-                    for (int q = 0; q < k; q++)
-                    {
-                        double v = ppt[(long)q * m + r];
-                        pp1[(long)r * 2 * k + q] = v;
-                        pp2[(long)r * 2 * k + k + q] = v;
-                    }
+                ct.ThrowIfCancellationRequested();
+                long t1 = Profile == null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
+                int m = n - j - b;
+                int k = Math.Min(m, b);
+                double* a22 = pa + (long)(j + b) * n + (j + b);
+                double* pp1 = (double*)v1[cur], pp2 = (double*)v2[cur];
                 // Y = A22 V (lower triangle of A22 only)
                 SymmLower(a22, n, m, pp1, 2 * k, k, py, k);
+                long t2 = Tick(1, t1);
                 // Y2 = Y T
-                GemmCore.Run(m, k, k, py, k, false, pT, k, false, py2, k, 1.0, 0.0, allowParallel: false);
+                GemmCore.Run(m, k, k, py, k, false, pT, k, false, py2, k, 1.0, 0.0);
                 // small = T' (V' Y2); Z = Y2 - V small / 2
                 GemmCore.Run(k, k, m, ppt, m, false, py2, k, false, py, k, 1.0, 0.0, allowParallel: false);
                 GemmCore.Run(k, k, k, pT, k, true, py, k, false, psm, k, 1.0, 0.0, allowParallel: false);
-                GemmCore.Run(m, k, k, pp1, 2 * k, false, psm, k, false, py2, k, -0.5, 1.0, allowParallel: false);
+                GemmCore.Run(m, k, k, pp1, 2 * k, false, psm, k, false, py2, k, -0.5, 1.0);
                 for (int r = 0; r < m; r++)
                 {
                     var zr = new ReadOnlySpan<double>(py2 + (long)r * k, k);
                     zr.CopyTo(new Span<double>(pp1 + (long)r * 2 * k + k, k));
                     zr.CopyTo(new Span<double>(pp2 + (long)r * 2 * k, k));
                 }
+                long t3 = Tick(2, t2);
                 // A22 -= V Z' + Z V' (lower triangle)
-                GemmCore.Run(m, m, 2 * k, pp1, 2 * k, false, pp2, 2 * k, true, a22, n, -1.0, 1.0, lowerOnly: true);
+                if (j + 2 * b >= n)
+                    GemmCore.Run(m, m, 2 * k, pp1, 2 * k, false, pp2, 2 * k, true, a22, n, -1.0, 1.0, lowerOnly: true);
+                else
+                {
+                    // look-ahead: one worker updates the first b columns of A22 (the next panel) and factors the
+                    // next panel while the others update the rest of A22
+                    int jn = j + b, nxt = cur ^ 1;
+                    nint a22Addr = (nint)a22, q1 = v1[cur], q2 = v2[cur];
+                    GemmCore.Run(m - b, m - b, 2 * k, pp1 + (long)b * 2 * k, 2 * k, false, pp2 + (long)b * 2 * k,
+                        2 * k, true, a22 + (long)b * n + b, n, -1.0, 1.0, lowerOnly: true, sideTask: () =>
+                        {
+                            long ts = Profile == null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
+                            GemmCore.Run(m, b, 2 * k, (double*)q1, 2 * k, false, (double*)q2, 2 * k, true,
+                                (double*)a22Addr, n, -1.0, 1.0, allowParallel: false);
+                            PreparePanel((double*)aAddr, n, b, jn, (double*)ptAddr, tau, (double*)tAddr,
+                                (double*)v1[nxt], (double*)v2[nxt]);
+                            Tick(0, ts);
+                        });
+                }
+                Tick(3, t3);
+                cur ^= 1;
+                progress.Report("band reduction", j + b, n);
             }
-            progress.Report("band reduction", j + b, n);
         }
+    }
+
+    /// <summary>Factors panel <paramref name="j"/> (columns [j, j + b), rows [j + b, n), already updated): its R goes
+    /// back into the band, V' (unit diagonal, zeros above) into <paramref name="ppt"/>, T into <paramref name="pT"/>,
+    /// and V (m x k) into the first k columns of <paramref name="pp1"/> and the last k of <paramref name="pp2"/>
+    /// (both of row length 2k), where m = n - j - b and k = min(m, b).</summary>
+    private static void PreparePanel(double* pa, int n, int b, int j, double* ppt, double[] tau, double* pT,
+        double* pp1, double* pp2)
+    {
+        int m = n - j - b;
+        int k = Math.Min(m, b);
+        // panel A[j+b.., j..j+b) transposed into pt (row q = column j + q), read row by row
+        for (int r = 0; r < m; r++)
+        {
+            double* src = pa + (long)(j + b + r) * n + j;
+            for (int q = 0; q < b; q++) ppt[(long)q * m + r] = src[q];
+        }
+        PanelQr(ppt, m, b, k, tau);
+        // R back into the band: A[j+b+r, j+q] = R[r, q] for r <= q
+        for (int q = 0; q < b; q++)
+            for (int r = 0; r <= Math.Min(q, m - 1); r++)
+                pa[(long)(j + b + r) * n + j + q] = ppt[(long)q * m + r];
+        // V' in pt: unit diagonal, zeros above
+        for (int q = 0; q < k; q++)
+        {
+            double* row = ppt + (long)q * m;
+            for (int r = 0; r < q; r++) row[r] = 0;
+            row[q] = 1;
+        }
+        BuildT(ppt, m, k, tau, pT);
+        for (int r = 0; r < m; r++)
+            for (int q = 0; q < k; q++)
+            {
+                double v = ppt[(long)q * m + r];
+                pp1[(long)r * 2 * k + q] = v;
+                pp2[(long)r * 2 * k + k + q] = v;
+            }
+    }
+
+    private static long Tick(int part, long since)
+    {
+        if (Profile is not { } p) return 0;
+        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        p[part] += (now - since) / (double)System.Diagnostics.Stopwatch.Frequency;
+        return now;
     }
 
     /// <summary>Householder QR of the m x bw panel stored transposed (row q of <paramref name="pt"/> = column q,
@@ -199,8 +258,11 @@ internal static unsafe class TwoStageTridiagonal
     /// strictly lower part, the mirrored diagonal block, and the transposed column block below it.</summary>
     private static void SymmLower(double* a, int lda, int m, double* v, int ldv, int k, double* y, int ldy)
     {
-        int rb = Math.Clamp(m / 8 / 8 * 8, 96, SymmRows);
-        int blocks = (m + rb - 1) / rb;
+        // an even number (at least 8) of equal row blocks, multiples of the kernel's 6 rows, at most SymmRows high
+        int blocks = Math.Max(8, (m + SymmRows - 1) / SymmRows);
+        blocks += blocks & 1;
+        int rb = Math.Max(96, (m + 6 * blocks - 1) / (6 * blocks) * 6);
+        blocks = (m + rb - 1) / rb;
         nint pa = (nint)a, pv = (nint)v, py = (nint)y;
         EigenKernels.For(blocks, (long)m * m * k >= 1 << 21, blk =>
         {
