@@ -81,8 +81,9 @@ internal static unsafe class TwoStageTridiagonal
         var p2 = new[] { new double[(long)n * 2 * b], new double[(long)n * 2 * b] };
         var small = new double[b * b];
         var tau = new double[b];
+        var sParts = new double[((long)n / 96 + 2) * b * b]; // per row block: its rows' part of V' Y T
         if (b >= n) return;
-        fixed (double* ppt = pt, pT = tmat, py = y, py2 = y2, psm = small,
+        fixed (double* ppt = pt, pT = tmat, py = y, py2 = y2, psm = small, psp = sParts,
                p1a = p1[0], p1b = p1[1], p2a = p2[0], p2b = p2[1])
         {
             nint[] v1 = [(nint)p1a, (nint)p1b], v2 = [(nint)p2a, (nint)p2b];
@@ -99,21 +100,18 @@ internal static unsafe class TwoStageTridiagonal
                 int k = Math.Min(m, b);
                 double* a22 = pa + (long)(j + b) * n + (j + b);
                 double* pp1 = (double*)v1[cur], pp2 = (double*)v2[cur];
-                // Y = A22 V (lower triangle of A22 only)
-                SymmLower(a22, n, m, pp1, 2 * k, k, py, k);
+                // Y = A22 V (lower triangle of A22 only); per row block also Y2 = Y T and its part of V' Y2
+                int blocks = RowBlocks(m, out int rb);
+                SymmLower(a22, n, m, pp1, 2 * k, k, py, k, pT, py2, psp, rb, blocks);
                 long t2 = Tick(1, t1);
-                // Y2 = Y T
-                GemmCore.Run(m, k, k, py, k, false, pT, k, false, py2, k, 1.0, 0.0);
-                // small = T' (V' Y2); Z = Y2 - V small / 2
-                GemmCore.Run(k, k, m, ppt, m, false, py2, k, false, py, k, 1.0, 0.0, allowParallel: false);
+                // small = T' (V' Y2) (the parts summed in block order, so the result does not depend on the
+                // number of threads); Z = Y2 - V small / 2, into [V Z] and [Z V]
+                new Span<double>(py, k * k).Clear();
+                for (int blk = 0; blk < blocks; blk++)
+                    TensorPrimitives.Add(new ReadOnlySpan<double>(py, k * k),
+                        new ReadOnlySpan<double>(psp + (long)blk * k * k, k * k), new Span<double>(py, k * k));
                 GemmCore.Run(k, k, k, pT, k, true, py, k, false, psm, k, 1.0, 0.0, allowParallel: false);
-                GemmCore.Run(m, k, k, pp1, 2 * k, false, psm, k, false, py2, k, -0.5, 1.0);
-                for (int r = 0; r < m; r++)
-                {
-                    var zr = new ReadOnlySpan<double>(py2 + (long)r * k, k);
-                    zr.CopyTo(new Span<double>(pp1 + (long)r * 2 * k + k, k));
-                    zr.CopyTo(new Span<double>(pp2 + (long)r * 2 * k, k));
-                }
+                FormZ(m, k, pp1, pp2, psm, py2, rb, blocks);
                 long t3 = Tick(2, t2);
                 // A22 -= V Z' + Z V' (lower triangle)
                 if (j + 2 * b >= n)
@@ -253,17 +251,26 @@ internal static unsafe class TwoStageTridiagonal
         }
     }
 
-    /// <summary>Y (m x k, ld ldy) = A V for the symmetric m x m matrix A whose lower triangle is at
-    /// <paramref name="a"/> (ld lda); V is m x k (ld ldv). Row blocks of Y in parallel: the block's rows of the
-    /// strictly lower part, the mirrored diagonal block, and the transposed column block below it.</summary>
-    private static void SymmLower(double* a, int lda, int m, double* v, int ldv, int k, double* y, int ldy)
+    /// <summary>Row blocks of the symmetric product for an m x m trailing matrix: an even number (at least 8) of equal
+    /// blocks, multiples of the kernel's 6 rows, at most <see cref="SymmRows"/> high (at least 96). Depends on m only, so
+    /// the sums over blocks are the same for any number of threads.</summary>
+    private static int RowBlocks(int m, out int rb)
     {
-        // an even number (at least 8) of equal row blocks, multiples of the kernel's 6 rows, at most SymmRows high
         int blocks = Math.Max(8, (m + SymmRows - 1) / SymmRows);
         blocks += blocks & 1;
-        int rb = Math.Max(96, (m + 6 * blocks - 1) / (6 * blocks) * 6);
-        blocks = (m + rb - 1) / rb;
-        nint pa = (nint)a, pv = (nint)v, py = (nint)y;
+        rb = Math.Max(96, (m + 6 * blocks - 1) / (6 * blocks) * 6);
+        return (m + rb - 1) / rb;
+    }
+
+    /// <summary>Y (m x k, ld ldy) = A V for the symmetric m x m matrix A whose lower triangle is at
+    /// <paramref name="a"/> (ld lda); V is m x k (ld ldv). Row blocks of Y in parallel: the block's rows of the
+    /// strictly lower part, the mirrored diagonal block, and the transposed column block below it. While the block's
+    /// rows are in cache, each block also forms its rows of Y2 = Y T (m x k, ld k; T k x k at <paramref name="t"/>)
+    /// and its part V[rows]' Y2[rows] (k x k) at <paramref name="sParts"/> + blk k k.</summary>
+    private static void SymmLower(double* a, int lda, int m, double* v, int ldv, int k, double* y, int ldy, double* t,
+        double* y2, double* sParts, int rb, int blocks)
+    {
+        nint pa = (nint)a, pv = (nint)v, py = (nint)y, pt = (nint)t, py2 = (nint)y2, psp = (nint)sParts;
         EigenKernels.For(blocks, (long)m * m * k >= 1 << 21, blk =>
         {
             double* A = (double*)pa, V = (double*)pv, Y = (double*)py;
@@ -293,6 +300,32 @@ internal static unsafe class TwoStageTridiagonal
             }
             }
             System.Buffers.ArrayPool<double>.Shared.Return(diagArr);
+            double* y2r = (double*)py2 + (long)r0 * k;
+            GemmCore.Run(h, k, k, Y + (long)r0 * ldy, ldy, false, (double*)pt, k, false, y2r, k, 1.0, 0.0,
+                allowParallel: false);
+            GemmCore.Run(k, k, h, V + (long)r0 * ldv, ldv, true, y2r, k, false, (double*)psp + (long)blk * k * k, k,
+                1.0, 0.0, allowParallel: false);
+        });
+    }
+
+    /// <summary>Z = Y2 - V small / 2 by row blocks in parallel, written into the last k columns of [V Z]
+    /// (<paramref name="p1"/>) and the first k of [Z V] (<paramref name="p2"/>), both of row length 2k; V is the first
+    /// k columns of p1, Y2 (m x k) is overwritten.</summary>
+    private static void FormZ(int m, int k, double* p1, double* p2, double* small, double* y2, int rb, int blocks)
+    {
+        nint pp1 = (nint)p1, pp2 = (nint)p2, psm = (nint)small, py2 = (nint)y2;
+        EigenKernels.For(blocks, (long)m * k * k >= 1 << 18, blk =>
+        {
+            double* P1 = (double*)pp1, P2 = (double*)pp2, Y2 = (double*)py2;
+            int r0 = blk * rb, r1 = Math.Min(m, r0 + rb);
+            GemmCore.Run(r1 - r0, k, k, P1 + (long)r0 * 2 * k, 2 * k, false, (double*)psm, k, false,
+                Y2 + (long)r0 * k, k, -0.5, 1.0, allowParallel: false);
+            for (int r = r0; r < r1; r++)
+            {
+                var zr = new ReadOnlySpan<double>(Y2 + (long)r * k, k);
+                zr.CopyTo(new Span<double>(P1 + (long)r * 2 * k + k, k));
+                zr.CopyTo(new Span<double>(P2 + (long)r * 2 * k, k));
+            }
         });
     }
 
