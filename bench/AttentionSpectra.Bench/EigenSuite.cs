@@ -184,6 +184,16 @@ public sealed class EigenSuite : IBenchSuite
                 double whole = Best(reps, () => SymmetricEigen.Eigenvalues(a));
                 var (td, te) = TwoStageTridiagonal.Reduce(a);
                 double sterf = Best(reps, () => Tridiagonal.BlockEigenvalues(td, te, 0, n));
+                double dcValues = Best(reps, () => TridiagonalDivideConquer.Values(td, te, 0, n));
+                {
+                    var x = Tridiagonal.BlockEigenvalues(td, te, 0, n); Array.Sort(x);
+                    var y = TridiagonalDivideConquer.Values(td, te, 0, n); Array.Sort(y);
+                    double dmax = 0; for (int i = 0; i < n; i++) dmax = Math.Max(dmax, Math.Abs(x[i] - y[i]));
+                    Console.Error.WriteLine($"values: max |sterf - dc| = {dmax:E2} (|l|max {x[^1]:E2})");
+                    double half = Best(reps, () => Tridiagonal.QlValuesAndComponent(td, te, 0, n / 2, n / 2 - 1, out _));
+                    double sterfHalf = Best(reps, () => Tridiagonal.BlockEigenvalues(td, te, 0, n / 2));
+                    Console.Error.WriteLine($"half QL+component {half:F4} s, sterf on the half {sterfHalf:F4} s");
+                }
                 double cpu = double.MaxValue;
                 for (int r = 0; r < reps; r++)
                 {
@@ -196,7 +206,7 @@ public sealed class EigenSuite : IBenchSuite
                     FormattableString.Invariant(
                     $"\"symm_s\":{best[1]:F4},\"small_s\":{best[2]:F4},\"update_s\":{best[3]:F4},") +
                     FormattableString.Invariant(
-                    $"\"stage1_s\":{s1:F4},\"stage2_s\":{s2:F4},\"sterf_s\":{sterf:F4},\"eigvalsh_s\":{whole:F4},\"eigvalsh_cpu_s\":{cpu:F4}}}"));
+                    $"\"stage1_s\":{s1:F4},\"stage2_s\":{s2:F4},\"sterf_s\":{sterf:F4},\"dc_values_s\":{dcValues:F4},\"eigvalsh_s\":{whole:F4},\"eigvalsh_cpu_s\":{cpu:F4}}}"));
             }
             if (what.Contains("eigh"))
             {

@@ -63,7 +63,7 @@ public static class SymmetricEigen
         for (int b = 0; b + 1 < starts.Count; b++)
         {
             int b0 = starts[b], b1 = starts[b + 1];
-            var bv = Tridiagonal.BlockEigenvalues(d, e, b0, b1);
+            var bv = TridiagonalDivideConquer.Values(d, e, b0, b1);
             Array.Copy(bv, 0, vals, b0, bv.Length);
             for (int i = b0; i < b1; i++) blockOf[i] = b;
         }

@@ -219,11 +219,100 @@ internal static class Tridiagonal
         for (int i = 0; i < n; i++) vt[(long)i * n + i] = 1.0;
         if (n == 1) return d;
 
-        // rotation log: per sweep (l, m, offset); rotation i in [l, m) at offset + (m - 1 - i)
-        var sweeps = new List<(int L, int M, int Off)>();
-        var cs = new double[Math.Max(16, 4 * n)];
-        var ss = new double[cs.Length];
-        int used = 0;
+        var log = new RotationLog(n);
+        QlIterate(d, e, n, ref log);
+
+        // apply the rotation log to column strips of vt
+        const int strip = 64;
+        int strips = (n + strip - 1) / strip;
+        var vtl = vt;
+        var sweeps = log.Sweeps;
+        var csl = log.Cs; var ssl = log.Ss;
+        EigenKernels.For(strips, n > 128, st =>
+        {
+            int j0 = st * strip, w = Math.Min(strip, n - j0);
+            foreach (var (l, m, off) in sweeps)
+            {
+                int k = off;
+                for (int i = m - 1; i >= l; i--, k++)
+                    Rotate(vtl.AsSpan(i * n + j0, w), vtl.AsSpan((i + 1) * n + j0, w), csl[k], ssl[k]);
+            }
+        });
+        return d;
+    }
+
+    /// <summary>The eigenvalues (unsorted) of the unreduced block d[b0..b1) by the implicit QL iteration of
+    /// <see cref="QlVectors"/>, and component <paramref name="coordinate"/> (block coordinates) of each eigenvector:
+    /// <paramref name="component"/>[r] belongs to value r. The rotations are applied to that one component as they
+    /// are made, so the cost is that of the values alone, O(n^2).</summary>
+    public static double[] QlValuesAndComponent(double[] d0, double[] e0, int b0, int b1, int coordinate,
+        out double[] component)
+    {
+        int n = b1 - b0;
+        var d = new double[n];
+        var e = new double[n];
+        Array.Copy(d0, b0, d, 0, n);
+        if (n > 1) Array.Copy(e0, b0, e, 0, n - 1);
+        var column = new ComponentRotations(new double[n]);
+        column.X[coordinate] = 1.0;
+        QlIterate(d, e, n, ref column);
+        component = column.X;
+        return d;
+    }
+
+    /// <summary>Receives the plane rotations of the QL iteration in the order they are made.</summary>
+    private interface IQlRotations
+    {
+        /// <summary>A sweep over [l, m) starts; its rotations follow for i = m - 1 down to l.</summary>
+        void BeginSweep(int l, int m);
+
+        /// <summary>Rotation of rows i and i + 1 of the transposed eigenvector matrix.</summary>
+        void Rotation(int i, double c, double s);
+    }
+
+    /// <summary>Records every rotation, to be applied later to the whole transposed eigenvector matrix.</summary>
+    private struct RotationLog(int n) : IQlRotations
+    {
+        public readonly List<(int L, int M, int Off)> Sweeps = [];
+        public double[] Cs = new double[Math.Max(16, 4 * n)], Ss = new double[Math.Max(16, 4 * n)];
+        private int _used;
+
+        public void BeginSweep(int l, int m)
+        {
+            if (_used + (m - l) > Cs.Length)
+            {
+                int cap = Math.Max(Cs.Length * 2, _used + (m - l));
+                Array.Resize(ref Cs, cap); Array.Resize(ref Ss, cap);
+            }
+            Sweeps.Add((l, m, _used));
+        }
+
+        public void Rotation(int i, double c, double s)
+        {
+            Cs[_used] = c; Ss[_used] = s; _used++;
+        }
+    }
+
+    /// <summary>Applies each rotation at once to one column of the transposed eigenvector matrix.</summary>
+    private readonly struct ComponentRotations(double[] x) : IQlRotations
+    {
+        public readonly double[] X = x;
+
+        public void BeginSweep(int l, int m) { }
+
+        public void Rotation(int i, double c, double s)
+        {
+            double a = X[i], b = X[i + 1];
+            X[i] = c * a - s * b;
+            X[i + 1] = s * a + c * b;
+        }
+    }
+
+    /// <summary>Implicit QL (EISPACK tql2) on d[0..n), e[0..n-1) (e[n-1] = 0): d becomes the eigenvalues; each plane
+    /// rotation goes to <paramref name="rotations"/>.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void QlIterate<TRot>(double[] d, double[] e, int n, ref TRot rotations) where TRot : struct, IQlRotations
+    {
         double f = 0.0, tst1 = 0.0;
         const double eps = 2.220446049250313e-16;
         for (int l = 0; l < n; l++)
@@ -251,12 +340,7 @@ internal static class Tridiagonal
                     double c = 1.0, c2 = c, c3 = c;
                     double el1 = e[l + 1];
                     double s = 0.0, s2 = 0.0;
-                    if (used + (m - l) > cs.Length)
-                    {
-                        int cap = Math.Max(cs.Length * 2, used + (m - l));
-                        Array.Resize(ref cs, cap); Array.Resize(ref ss, cap);
-                    }
-                    sweeps.Add((l, m, used));
+                    rotations.BeginSweep(l, m);
                     for (int i = m - 1; i >= l; i--)
                     {
                         c3 = c2; c2 = c; s2 = s;
@@ -268,7 +352,7 @@ internal static class Tridiagonal
                         c = p / r;
                         p = c * d[i] - s * g;
                         d[i + 1] = h + s * (c * g + s * d[i]);
-                        cs[used] = c; ss[used] = s; used++;
+                        rotations.Rotation(i, c, s);
                     }
                     p = -s * s2 * c3 * el1 * e[l] / dl1;
                     e[l] = s * p;
@@ -278,27 +362,8 @@ internal static class Tridiagonal
             d[l] += f;
             e[l] = 0.0;
         }
-
-        // apply the rotation log to column strips of vt
-        const int strip = 64;
-        int strips = (n + strip - 1) / strip;
-        var vtl = vt;
-        var csl = cs; var ssl = ss;
-        EigenKernels.For(strips, n > 128, st =>
-        {
-            int j0 = st * strip, w = Math.Min(strip, n - j0);
-            foreach (var (l, m, off) in sweeps)
-            {
-                int k = off;
-                for (int i = m - 1; i >= l; i--, k++)
-                    Rotate(vtl.AsSpan(i * n + j0, w), vtl.AsSpan((i + 1) * n + j0, w), csl[k], ssl[k]);
-            }
-        });
-        return d;
     }
 
-    /// <summary>(x, y) := (c x - s y, s x + c y) elementwise.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void Rotate(Span<double> x, Span<double> y, double c, double s)
     {
         int j = 0;

@@ -105,40 +105,13 @@ internal static unsafe class TridiagonalDivideConquer
         for (int i = 0; i < n; i++) { ds[i] = dd[order[i]]; zs[i] = z[order[i]]; }
         // row index of pole i in qt: order[i]
 
-        // deflation
-        double dmax = 0, zmax = 0;
-        for (int i = 0; i < n; i++) { dmax = Math.Max(dmax, Math.Abs(ds[i])); zmax = Math.Max(zmax, Math.Abs(zs[i])); }
-        double tol = 8 * Eps * Math.Max(dmax, r2 * zmax);
-        var deflated = new bool[n];
-        int prev = -1;
-        for (int j = 0; j < n; j++)
+        var deflated = Deflate(ds, zs, r2, (prev, j, c, s) =>
         {
-            if (r2 * Math.Abs(zs[j]) <= tol) { deflated[j] = true; continue; }
-            if (prev >= 0)
-            {
-                double s = zs[prev], c = zs[j];
-                double tau = Tridiagonal.Hypot(c, s);
-                double t = ds[j] - ds[prev];
-                c /= tau; s = -s / tau;
-                if (Math.Abs(t * c * s) <= tol)
-                {
-                    zs[j] = tau; zs[prev] = 0;
-                    // rotate eigenvector rows: x <- c x + s y, y <- c y - s x
-                    var x = qt.AsSpan(order[prev] * n, n);
-                    var y = qt.AsSpan(order[j] * n, n);
-                    for (int k = 0; k < n; k++) { double a = x[k], b = y[k]; x[k] = c * a + s * b; y[k] = c * b - s * a; }
-                    double tp = ds[prev] * c * c + ds[j] * s * s;
-                    ds[j] = ds[prev] * s * s + ds[j] * c * c;
-                    ds[prev] = tp;
-                    deflated[prev] = true;
-                }
-            }
-            prev = j;
-        }
-        // the rotations can disturb the ascending order of the non-deflated poles only within tol; re-sort them
-        var nd = new List<int>();
-        for (int i = 0; i < n; i++) if (!deflated[i]) nd.Add(i);
-        nd.Sort((a, b) => ds[a].CompareTo(ds[b]));
+            // rotate eigenvector rows: x <- c x + s y, y <- c y - s x
+            var x = qt.AsSpan(order[prev] * n, n);
+            var y = qt.AsSpan(order[j] * n, n);
+            for (int k = 0; k < n; k++) { double a = x[k], b = y[k]; x[k] = c * a + s * b; y[k] = c * b - s * a; }
+        }, out var nd);
         int K = nd.Count;
         var outVals = new double[n];
         var outRows = new double[(long)n * n];
@@ -156,18 +129,8 @@ internal static unsafe class TridiagonalDivideConquer
             var dk = new double[K];
             var zk = new double[K];
             for (int i = 0; i < K; i++) { dk[i] = ds[nd[i]]; zk[i] = zs[nd[i]]; }
-            double zn = Math.Sqrt(TensorPrimitives.SumOfSquares<double>(zk));
-            var lam = new double[K];
             var delta = new double[(long)K * K]; // delta[i, j] = dk[i] - lam[j]
-            EigenKernels.For((K + 63) / 64, K >= 192, blk =>
-            {
-                var dl = new double[K];
-                for (int j = blk * 64; j < Math.Min(K, blk * 64 + 64); j++)
-                {
-                    lam[j] = SecularRoot(dk, zk, r2, zn, j, dl);
-                    for (int i = 0; i < K; i++) delta[(long)i * K + j] = dl[i];
-                }
-            });
+            var lam = SecularRoots(dk, zk, r2, delta);
             // Gu-Eisenstat: z_hat_i^2 = -prod_j (d_i - l_j) / prod_{j != i} (d_i - d_j) (up to the common factor rho)
             var zh = new double[K];
             for (int i = 0; i < K; i++)
@@ -221,6 +184,125 @@ internal static unsafe class TridiagonalDivideConquer
         vt = outRows;
         SortRows(outVals, ref vt, n);
         return outVals;
+    }
+
+    /// <summary>Deflation of the rank-one problem diag(ds) + r2 zs zs' (ds ascending, r2 &gt; 0): components with
+    /// r2 |z_j| below the tolerance are deflated as they are; of two poles closer than the tolerance allows, a Givens
+    /// rotation zeroes one z component (reported to <paramref name="rotate"/> as (prev, j, c, s) so that the caller
+    /// can rotate its eigenvectors) and that pole is deflated. Returns the deflated flags; <paramref name="kept"/> lists
+    /// the other poles in ascending order of their (possibly rotated) values.</summary>
+    private static bool[] Deflate(double[] ds, double[] zs, double r2, Action<int, int, double, double>? rotate,
+        out List<int> kept)
+    {
+        int n = ds.Length;
+        double dmax = 0, zmax = 0;
+        for (int i = 0; i < n; i++) { dmax = Math.Max(dmax, Math.Abs(ds[i])); zmax = Math.Max(zmax, Math.Abs(zs[i])); }
+        double tol = 8 * Eps * Math.Max(dmax, r2 * zmax);
+        var deflated = new bool[n];
+        int prev = -1;
+        for (int j = 0; j < n; j++)
+        {
+            if (r2 * Math.Abs(zs[j]) <= tol) { deflated[j] = true; continue; }
+            if (prev >= 0)
+            {
+                double s = zs[prev], c = zs[j];
+                double tau = Tridiagonal.Hypot(c, s);
+                double t = ds[j] - ds[prev];
+                c /= tau; s = -s / tau;
+                if (Math.Abs(t * c * s) <= tol)
+                {
+                    zs[j] = tau; zs[prev] = 0;
+                    rotate?.Invoke(prev, j, c, s);
+                    double tp = ds[prev] * c * c + ds[j] * s * s;
+                    ds[j] = ds[prev] * s * s + ds[j] * c * c;
+                    ds[prev] = tp;
+                    deflated[prev] = true;
+                }
+            }
+            prev = j;
+        }
+        // the rotations can disturb the ascending order of the non-deflated poles only within tol; re-sort them
+        kept = [];
+        for (int i = 0; i < n; i++) if (!deflated[i]) kept.Add(i);
+        kept.Sort((a, b) => ds[a].CompareTo(ds[b]));
+        return deflated;
+    }
+
+    /// <summary>All K roots (ascending) of 1 + r2 sum_i zk_i^2 / (dk_i - l) = 0 (dk ascending, r2 &gt; 0, no zk_i = 0),
+    /// in parallel blocks of 64; when <paramref name="delta"/> is given it receives dk[i] - l[j] at [i K + j].</summary>
+    private static double[] SecularRoots(double[] dk, double[] zk, double r2, double[]? delta)
+    {
+        int K = dk.Length;
+        double zn = Math.Sqrt(TensorPrimitives.SumOfSquares<double>(zk));
+        var lam = new double[K];
+        EigenKernels.For((K + 63) / 64, K >= 192, blk =>
+        {
+            var dl = new double[K];
+            for (int j = blk * 64; j < Math.Min(K, blk * 64 + 64); j++)
+            {
+                lam[j] = SecularRoot(dk, zk, r2, zn, j, dl);
+                if (delta != null) for (int i = 0; i < K; i++) delta[(long)i * K + j] = dl[i];
+            }
+        });
+        return lam;
+    }
+
+    /// <summary>From this block size on, <see cref="Values"/> splits the block (bench and test knob).</summary>
+    internal static int ValuesSplitMinimum { get; set; } = 1024;
+
+    /// <summary>All eigenvalues (unsorted) of the unreduced tridiagonal block d[b0..b1), e[b0..b1-1), on two cores:
+    /// T = diag(T1, T2) + rho u u' is split in the middle, each half solved by implicit QL that tracks only the one
+    /// eigenvector component the merge needs (the last of T1's vectors, the first of T2's), and the eigenvalues of
+    /// diag(D1, D2) + rho z z' follow from deflation and the secular equation, as in the merge of the eigenvector
+    /// solver. Blocks below <see cref="ValuesSplitMinimum"/> use the root-free QL of <see cref="Tridiagonal.Sterf"/>.
+    /// </summary>
+    public static double[] Values(double[] d0, double[] e0, int b0, int b1)
+    {
+        int n = b1 - b0;
+        if (n < Math.Max(2, ValuesSplitMinimum) || Environment.ProcessorCount < 2)
+            return Tridiagonal.BlockEigenvalues(d0, e0, b0, b1);
+        int m = n / 2;
+        var d = new double[n];
+        var e = new double[n];
+        Array.Copy(d0, b0, d, 0, n);
+        Array.Copy(e0, b0, e, 0, n - 1);
+        double rho = e[m - 1];
+        d[m - 1] -= rho;
+        d[m] -= rho;
+        double[] v1 = [], v2 = [], z1 = [], z2 = [];
+        EigenKernels.For(2, true, half =>
+        {
+            if (half == 0) v1 = Tridiagonal.QlValuesAndComponent(d, e, 0, m, m - 1, out z1);
+            else v2 = Tridiagonal.QlValuesAndComponent(d, e, m, n, 0, out z2);
+        });
+        // as in Merge: |z| = sqrt(2), rho <- 2 rho, a negative rho solves the negated problem
+        bool flip = rho < 0;
+        double r2 = Math.Abs(2 * rho);
+        var dd = new double[n];
+        var z = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            dd[i] = i < m ? v1[i] : v2[i - m];
+            z[i] = (i < m ? z1[i] : z2[i - m]) / Math.Sqrt(2.0);
+            if (flip) dd[i] = -dd[i];
+        }
+        var order = Enumerable.Range(0, n).ToArray();
+        Array.Sort(dd, order);
+        var zs = new double[n];
+        for (int i = 0; i < n; i++) zs[i] = z[order[i]];
+        var deflated = Deflate(dd, zs, r2, null, out var kept);
+        var vals = new double[n];
+        int w = 0;
+        for (int i = 0; i < n; i++) if (deflated[i]) vals[w++] = dd[i];
+        if (kept.Count > 0)
+        {
+            var dk = new double[kept.Count];
+            var zk = new double[kept.Count];
+            for (int i = 0; i < kept.Count; i++) { dk[i] = dd[kept[i]]; zk[i] = zs[kept[i]]; }
+            foreach (double l in SecularRoots(dk, zk, r2, null)) vals[w++] = l;
+        }
+        if (flip) for (int i = 0; i < n; i++) vals[i] = -vals[i];
+        return vals;
     }
 
     /// <summary>f = 1 + rho sum z_i^2 / (dl_i - tau), its derivative, and sum of |terms| (rounding-error scale).</summary>

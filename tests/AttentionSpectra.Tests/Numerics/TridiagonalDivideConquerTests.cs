@@ -38,7 +38,7 @@ public class TridiagonalDivideConquerTests
         yield return ["graded", 180];
     }
 
-    private static (double[] D, double[] E) Make(string kind, int n)
+    internal static (double[] D, double[] E) Make(string kind, int n)
     {
         var d = new double[n];
         var e = new double[n - 1];
