@@ -45,9 +45,17 @@ internal static unsafe class TwoStageTridiagonal
         using (var work = new NativeBuffer((long)n * n))
         {
             double* pa = work.Pointer;
-            fixed (double* src = a.Data)
-                for (int r = 0; r < n; r++)
-                    new ReadOnlySpan<double>(src + (long)r * n, r + 1).CopyTo(new Span<double>(pa + (long)r * n, r + 1));
+            // the lower triangle, in chunks of equal area on all cores (the first touch of each page is part of it)
+            const int chunks = 8;
+            nint dst = (nint)pa;
+            var src = a.Data;
+            EigenKernels.For(chunks, n >= 512, c =>
+            {
+                int r0 = (int)(n * Math.Sqrt(c / (double)chunks)), r1 = (int)(n * Math.Sqrt((c + 1) / (double)chunks));
+                if (c == chunks - 1) r1 = n;
+                for (int r = r0; r < r1; r++)
+                    src.AsSpan(r * n, r + 1).CopyTo(new Span<double>((double*)dst + (long)r * n, r + 1));
+            });
             DenseToBand(pa, n, b, progress, cancellationToken);
             for (int i = 0; i < n; i++)
             {
