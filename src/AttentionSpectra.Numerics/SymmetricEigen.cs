@@ -15,10 +15,11 @@ public static class SymmetricEigen
     /// <summary>All eigenvalues, ascending. Only the lower triangle of <paramref name="a"/> is read.</summary>
     public static double[] Eigenvalues(Matrix a)
     {
-        Validate(a);
+        ArgumentNullException.ThrowIfNull(a);
+        NumericsException.ThrowIfNotSquare(a, InputName);
         int n = a.Rows;
         if (n == 0) return [];
-        double scale = ScaleFor(a);
+        double scale = CheckedScale(a);
         var scaled = scale == 1 ? a : Divide(a, scale);
         var (d, e) = n >= TwoStageMinimum ? TwoStageTridiagonal.Reduce(scaled) : OneStage(scaled);
         var vals = TridiagonalValues(d, e, out _, out _);
@@ -144,15 +145,42 @@ public static class SymmetricEigen
     {
         int n = a.Rows;
         double mx = 0;
-        for (int i = 0; i < n; i++)
-            mx = Math.Max(mx, Math.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude<double>(new ReadOnlySpan<double>(a.Data, i * n, i + 1))));
-        return mx == 0 || (mx > 1e-140 && mx < 1e140) ? 1.0 : mx;
+        for (int i = 0; i < n; i++) mx = Math.Max(mx, LowerMax(a, i));
+        return ScaleFromMax(mx);
     }
+
+    private static double LowerMax(Matrix a, int row) =>
+        Math.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude<double>(
+            new ReadOnlySpan<double>(a.Data, row * a.Cols, row + 1)));
+
+    private static double ScaleFromMax(double mx) => mx == 0 || (mx > 1e-140 && mx < 1e140) ? 1.0 : mx;
+
+    /// <summary><see cref="Validate"/>'s finiteness check and <see cref="ScaleFor"/> in one pass over the matrix, in
+    /// row chunks on all cores (a square, non-null input is assumed).</summary>
+    private static double CheckedScale(Matrix a)
+    {
+        int n = a.Rows;
+        const int chunks = 8;
+        var finite = new bool[chunks];
+        var max = new double[chunks];
+        EigenKernels.For(chunks, (long)n * n >= 1 << 18, c =>
+        {
+            int r0 = (int)((long)n * c / chunks), r1 = (int)((long)n * (c + 1) / chunks);
+            finite[c] = Matrix.AllFinite(new ReadOnlySpan<double>(a.Data, r0 * n, (r1 - r0) * n));
+            double mx = 0;
+            for (int i = r0; i < r1; i++) mx = Math.Max(mx, LowerMax(a, i));
+            max[c] = mx;
+        });
+        if (Array.IndexOf(finite, false) >= 0) NumericsException.ThrowIfNotFinite(a, InputName);
+        return ScaleFromMax(max.Max());
+    }
+
+    private const string InputName = "Symmetric eigenproblem input";
 
     internal static void Validate(Matrix a)
     {
         ArgumentNullException.ThrowIfNull(a);
-        NumericsException.ThrowIfNotSquare(a, "Symmetric eigenproblem input");
-        NumericsException.ThrowIfNotFinite(a, "Symmetric eigenproblem input");
+        NumericsException.ThrowIfNotSquare(a, InputName);
+        NumericsException.ThrowIfNotFinite(a, InputName);
     }
 }

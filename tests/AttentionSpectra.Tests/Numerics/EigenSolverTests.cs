@@ -101,6 +101,38 @@ public class EigenSolverTests
         Assert.Throws<ArgumentNullException>(() => SymmetricEigen.Eigenvalues(null!));
     }
 
+    [Theory]
+    [InlineData(0, 599, double.NaN)]                 // upper corner: checked although never read
+    [InlineData(599, 0, double.NegativeInfinity)]    // last row chunk
+    [InlineData(300, 300, double.PositiveInfinity)]  // a diagonal entry in a middle chunk
+    public void EveryNonFiniteEntryOfALargeMatrixIsRejected(int row, int col, double bad)
+    {
+        // eigenvalues check finiteness and the scale in one pass over row chunks on all cores
+        var a = RandomSymmetric(new Rng(4), 600);
+        a[row, col] = bad;
+        var ex = Assert.Throws<NumericsException>(() => SymmetricEigen.Eigenvalues(a));
+        Assert.Contains("NaN or infinite", ex.Message);
+        Assert.Contains("Symmetric eigenproblem input", ex.Message);
+    }
+
+    [Fact]
+    public void ScalingDecisionSeesEveryRowChunk()
+    {
+        // subnormal entries only below the first row chunk (the first 100 rows and columns are zero): without the
+        // scaling that the later chunks call for, the reduction would work with a few significant bits
+        int n = 600;
+        var b = RandomSymmetric(new Rng(5), n);
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+                if (i < 100 || j < 100) b[i, j] = 0;
+        var a = new Matrix(n, n);
+        for (int i = 0; i < n * n; i++) a.Data[i] = b.Data[i] * 1e-310;
+        var expected = SymmetricEigen.Eigenvalues(b);
+        var vals = SymmetricEigen.Eigenvalues(a);
+        double top = Math.Max(Math.Abs(expected[0]), Math.Abs(expected[^1]));
+        for (int i = 0; i < n; i++) Assert.True(Math.Abs(vals[i] / 1e-310 - expected[i]) <= 1e-6 * top, $"value {i}");
+    }
+
     [Fact]
     public void OnlyLowerTriangleIsRead()
     {
