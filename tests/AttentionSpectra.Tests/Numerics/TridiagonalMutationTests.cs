@@ -411,4 +411,20 @@ public class TridiagonalMutationTests
         Assert.Throws<NonConvergenceException>(() =>
             Tridiagonal.InverseIteration(d, e, [0, 3], [new(0, 2.0, 0)], new Matrix(3, 1)));
     }
+
+    /// <summary>The cluster tolerance is 1e-3 |T|_1: with |T|_1 about 1000 (one large diagonal entry), two
+    /// eigenvalues about 1e-3 apart form a cluster and are re-orthogonalised. Computed independently, inverse
+    /// iteration would leave them non-orthogonal by about eps |T| / gap = 1e-10.</summary>
+    [Fact]
+    public void ClusterToleranceScalesWithTheNorm()
+    {
+        var d = new[] { 0.0, 0.0, 0.0, 1000.0 };
+        var e = new[] { 5e-4, 1e-3, 1.0 };
+        var values = MathNetValues(d, e);
+        Assert.InRange(values[2] - values[1], 5e-4, 2e-3);
+        var z = new Matrix(4, 4);
+        Tridiagonal.InverseIteration(d, e, [0, 4], values.Select((v, c) => new Tridiagonal.Target(0, v, c)).ToList(), z);
+        Assert.InRange(Residual(d, e, z, values), 0, 1e-12);
+        Assert.InRange(EigenTestUtil.Orthogonality(z), 0, 1e-14);
+    }
 }
