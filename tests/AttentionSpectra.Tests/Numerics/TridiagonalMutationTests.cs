@@ -426,5 +426,8 @@ public class TridiagonalMutationTests
         Tridiagonal.InverseIteration(d, e, [0, 4], values.Select((v, c) => new Tridiagonal.Target(0, v, c)).ToList(), z);
         Assert.InRange(Residual(d, e, z, values), 0, 1e-12);
         Assert.InRange(EigenTestUtil.Orthogonality(z), 0, 1e-14);
+        // the same rule in the cost measure: the three eigenvalues near 0 are one cluster, 1000 is alone: 3^2 + 1^2
+        Assert.True(values[2] - values[0] < 1 && values[3] - values[2] > 1);
+        Assert.Equal(10.0, Tridiagonal.ClusterCost(d, e, 0, 4, values));
     }
 }
