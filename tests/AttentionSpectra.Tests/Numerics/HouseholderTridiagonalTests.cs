@@ -184,6 +184,15 @@ public class HouseholderTridiagonalTests
         var p96 = new SyncProgress();
         _ = new HouseholderTridiagonal(EigenTestUtil.RandomSymmetric(new Rng(12), 96), p96);
         Assert.Equal(new double[] { 32, 96 }, p96.Updates.Select(u => u.Completed));
+        // n = 65: reflectors 1..64 are two blocks of 32; the back-transform reports 33 and 65, nothing after
+        var t65 = new HouseholderTridiagonal(EigenTestUtil.RandomSymmetric(new Rng(14), 65));
+        var b65 = new SyncProgress();
+        t65.BackTransform(Matrix.Identity(65), b65);
+        Assert.Equal(new double[] { 33, 65 }, b65.Updates.Select(u => u.Completed));
+        // nothing to transform, nothing reported
+        var none = new SyncProgress();
+        t65.BackTransform(new Matrix(65, 0), none);
+        Assert.Empty(none.Updates);
     }
 
     [Fact]

@@ -67,6 +67,7 @@ public class TridiagonalMutationTests
     [InlineData(4.0, 1.5, -4.0)]    // a + c = 0
     [InlineData(1e-3, 2.0, 5.0)]    // |a - c| < |2b|
     [InlineData(6.0, -2.5, 1e-9)]   // negative coupling, |c| much below |a|
+    [InlineData(-1.0, 1.0, -1.0)]   // a + c < 0 with a zero eigenvalue: the larger root -2 must come first
     public void TwoByTwoBlocksMatchTheClosedForm(double a, double b, double c)
     {
         double mean = 0.5 * (a + c), rad = Math.Sqrt(0.25 * (a - c) * (a - c) + b * b);
@@ -370,7 +371,9 @@ public class TridiagonalMutationTests
             if (rev) { Array.Reverse(d); Array.Reverse(e); }
             var oracle = MathNetValues(d.Select(x => Math.ScaleB(x, -600)).ToArray(),
                 e.Select(x => Math.ScaleB(x, -600)).ToArray()).Select(x => Math.ScaleB(x, 600)).ToArray();
-            var got = SterfSorted(d, e);
+            var got = (double[])d.Clone();
+            Tridiagonal.Sterf(got, (double[])e.Clone(), 3); // e of exactly n - 1 entries
+            Array.Sort(got);
             Assert.All(got, x => Assert.True(double.IsFinite(x)));
             AssertValuesClose(oracle, got, 1e-14 * p600);
             Assert.Equal(p600, got[2], 1e-15 * p600);
@@ -429,5 +432,34 @@ public class TridiagonalMutationTests
         // the same rule in the cost measure: the three eigenvalues near 0 are one cluster, 1000 is alone: 3^2 + 1^2
         Assert.True(values[2] - values[0] < 1 && values[3] - values[2] > 1);
         Assert.Equal(10.0, Tridiagonal.ClusterCost(d, e, 0, 4, values));
+    }
+
+    /// <summary>Implicit QL with vectors is scale invariant: the Laplacian times 1e-8 (its deflation test is relative
+    /// to the block's size, not absolute) has eigenpairs 1e-8 (2 - 2 cos(k pi / (n + 1))) with sine vectors.</summary>
+    [Fact]
+    public void QlVectorsOnATinyScaleBlock()
+    {
+        int n = 40;
+        double s = 1e-8;
+        var d = Enumerable.Repeat(2 * s, n).ToArray();
+        var e = Enumerable.Repeat(-s, n - 1).ToArray();
+        var vals = Tridiagonal.QlVectors(d, e, 0, n, out var vt);
+        var z = new Matrix(n, n);
+        for (int r = 0; r < n; r++) for (int i = 0; i < n; i++) z[i, r] = vt[r * n + i];
+        var expected = Enumerable.Range(1, n).Select(k => s * (2 - 2 * Math.Cos(k * Math.PI / (n + 1)))).ToArray();
+        AssertValuesClose(expected, vals.OrderBy(x => x).ToArray(), 1e-14 * s);
+        Assert.InRange(Residual(d, e, z, vals), 0, 1e-14 * s);
+        Assert.InRange(EigenTestUtil.Orthogonality(z), 0, 1e-13);
+    }
+
+    /// <summary>The cluster rule's norm is the block's 1-norm, max_i |e_i-1| + |d_i| + |e_i| (both couplings of a
+    /// row): for tridiag(1, 0, 1) it is 2, so values 1.5e-3 apart are one cluster (1e-3 |T|_1 = 2e-3), which
+    /// they would not be with a norm of 1.</summary>
+    [Fact]
+    public void ClusterCostUsesBothCouplingsOfARow()
+    {
+        double[] d = [0.0, 0.0, 0.0], e = [1.0, 1.0];
+        Assert.Equal(2.0 * 2 + 1, Tridiagonal.ClusterCost(d, e, 0, 3, [-1.0, -1.0 + 1.5e-3, 1.0]));
+        Assert.Equal(3.0, Tridiagonal.ClusterCost(d, e, 0, 3, [-1.0, -1.0 + 2.5e-3, 1.0]));
     }
 }
