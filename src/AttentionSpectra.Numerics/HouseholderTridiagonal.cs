@@ -170,7 +170,8 @@ internal sealed unsafe class HouseholderTridiagonal
             SymvRows(pa, n, 0, m, v, y);
             return;
         }
-        // chunk c covers rows [bound(c), bound(c+1)) with bound(c) = m sqrt(c / C): equal triangle area
+        // chunk c covers rows [bound(c), bound(c+1)) with bound(c) = m sqrt(c / C): equal triangle area; here
+        // m >= 448, so every chunk has at least m (1 - sqrt(7/8)) - 1 > 27 rows (none is empty)
         Span<int> bounds = stackalloc int[SymvChunks + 1];
         for (int c = 0; c <= SymvChunks; c++) bounds[c] = (int)(m * Math.Sqrt((double)c / SymvChunks));
         bounds[SymvChunks] = m;
@@ -179,7 +180,6 @@ internal sealed unsafe class HouseholderTridiagonal
         Parallel.For(0, SymvChunks, c =>
         {
             int r0 = b[c], r1 = b[c + 1];
-            if (r1 <= r0) return;
             fixed (double* py = ybuf[c])
             {
                 new Span<double>(py, r1).Clear();
@@ -191,7 +191,7 @@ internal sealed unsafe class HouseholderTridiagonal
         for (int c = SymvChunks - 2; c >= 0; c--)
         {
             int r1 = b[c + 1];
-            if (r1 > b[c]) TensorPrimitives.Add(ys[..r1], ybuf[c].AsSpan(0, r1), ys[..r1]);
+            TensorPrimitives.Add(ys[..r1], ybuf[c].AsSpan(0, r1), ys[..r1]);
         }
     }
 

@@ -66,7 +66,6 @@ public static class Lanczos
         if (tolerances.Count != k)
             throw new NumericsException($"Lanczos: {tolerances.Count} tolerances given for k = {k} pairs.");
         foreach (var t in tolerances) CheckArgs(n, k, t);
-        if (k == 0) CheckArgs(n, k, 1e-10);
         if (blockSize < 0 || blockSize > Math.Max(1, k))
             throw new NumericsException($"Lanczos: block size {blockSize} must lie in [1, k = {k}] (or 0 for k).");
         if (UseDense(n, k))

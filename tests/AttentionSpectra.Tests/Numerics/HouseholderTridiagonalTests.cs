@@ -100,6 +100,27 @@ public class HouseholderTridiagonalTests
         for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) Assert.Equal(i == j ? 1.0 : 0.0, q[i, j]);
     }
 
+    /// <summary>A tridiagonal matrix plus entries of 1e-10 further out: each row's reflector maps a vector that is
+    /// almost parallel to e_(i-1), where only beta = -sign(alpha) |x| avoids cancellation in alpha - beta. The tiny
+    /// entries must survive: Q T Q' = A to rounding and Q orthogonal.</summary>
+    [Fact]
+    public void NearlyTridiagonalInputKeepsItsSmallEntries()
+    {
+        int n = 40;
+        var rng = new Rng(13);
+        var a = new Matrix(n, n);
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j <= i; j++)
+            {
+                double x = i == j ? rng.NextGaussian() : i == j + 1 ? 1 + rng.NextDouble() : 1e-10 * rng.NextGaussian();
+                a[i, j] = x; a[j, i] = x;
+            }
+        var tri = new HouseholderTridiagonal(a);
+        var q = FormQ(tri);
+        Assert.InRange(EigenTestUtil.Orthogonality(q), 0, 1e-14 * n);
+        Assert.InRange(ReconstructionError(a, tri, q), 0, 1e-14 * n);
+    }
+
     /// <summary>diag(B1, B2): the reflector of the first row of B2 (row 50, in the second panel) vanishes, so T splits
     /// exactly there (E[49] = 0) and that row's slot of the panel workspace must not keep the previous panel's
     /// vector. T, Q must still reproduce A.</summary>
@@ -159,6 +180,19 @@ public class HouseholderTridiagonalTests
         tri.BackTransform(Matrix.Identity(n), back);
         Assert.All(back.Updates, u => Assert.Equal(("back-transform", (double)n), (u.Task, u.Total)));
         Assert.Equal(new double[] { 33, 65, 97, 129, 150 }, back.Updates.Select(u => u.Completed));
+        // n = 96: one panel of 32, then exactly 64 rows remain, which are one panel
+        var p96 = new SyncProgress();
+        _ = new HouseholderTridiagonal(EigenTestUtil.RandomSymmetric(new Rng(12), 96), p96);
+        Assert.Equal(new double[] { 32, 96 }, p96.Updates.Select(u => u.Completed));
+        // n = 65: reflectors 1..64 are two blocks of 32; the back-transform reports 33 and 65, nothing after
+        var t65 = new HouseholderTridiagonal(EigenTestUtil.RandomSymmetric(new Rng(14), 65));
+        var b65 = new SyncProgress();
+        t65.BackTransform(Matrix.Identity(65), b65);
+        Assert.Equal(new double[] { 33, 65 }, b65.Updates.Select(u => u.Completed));
+        // nothing to transform, nothing reported
+        var none = new SyncProgress();
+        t65.BackTransform(new Matrix(65, 0), none);
+        Assert.Empty(none.Updates);
     }
 
     [Fact]

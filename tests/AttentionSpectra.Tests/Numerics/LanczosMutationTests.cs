@@ -170,4 +170,40 @@ public class LanczosMutationTests
         SymmetricOperator nanDense = (x, y) => y.Fill(double.NaN);
         Assert.Contains("the operator returned NaN or infinite values", Msg(() => Lanczos.TopK(nanDense, 50, 2)));
     }
+
+    /// <summary>Single-vector Lanczos (block size 1) on an operator with three distinct eigenvalues: the Krylov space
+    /// of any start vector is invariant after three vectors, so A q_3 lies in the basis' span, cannot extend it, and
+    /// Rayleigh-Ritz on the three vectors is exact. The iteration must stop there (three operator applications) with
+    /// the top eigenvalue 3 and a unit vector inside its eigenspace (coordinates 0..9).</summary>
+    [Fact]
+    public void InvariantKrylovSpaceEndsTheIteration()
+    {
+        int n = 200, calls = 0;
+        SymmetricOperator op = (x, y) =>
+        {
+            calls++;
+            for (int i = 0; i < n; i++) y[i] = (i < 10 ? 3.0 : i < 50 ? 2.0 : 1.0) * x[i];
+        };
+        var got = Lanczos.TopK(op, n, 1, [1e-10], new Rng(5), blockSize: 1);
+        Assert.Equal(3, calls);
+        Assert.Equal(3.0, got.Values[0], 1e-12);
+        var v = got.Vector(0);
+        Assert.Equal(1.0, Math.Sqrt(v.Sum(x => x * x)), 1e-12);
+        for (int i = 10; i < n; i++) Assert.InRange(Math.Abs(v[i]), 0, 1e-10);
+    }
+
+    /// <summary>The dense fallback symmetrises only the off-diagonal pairs: a diagonal entry near the largest double
+    /// (1.5e308, whose double overflows) is the top eigenvalue as given.</summary>
+    [Fact]
+    public void DenseFallbackKeepsAHugeDiagonal()
+    {
+        int n = 10;
+        SymmetricOperator op = (x, y) =>
+        {
+            for (int i = 0; i < n; i++) y[i] = (i == 3 ? 1.5e308 : i) * x[i];
+        };
+        var got = Lanczos.TopK(op, n, 1);
+        Assert.Equal(1.5e308, got.Values[0]);
+        Assert.Equal(1.0, Math.Abs(got.Vector(0)[3]));
+    }
 }

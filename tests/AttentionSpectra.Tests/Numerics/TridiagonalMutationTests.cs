@@ -67,6 +67,7 @@ public class TridiagonalMutationTests
     [InlineData(4.0, 1.5, -4.0)]    // a + c = 0
     [InlineData(1e-3, 2.0, 5.0)]    // |a - c| < |2b|
     [InlineData(6.0, -2.5, 1e-9)]   // negative coupling, |c| much below |a|
+    [InlineData(-1.0, 1.0, -1.0)]   // a + c < 0 with a zero eigenvalue: the larger root -2 must come first
     public void TwoByTwoBlocksMatchTheClosedForm(double a, double b, double c)
     {
         double mean = 0.5 * (a + c), rad = Math.Sqrt(0.25 * (a - c) * (a - c) + b * b);
@@ -305,5 +306,160 @@ public class TridiagonalMutationTests
         Assert.InRange(Residual(d, e, z, vals), 0, 1e-14 * norm * Math.Sqrt(n));
         Assert.InRange(EigenTestUtil.Orthogonality(z), 0, 1e-13);
         AssertValuesClose(MathNetValues(d, e), vals.OrderBy(x => x).ToArray(), 1e-14 * norm * Math.Sqrt(n));
+    }
+    /// <summary>Hypot against sqrt(a^2 + b^2) where that does not overflow, and where the squares would overflow or
+    /// underflow (the larger magnitude is factored out); hypot(0, 0) = 0.</summary>
+    [Fact]
+    public void HypotIsTheEuclideanNormWithoutOverflow()
+    {
+        Assert.Equal(5.0, Tridiagonal.Hypot(3, -4), 15);
+        Assert.Equal(5.0, Tridiagonal.Hypot(-4, 3), 15);
+        Assert.Equal(0.0, Tridiagonal.Hypot(0, 0));
+        Assert.Equal(7.0, Tridiagonal.Hypot(0, -7));
+        Assert.Equal(Math.Sqrt(2) * 1e200, Tridiagonal.Hypot(1e200, -1e200), 1e186);
+        Assert.Equal(1e200, Tridiagonal.Hypot(1e-200, 1e200));
+        Assert.Equal(1e200, Tridiagonal.Hypot(1e200, 1e-200));
+        Assert.Equal(5e-200, Tridiagonal.Hypot(3e-200, 4e-200), 1e-214);
+    }
+
+    /// <summary>Sterf reads only d[0..n) and e[0..n-1): arrays longer than n with NaN behind the block, and an e of
+    /// exactly n - 1 entries, give MathNet's eigenvalues of the leading n x n tridiagonal in both sweep
+    /// directions; the entries behind n are not touched.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void SterfReadsOnlyTheLeadingBlock(bool reversed)
+    {
+        int n = 12;
+        var rng = new Rng(41);
+        var d = new double[n];
+        var e = new double[n - 1];
+        for (int i = 0; i < n; i++) d[i] = 1 + i + 0.5 * rng.NextDouble();
+        for (int i = 0; i < n - 1; i++) e[i] = 0.3 + rng.NextDouble();
+        if (reversed) { Array.Reverse(d); Array.Reverse(e); }
+        var oracle = MathNetValues(d, e);
+        var dd = (double[])d.Clone();
+        var ee = (double[])e.Clone();
+        Tridiagonal.Sterf(dd, ee, n);
+        Array.Sort(dd);
+        AssertValuesClose(oracle, dd, 1e-13);
+        var dl = d.Concat([double.NaN, double.NaN]).ToArray();
+        var el = e.Concat([double.NaN, double.NaN]).ToArray();
+        Tridiagonal.Sterf(dl, el, n);
+        Assert.True(double.IsNaN(dl[n]) && double.IsNaN(dl[n + 1]) && double.IsNaN(el[n - 1]) && double.IsNaN(el[n]));
+        var got = dl[..n];
+        Array.Sort(got);
+        AssertValuesClose(oracle, got, 1e-13);
+    }
+
+    /// <summary>The block scaling looks at every entry of the block: a coupling that is the largest entry
+    /// ([[0, s], [s, 0]] and tridiag(s, 0, s) with |s| = 1e±200: eigenvalues ±s and 0, ±sqrt(2) s, where s^2 over- or
+    /// underflows unscaled), and a last diagonal entry 2^600 that alone exceeds 1e140 (its square overflows in the
+    /// sweep) next to entries of 2^100 and 2^300. Oracle for the latter: MathNet on the matrix times 2^-600 (exact).</summary>
+    [Theory]
+    [InlineData(1e200)]
+    [InlineData(-1e-200)]
+    public void ScalingSeesTheCouplingsAndTheLastDiagonal(double s)
+    {
+        AssertValuesClose([-Math.Abs(s), Math.Abs(s)], SterfSorted([0.0, 0.0], [s]), 4e-16 * Math.Abs(s));
+        double r = Math.Sqrt(2) * Math.Abs(s);
+        AssertValuesClose([-r, 0, r], SterfSorted([0.0, 0.0, 0.0], [s, s]), 4e-16 * r);
+        double p100 = Math.ScaleB(1, 100), p300 = Math.ScaleB(1, 300), p600 = Math.ScaleB(1, 600);
+        foreach (bool rev in new[] { false, true })
+        {
+            double[] d = [p100, p100, p600], e = [p100, p300];
+            if (rev) { Array.Reverse(d); Array.Reverse(e); }
+            var oracle = MathNetValues(d.Select(x => Math.ScaleB(x, -600)).ToArray(),
+                e.Select(x => Math.ScaleB(x, -600)).ToArray()).Select(x => Math.ScaleB(x, 600)).ToArray();
+            var got = (double[])d.Clone();
+            Tridiagonal.Sterf(got, (double[])e.Clone(), 3); // e of exactly n - 1 entries
+            Array.Sort(got);
+            Assert.All(got, x => Assert.True(double.IsFinite(x)));
+            AssertValuesClose(oracle, got, 1e-14 * p600);
+            Assert.Equal(p600, got[2], 1e-15 * p600);
+        }
+    }
+
+    /// <summary>The rotations are applied in column strips of 64: sizes one below and at a multiple of 64 (a last
+    /// strip of 63 columns, or none left over), checked by residual and orthogonality.</summary>
+    [Theory]
+    [InlineData(63)]
+    [InlineData(128)]
+    public void QlVectorsAtStripBoundaries(int n)
+    {
+        var rng = new Rng((ulong)(n + 3));
+        var d = new double[n];
+        var e = new double[n - 1];
+        rng.FillGaussian(d);
+        rng.FillGaussian(e);
+        var vals = Tridiagonal.QlVectors(d, e, 0, n, out var vt);
+        var z = new Matrix(n, n);
+        for (int r = 0; r < n; r++) for (int i = 0; i < n; i++) z[i, r] = vt[r * n + i];
+        Assert.InRange(Residual(d, e, z, vals), 0, 1e-13 * Math.Sqrt(n));
+        Assert.InRange(EigenTestUtil.Orthogonality(z), 0, 1e-13);
+        AssertValuesClose(MathNetValues(d, e), vals.OrderBy(x => x).ToArray(), 1e-13 * Math.Sqrt(n));
+    }
+
+    /// <summary>A NaN target (or NaN in the block) cannot give an eigenvector: inverse iteration reports it instead
+    /// of writing NaN columns.</summary>
+    [Fact]
+    public void InverseIterationRejectsADegenerateVector()
+    {
+        var d = new[] { 1.0, 2.0, 3.0 };
+        var e = new[] { 0.5, 0.5 };
+        var ex = Assert.Throws<NonConvergenceException>(() =>
+            Tridiagonal.InverseIteration(d, e, [0, 3], [new(0, double.NaN, 0)], new Matrix(3, 1)));
+        Assert.Equal("Inverse iteration produced a degenerate eigenvector.", ex.Message);
+        d[1] = double.NaN;
+        Assert.Throws<NonConvergenceException>(() =>
+            Tridiagonal.InverseIteration(d, e, [0, 3], [new(0, 2.0, 0)], new Matrix(3, 1)));
+    }
+
+    /// <summary>The cluster tolerance is 1e-3 |T|_1: with |T|_1 about 1000 (one large diagonal entry), two
+    /// eigenvalues about 1e-3 apart form a cluster and are re-orthogonalised. Computed independently, inverse
+    /// iteration would leave them non-orthogonal by about eps |T| / gap = 1e-10.</summary>
+    [Fact]
+    public void ClusterToleranceScalesWithTheNorm()
+    {
+        var d = new[] { 0.0, 0.0, 0.0, 1000.0 };
+        var e = new[] { 5e-4, 1e-3, 1.0 };
+        var values = MathNetValues(d, e);
+        Assert.InRange(values[2] - values[1], 5e-4, 2e-3);
+        var z = new Matrix(4, 4);
+        Tridiagonal.InverseIteration(d, e, [0, 4], values.Select((v, c) => new Tridiagonal.Target(0, v, c)).ToList(), z);
+        Assert.InRange(Residual(d, e, z, values), 0, 1e-12);
+        Assert.InRange(EigenTestUtil.Orthogonality(z), 0, 1e-14);
+        // the same rule in the cost measure: the three eigenvalues near 0 are one cluster, 1000 is alone: 3^2 + 1^2
+        Assert.True(values[2] - values[0] < 1 && values[3] - values[2] > 1);
+        Assert.Equal(10.0, Tridiagonal.ClusterCost(d, e, 0, 4, values));
+    }
+
+    /// <summary>Implicit QL with vectors is scale invariant: the Laplacian times 1e-8 (its deflation test is relative
+    /// to the block's size, not absolute) has eigenpairs 1e-8 (2 - 2 cos(k pi / (n + 1))) with sine vectors.</summary>
+    [Fact]
+    public void QlVectorsOnATinyScaleBlock()
+    {
+        int n = 40;
+        double s = 1e-8;
+        var d = Enumerable.Repeat(2 * s, n).ToArray();
+        var e = Enumerable.Repeat(-s, n - 1).ToArray();
+        var vals = Tridiagonal.QlVectors(d, e, 0, n, out var vt);
+        var z = new Matrix(n, n);
+        for (int r = 0; r < n; r++) for (int i = 0; i < n; i++) z[i, r] = vt[r * n + i];
+        var expected = Enumerable.Range(1, n).Select(k => s * (2 - 2 * Math.Cos(k * Math.PI / (n + 1)))).ToArray();
+        AssertValuesClose(expected, vals.OrderBy(x => x).ToArray(), 1e-14 * s);
+        Assert.InRange(Residual(d, e, z, vals), 0, 1e-14 * s);
+        Assert.InRange(EigenTestUtil.Orthogonality(z), 0, 1e-13);
+    }
+
+    /// <summary>The cluster rule's norm is the block's 1-norm, max_i |e_i-1| + |d_i| + |e_i| (both couplings of a
+    /// row): for tridiag(1, 0, 1) it is 2, so values 1.5e-3 apart are one cluster (1e-3 |T|_1 = 2e-3), which
+    /// they would not be with a norm of 1.</summary>
+    [Fact]
+    public void ClusterCostUsesBothCouplingsOfARow()
+    {
+        double[] d = [0.0, 0.0, 0.0], e = [1.0, 1.0];
+        Assert.Equal(2.0 * 2 + 1, Tridiagonal.ClusterCost(d, e, 0, 3, [-1.0, -1.0 + 1.5e-3, 1.0]));
+        Assert.Equal(3.0, Tridiagonal.ClusterCost(d, e, 0, 3, [-1.0, -1.0 + 2.5e-3, 1.0]));
     }
 }
