@@ -34,6 +34,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--op", choices=["eigvalsh", "eigh"], default="eigvalsh",
                     help="eigvalsh (values only) or eigh (values and vectors; OpenBLAS: scipy evr and numpy evd)")
+    ap.add_argument("--summary-out", help="append one JSON line per size (medians, per-round ratios) to this file")
     a = ap.parse_args()
     cfg = f"OpenBLAS CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '') or 'auto'}"
     summary = []
@@ -56,6 +57,12 @@ def main():
         summary.append(f"{a.op} n={n}: C# median {statistics.median(cs):.3f} s, {cfg} median {statistics.median(ob):.3f} s, "
                        f"median per-round ratio {statistics.median(ratios):.2f}x (min {min(ratios):.2f}, "
                        f"max {max(ratios):.2f}) over {a.rounds} rounds")
+        if a.summary_out:
+            with open(a.summary_out, "a") as f:
+                f.write(json.dumps({"op": a.op, "n": n, "config": cfg, "rounds": a.rounds,
+                                    "csharp_median_s": statistics.median(cs), "openblas_median_s": statistics.median(ob),
+                                    "ratio_median": statistics.median(ratios), "ratio_min": min(ratios),
+                                    "ratio_max": max(ratios)}) + "\n")
     print("\n".join(summary))
 
 

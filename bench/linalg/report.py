@@ -26,7 +26,9 @@ def cpu_model():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("csharp"); ap.add_argument("numpy"); ap.add_argument("--command", default="bench/linalg/run.sh")
+    ap.add_argument("--interleaved", help="summary JSON lines of bench/linalg/interleaved.py (decide the targets)")
     a = ap.parse_args()
+    inter = load(a.interleaved) if a.interleaved and os.path.exists(a.interleaved) else []
     cs, npy = load(a.csharp), load(a.numpy)
     configs = ["numpy-shipped", "openblas", "openblas-skx"]
     names = {"numpy-shipped": "numpy as shipped (ref. BLAS/LAPACK)", "openblas": "OpenBLAS 0.3.21 pthread",
@@ -82,6 +84,13 @@ def main():
     L.append("")
     # Targets
     L.append("## Targets\n")
+    if inter:
+        L.append("The eigensolver targets are judged on the interleaved comparison (`bench/linalg/interleaved.py`, run "
+                 "by this script): C# (suite `eigen-quick`, best of 2 in a fresh process) and OpenBLAS with "
+                 "CORETYPE=SkylakeX (best of scipy `eigh` and numpy, 2 calls each) alternately, round after round, on "
+                 "the Gram matrix G G' of an n x n Gaussian G; the figure is the median of the per-round ratios C# / "
+                 "OpenBLAS. The best-of-N table above measures the two sides minutes apart, and on this shared VM whole "
+                 "minutes run up to 1.5x slower, so its ratios (in brackets) can land on either side of a target.\n")
     if g:
         L.append(f"- GEMM >= 80 GFLOP/s on 2 cores: **{g['gflops']:.1f} GFLOP/s** -> {'met' if g['gflops'] >= 80 else 'NOT met'}")
     for n in sizes:
@@ -89,10 +98,18 @@ def main():
             ce = c_get(op, n=n)
             tuned = [r["seconds"] for c in ("openblas", "openblas-skx") for impl in ("numpy", "scipy")
                      if (r := n_get(c, op, impl=impl, n=n))]
-            if ce and tuned:
+            table = f"{ce['seconds'] / min(tuned):.2f}x" if ce and tuned else None
+            iv = next((r for r in inter if r.get("op") == op and r.get("n") == n), None)
+            if iv:
+                ratio = iv["ratio_median"]
+                L.append(f"- {op} n={n} <= {limit:.2f}x OpenBLAS: median per-round ratio **{ratio:.2f}x** "
+                         f"(min {iv['ratio_min']:.2f}, max {iv['ratio_max']:.2f}, {iv['rounds']} rounds; C# median "
+                         f"{iv['csharp_median_s']:.3f} s, OpenBLAS {iv['openblas_median_s']:.3f} s; best-of table: "
+                         f"{table or '-'}) -> {'met' if ratio <= limit else 'NOT met'}")
+            elif table:
                 ratio = ce["seconds"] / min(tuned)
                 L.append(f"- {op} n={n} <= {limit:.2f}x the best OpenBLAS configuration ({min(tuned):.3f} s): "
-                         f"ratio **{ratio:.2f}x** -> {'met' if ratio <= limit else 'NOT met'}")
+                         f"ratio **{ratio:.2f}x** (best-of table, no interleaved run) -> {'met' if ratio <= limit else 'NOT met'}")
         ce = c_get("eigvalsh", n=n)
         shipped = [r["seconds"] for impl in ("numpy", "scipy") if (r := n_get("numpy-shipped", "eigvalsh", impl=impl, n=n))]
         if ce and shipped:
