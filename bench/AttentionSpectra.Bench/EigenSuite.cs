@@ -7,7 +7,7 @@ namespace AttentionSpectra.Bench;
 /// <summary>Quick Stopwatch harness for the symmetric eigensolver: best-of-N wall time for eigenvalues only
 /// (eigvalsh), all pairs (eigh), top-10 pairs and Lanczos top-10, on a Wishart-like Gram matrix; also prints the
 /// residual and orthogonality of the computed pairs so a fast-but-wrong run is visible.
-/// Usage: eigen-quick [--n 1000,2000] [--reps 3] [--what eigvalsh,eigh,topk,lanczos,stages,kernel,small,smallparts]
+/// Usage: eigen-quick [--n 1000,2000] [--reps 3] [--what eigvalsh,eigh,topk,lanczos,stages,ehalloc,kernel,small,smallparts,twostage,profile]
 /// (default: the first four; stages/kernel/small/smallparts are diagnostics).</summary>
 public sealed class EigenSuite : IBenchSuite
 {
@@ -81,6 +81,18 @@ public sealed class EigenSuite : IBenchSuite
                 double t2 = Best(reps, () => { unsafe { fixed (double* pa = vc, pb = zz, pc = w) EigenKernels.AtBParallelColumns(32, n, n, pa, 32, pb, n, pc, n, 1.0); } });
                 double gf = 2.0 * n * n * 32 / 1e9;
                 Console.WriteLine($"{{\"suite\":\"eigen-quick\",\"op\":\"kernel\",\"n\":{n},\"update_gflops\":{gf / t1:F1},\"vtz_gflops\":{gf / t2:F1}}}");
+            }
+            if (what.Contains("ehalloc"))
+            {
+                // managed bytes allocated by each stage of eigh's path (one call each)
+                long Alloc(Action f) { long b0 = GC.GetTotalAllocatedBytes(true); f(); return (GC.GetTotalAllocatedBytes(true) - b0) >> 20; }
+                HouseholderTridiagonal? tri = null;
+                long aTri = Alloc(() => tri = new HouseholderTridiagonal(a));
+                long aDc = Alloc(() => TridiagonalDivideConquer.Solve(tri!.D, tri.E, 0, n, out _));
+                var z = new Matrix(n, n);
+                long aBack = Alloc(() => tri!.BackTransform(z));
+                long aAll = Alloc(() => SymmetricEigen.Decompose(a));
+                Console.WriteLine($"{{\"suite\":\"eigen-quick\",\"op\":\"ehalloc\",\"n\":{n},\"tridiag_mib\":{aTri},\"divconq_mib\":{aDc},\"backtransform_mib\":{aBack},\"eigh_mib\":{aAll}}}");
             }
             if (what.Contains("stages"))
             {
@@ -212,9 +224,12 @@ public sealed class EigenSuite : IBenchSuite
             if (what.Contains("eigh"))
             {
                 EigenDecomposition? ed = null;
+                long alloc0 = GC.GetTotalAllocatedBytes(precise: true);
                 double best = Best(reps, () => ed = SymmetricEigen.Decompose(a));
+                double allocMiB = (GC.GetTotalAllocatedBytes(precise: true) - alloc0) / (double)reps / (1 << 20);
                 var (res, orth) = Check(a, ed!);
-                Emit("eigh", n, best, $"\"residual_rel\":{res / fro:E2},\"orth\":{orth:E2}");
+                Emit("eigh", n, best, FormattableString.Invariant(
+                    $"\"residual_rel\":{res / fro:E2},\"orth\":{orth:E2},\"allocated_mib_per_call\":{allocMiB:F0}"));
             }
             if (what.Contains("topk"))
             {
