@@ -5,7 +5,7 @@ using AttentionSpectra.Numerics;
 namespace AttentionSpectra.Bench;
 
 /// <summary>Linear-algebra core benchmark: dgemm 2000^3 (GFLOP/s), eigvalsh and eigh n = 1000/2000 with whatever
-/// SymmetricEigen implementation is on the branch, best-of-N wall time. One JSON object per line on stdout.
+/// SymmetricEigen implementation of the checkout, best-of-N wall time. One JSON object per line on stdout.
 /// Usage: linalg [--reps N] [--gemm-n N] [--eig-sizes 1000,2000] [--only gemm|syrk|eig|chol|rng|shapes] [--max-seconds S]
 ///        linalg tune   (sweeps kernel and KC/MC on gemm 2000^3)</summary>
 public sealed class LinalgSuite : IBenchSuite

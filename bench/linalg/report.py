@@ -23,6 +23,17 @@ def cpu_model():
     return platform.processor()
 
 
+def git_commit():
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                             cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True,
+                               cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip()
+        return (out + (" (with uncommitted changes)" if dirty else "")) if out else "unknown"
+    except Exception:
+        return "unknown"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("csharp"); ap.add_argument("numpy"); ap.add_argument("--command", default="bench/linalg/run.sh")
@@ -55,7 +66,7 @@ def main():
              + os.environ.get("LINALG_LOAD_START", "?") + ", at report time: " + ", ".join(f"{x:.2f}" for x in load_avg)
              + " (a load well above 2 means other processes shared the 2 cores: wall times are then inflated)  ")
     L.append(f"- C#: .NET {env.get('runtime', '?')}, GEMM kernel {env.get('kernel', '?')} (MR x NR = {env.get('mr')} x {env.get('nr')}, "
-             f"KC={env.get('kc')}, MC={env.get('mc')}, NC={env.get('nc')}); SymmetricEigen = implementation on the branch  ")
+             f"KC={env.get('kc')}, MC={env.get('mc')}, NC={env.get('nc')}); commit {git_commit()}  ")
     L.append("- Times are best-of-N wall clock (warm-up included as a sample; a single run when one run is very long). "
              "eigvalsh/eigh inputs are G + G' with G standard normal.\n")
     for r in npy:
