@@ -39,11 +39,12 @@ internal static class Tridiagonal
     }
 
     /// <summary>Root-free QL/QR (port of LAPACK dsterf). d: diagonal (overwritten with eigenvalues, unsorted),
-    /// e: off-diagonal (destroyed).</summary>
+    /// e: off-diagonal (destroyed). Returns the number of implicit-shift sweeps it took (LAPACK's jtot): with the
+    /// Wilkinson-type shift the iteration converges cubically, about two sweeps per eigenvalue.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    public static void Sterf(double[] d, double[] e, int n)
+    public static int Sterf(double[] d, double[] e, int n)
     {
-        if (n <= 1) return;
+        if (n <= 1) return 0;
         const double eps2 = Eps * Eps;
         int nmaxit = n * 30, jtot = 0;
         int l1 = 0;
@@ -178,6 +179,7 @@ internal static class Tridiagonal
             if (jtot >= nmaxit)
                 throw new NonConvergenceException($"Tridiagonal QL/QR eigenvalue iteration did not converge after {jtot} sweeps (n = {n}).");
         }
+        return jtot;
     }
 
     /// <summary>Eigenvalues of [[a, b], [b, c]], rt1 of larger absolute value (LAPACK dlae2).</summary>
@@ -507,23 +509,24 @@ internal static class Tridiagonal
         return nrm;
     }
 
-    /// <summary>LU with partial pivoting of T - lambda I (LAPACK dlagtf). Returns the perturbation tolerance.</summary>
+    /// <summary>LU with partial pivoting of T - lambda I (LAPACK dlagtf) for a block of n &gt;= 2 (one-element blocks
+    /// need none). Returns the perturbation tolerance. The arrays have at least n entries and b[n-1] = 0 pads the last
+    /// row, so the terms that LAPACK guards with k &lt; n - 2 are plain zeros here and need no guard.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static double Factor(double[] d, double[] e, int b0, int n, double lambda, double[] a, double[] b, double[] c, double[] dd, bool[] piv)
+    internal static double Factor(double[] d, double[] e, int b0, int n, double lambda, double[] a, double[] b, double[] c, double[] dd, bool[] piv)
     {
         for (int i = 0; i < n; i++) a[i] = d[b0 + i] - lambda;
         for (int i = 0; i < n - 1; i++) { b[i] = e[b0 + i]; c[i] = e[b0 + i]; }
-        b[n - 1] = 0; c[n - 1] = 0; dd[n - 1] = 0; if (n > 1) dd[n - 2] = 0;
+        b[n - 1] = 0;
         double scale1 = Math.Abs(a[0]) + Math.Abs(b[0]);
         for (int k = 0; k < n - 1; k++)
         {
-            double scale2 = Math.Abs(c[k]) + Math.Abs(a[k + 1]);
-            if (k < n - 2) scale2 += Math.Abs(b[k + 1]);
+            double scale2 = Math.Abs(c[k]) + Math.Abs(a[k + 1]) + Math.Abs(b[k + 1]);
             double piv1 = a[k] == 0 ? 0 : Math.Abs(a[k]) / scale1;
             if (c[k] == 0)
             {
                 piv[k] = false; scale1 = scale2;
-                if (k < n - 2) dd[k] = 0;
+                dd[k] = 0;
             }
             else
             {
@@ -533,7 +536,7 @@ internal static class Tridiagonal
                     piv[k] = false; scale1 = scale2;
                     c[k] /= a[k];
                     a[k + 1] -= c[k] * b[k];
-                    if (k < n - 2) dd[k] = 0;
+                    dd[k] = 0;
                 }
                 else
                 {
@@ -542,14 +545,14 @@ internal static class Tridiagonal
                     a[k] = c[k];
                     double temp = a[k + 1];
                     a[k + 1] = b[k] - mult * temp;
-                    if (k < n - 2) { dd[k] = b[k + 1]; b[k + 1] = -mult * dd[k]; }
+                    dd[k] = b[k + 1];
+                    b[k + 1] = -mult * dd[k];
                     b[k] = temp;
                     c[k] = mult;
                 }
             }
         }
-        double tol = Math.Abs(a[0]);
-        if (n > 1) tol = Math.Max(tol, Math.Max(Math.Abs(a[1]), Math.Abs(b[0])));
+        double tol = Math.Max(Math.Abs(a[0]), Math.Max(Math.Abs(a[1]), Math.Abs(b[0])));
         for (int k = 2; k < n; k++) tol = Math.Max(tol, Math.Max(Math.Abs(a[k]), Math.Max(Math.Abs(b[k - 1]), Math.Abs(dd[k - 2]))));
         tol *= Eps;
         if (tol == 0) tol = Eps;
@@ -558,7 +561,7 @@ internal static class Tridiagonal
 
     /// <summary>Solves (T - lambda I) x = y in place with the dlagtf factors, perturbing zero/tiny pivots (dlagts, job -1).</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void Solve(int n, double[] a, double[] b, double[] c, double[] dd, bool[] piv, double tol, double[] y)
+    internal static void Solve(int n, double[] a, double[] b, double[] c, double[] dd, bool[] piv, double tol, double[] y)
     {
         for (int k = 1; k < n; k++)
         {
