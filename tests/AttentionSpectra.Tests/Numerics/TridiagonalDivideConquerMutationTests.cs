@@ -104,4 +104,42 @@ public class TridiagonalDivideConquerMutationTests
         var vals = TridiagonalDivideConquer.Solve(d, e, 0, n, out var vt);
         AssertEigenpairs(d, e, vals, vt, MathNetValues(d, e));
     }
+    /// <summary>A block of at most <see cref="TridiagonalDivideConquer.LeafSize"/> rows is one implicit-QL leaf: the
+    /// result is exactly <see cref="Tridiagonal.QlVectors"/> with its pairs sorted ascending (values and vector rows,
+    /// bit for bit); one row more merges two halves, whose result satisfies the same checks but not bit for bit.
+    /// Graded input makes QL return its values out of order, so the sort is needed.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(7)]
+    [InlineData(TridiagonalDivideConquer.LeafSize)]
+    public void LeafSizedBlockIsSortedQl(int n)
+    {
+        var d = new double[n];
+        var e = new double[n];
+        var rng = new Rng((ulong)(500 + n));
+        for (int i = 0; i < n; i++) { d[i] = Math.Pow(10, -4.0 * i / n) * (1 + rng.NextDouble()); e[i] = 0.3 * rng.NextGaussian(); }
+        var vals = TridiagonalDivideConquer.Solve(d, e, 0, n, out var vt);
+        var ql = Tridiagonal.QlVectors(d, e, 0, n, out var qvt);
+        var idx = Enumerable.Range(0, n).OrderBy(r => ql[r]).ToArray();
+        if (n > 2) Assert.False(idx.SequenceEqual(Enumerable.Range(0, n)), "QL order was already ascending");
+        Assert.Equal(n, vals.Length);
+        Assert.Equal((long)n * n, vt.LongLength);
+        for (int r = 0; r < n; r++)
+        {
+            Assert.Equal(ql[idx[r]], vals[r]);
+            for (int i = 0; i < n; i++) Assert.Equal(qvt[idx[r] * n + i], vt[r * n + i]);
+        }
+        AssertEigenpairs(d, e[..(n - 1)], vals, vt, MathNetValues(d, e[..(n - 1)]));
+        // one row more: a merge (same properties, other rounding)
+        var d1 = new double[n + 1];
+        var e1 = new double[n + 1];
+        Array.Copy(d, d1, n); d1[n] = 0.5;
+        Array.Copy(e, e1, n); e1[n - 1] = 0.25;
+        var vals1 = TridiagonalDivideConquer.Solve(d1, e1, 0, n + 1, out var vt1);
+        var ql1 = Tridiagonal.QlVectors(d1, e1, 0, n + 1, out _);
+        Array.Sort(ql1);
+        AssertEigenpairs(d1, e1[..n], vals1, vt1, MathNetValues(d1, e1[..n]));
+        if (n == TridiagonalDivideConquer.LeafSize) Assert.NotEqual(ql1, vals1);
+    }
 }
