@@ -171,10 +171,10 @@ internal sealed unsafe class HouseholderTridiagonal
             return;
         }
         // chunk c covers rows [bound(c), bound(c+1)) with bound(c) = m sqrt(c / C): equal triangle area; here
-        // m >= 448, so every chunk has at least m (1 - sqrt(7/8)) - 1 > 27 rows (none is empty)
+        // m >= 448, so every chunk has at least m (1 - sqrt(7/8)) - 1 > 27 rows (none is empty); bound(C) is m
+        // exactly (8.0 / 8 = 1, sqrt(1) = 1 and m * 1.0 = m are exact), so the last chunk ends at row m
         Span<int> bounds = stackalloc int[SymvChunks + 1];
         for (int c = 0; c <= SymvChunks; c++) bounds[c] = (int)(m * Math.Sqrt((double)c / SymvChunks));
-        bounds[SymvChunks] = m;
         var b = bounds.ToArray();
         nint ppa = (nint)pa, pv = (nint)v;
         Parallel.For(0, SymvChunks, c =>
@@ -258,7 +258,7 @@ internal sealed unsafe class HouseholderTridiagonal
     {
         int n = N, m = z.Cols;
         if (z.Rows != n) throw new NumericsException($"Back-transform expects {n} rows, got {z.Rows}.");
-        if (n <= 1 || m == 0) return;
+        if (m == 0) return;
         int nb = BlockSize;
         var vc = new double[(long)n * nb];   // a x k: vc[r, t] = v_{b+t}[r]
         var vr = new double[(long)nb * n];   // k x a: vr[t, r] = v_{b+t}[r]
