@@ -31,7 +31,6 @@ internal sealed unsafe class HouseholderTridiagonal
         _tau = new double[n];
         _v = new double[(long)n * n];
         for (int r = 0; r < n; r++) Array.Copy(a.Data, (long)r * n, _v, (long)r * n, r + 1);
-        if (n == 0) return;
         Reduce(progress);
     }
 
@@ -49,7 +48,7 @@ internal sealed unsafe class HouseholderTridiagonal
                 int nbp = top <= 2 * nb ? top : nb;
                 int i0 = top - nbp;
                 Panel(pa, pw, top, nbp, ybuf);
-                if (i0 > 0) TrailingUpdate(pa, pw, top, nbp, i0);
+                TrailingUpdate(pa, pw, top, nbp, i0);
                 top = i0;
                 progress.Report("tridiagonalise", n - top, n);
             }
@@ -289,16 +288,13 @@ internal sealed unsafe class HouseholderTridiagonal
                 {
                     double taui = _tau[b + i];
                     T[i * k + i] = taui;
-                    if (i < k - 1)
+                    var vi = new ReadOnlySpan<double>(vr, i * rows, rows);
+                    for (int j = i + 1; j < k; j++) tmp[j] = -taui * TensorPrimitives.Dot(new ReadOnlySpan<double>(vr, j * rows, rows), vi);
+                    for (int j = i + 1; j < k; j++)
                     {
-                        var vi = new ReadOnlySpan<double>(vr, i * rows, rows);
-                        for (int j = i + 1; j < k; j++) tmp[j] = -taui * TensorPrimitives.Dot(new ReadOnlySpan<double>(vr, j * rows, rows), vi);
-                        for (int j = i + 1; j < k; j++)
-                        {
-                            double s = 0;
-                            for (int l = i + 1; l <= j; l++) s += T[j * k + l] * tmp[l];
-                            T[j * k + i] = s;
-                        }
+                        double s = 0;
+                        for (int l = i + 1; l <= j; l++) s += T[j * k + l] * tmp[l];
+                        T[j * k + i] = s;
                     }
                 }
                 for (int i = 0; i < k; i++) for (int p = 0; p < k; p++) tt[p * k + i] = T[i * k + p];
