@@ -142,4 +142,59 @@ public class TridiagonalDivideConquerMutationTests
         AssertEigenpairs(d1, e1[..n], vals1, vt1, MathNetValues(d1, e1[..n]));
         if (n == TridiagonalDivideConquer.LeafSize) Assert.NotEqual(ql1, vals1);
     }
+    /// <summary>A coupling below the deflation tolerance 8 eps max|d| (here 1e-17 with every pole of size about 1 to
+    /// 3, and end diagonals of at least 1, so d - rho = d exactly) must decouple exactly: the eigenpairs are those of
+    /// the two halves solved alone, bit for bit, each vector padded with exact zeros. A rank-one term that the merge
+    /// did not deflate would mix the halves (entries of about 1e-17 in the other half) and move the values.</summary>
+    [Theory]
+    [InlineData(40, 1e-17)]
+    [InlineData(40, -1e-17)]
+    [InlineData(70, 1e-17)]
+    public void CouplingBelowTheToleranceDecouplesExactly(int h, double coupling)
+    {
+        int n = 2 * h;
+        var rng = new Rng((ulong)(900 + h));
+        var d = new double[n];
+        var e = new double[n - 1];
+        for (int i = 0; i < n; i++) d[i] = 2 + rng.NextDouble() * Math.Sign(rng.NextGaussian());
+        for (int i = 0; i < n - 1; i++) e[i] = 0.3 * rng.NextGaussian();
+        e[h - 1] = coupling;
+        var vals = TridiagonalDivideConquer.Solve(d, e, 0, n, out var vt);
+        var v1 = TridiagonalDivideConquer.Solve(d, e, 0, h, out var q1);
+        var v2 = TridiagonalDivideConquer.Solve(d, e, h, n, out var q2);
+        // expected: the union of the halves' pairs, ascending
+        var pairs = Enumerable.Range(0, h).Select(r => (Value: v1[r], Half: 0, Row: r))
+            .Concat(Enumerable.Range(0, h).Select(r => (Value: v2[r], Half: 1, Row: r)))
+            .OrderBy(p => p.Value).ToArray();
+        for (int r = 0; r < n; r++)
+        {
+            var (value, half, row) = pairs[r];
+            Assert.Equal(value, vals[r]);
+            var q = half == 0 ? q1 : q2;
+            for (int i = 0; i < n; i++)
+            {
+                int local = i - half * h;
+                double expected = local >= 0 && local < h ? q[row * h + local] : 0.0;
+                Assert.Equal(expected, vt[r * n + i]);
+            }
+        }
+        AssertEigenpairs(d, e, vals, vt, MathNetValues(d, e));
+    }
+
+    /// <summary>T = 0 (n = 40: two leaves and a merge with coupling 0 and every pole 0, so the deflation tolerance is
+    /// exactly 0): every vector is an eigenvector for 0; the result must be 40 zeros and a finite orthonormal basis.
+    /// </summary>
+    [Fact]
+    public void ZeroMatrixGivesZerosAndAnOrthonormalBasis()
+    {
+        int n = 40;
+        var d = new double[n];
+        var e = new double[n - 1];
+        var vals = TridiagonalDivideConquer.Solve(d, e, 0, n, out var vt);
+        Assert.All(vals, v => Assert.Equal(0.0, v));
+        Assert.All(vt, x => Assert.True(double.IsFinite(x)));
+        var (res, orth) = Check(d, e, vals, vt);
+        Assert.Equal(0.0, res);
+        Assert.InRange(orth, 0, 1e-15);
+    }
 }
