@@ -31,7 +31,6 @@ internal sealed unsafe class HouseholderTridiagonal
         _tau = new double[n];
         _v = new double[(long)n * n];
         for (int r = 0; r < n; r++) Array.Copy(a.Data, (long)r * n, _v, (long)r * n, r + 1);
-        if (n == 0) return;
         Reduce(progress);
     }
 
@@ -49,7 +48,7 @@ internal sealed unsafe class HouseholderTridiagonal
                 int nbp = top <= 2 * nb ? top : nb;
                 int i0 = top - nbp;
                 Panel(pa, pw, top, nbp, ybuf);
-                if (i0 > 0) TrailingUpdate(pa, pw, top, nbp, i0);
+                TrailingUpdate(pa, pw, top, nbp, i0);
                 top = i0;
                 progress.Report("tridiagonalise", n - top, n);
             }
@@ -171,10 +170,10 @@ internal sealed unsafe class HouseholderTridiagonal
             return;
         }
         // chunk c covers rows [bound(c), bound(c+1)) with bound(c) = m sqrt(c / C): equal triangle area; here
-        // m >= 448, so every chunk has at least m (1 - sqrt(7/8)) - 1 > 27 rows (none is empty)
+        // m >= 448, so every chunk has at least m (1 - sqrt(7/8)) - 1 > 27 rows (none is empty); bound(C) is m
+        // exactly (8.0 / 8 = 1, sqrt(1) = 1 and m * 1.0 = m are exact), so the last chunk ends at row m
         Span<int> bounds = stackalloc int[SymvChunks + 1];
         for (int c = 0; c <= SymvChunks; c++) bounds[c] = (int)(m * Math.Sqrt((double)c / SymvChunks));
-        bounds[SymvChunks] = m;
         var b = bounds.ToArray();
         nint ppa = (nint)pa, pv = (nint)v;
         Parallel.For(0, SymvChunks, c =>
@@ -258,7 +257,7 @@ internal sealed unsafe class HouseholderTridiagonal
     {
         int n = N, m = z.Cols;
         if (z.Rows != n) throw new NumericsException($"Back-transform expects {n} rows, got {z.Rows}.");
-        if (n <= 1 || m == 0) return;
+        if (m == 0) return;
         int nb = BlockSize;
         var vc = new double[(long)n * nb];   // a x k: vc[r, t] = v_{b+t}[r]
         var vr = new double[(long)nb * n];   // k x a: vr[t, r] = v_{b+t}[r]
@@ -289,16 +288,13 @@ internal sealed unsafe class HouseholderTridiagonal
                 {
                     double taui = _tau[b + i];
                     T[i * k + i] = taui;
-                    if (i < k - 1)
+                    var vi = new ReadOnlySpan<double>(vr, i * rows, rows);
+                    for (int j = i + 1; j < k; j++) tmp[j] = -taui * TensorPrimitives.Dot(new ReadOnlySpan<double>(vr, j * rows, rows), vi);
+                    for (int j = i + 1; j < k; j++)
                     {
-                        var vi = new ReadOnlySpan<double>(vr, i * rows, rows);
-                        for (int j = i + 1; j < k; j++) tmp[j] = -taui * TensorPrimitives.Dot(new ReadOnlySpan<double>(vr, j * rows, rows), vi);
-                        for (int j = i + 1; j < k; j++)
-                        {
-                            double s = 0;
-                            for (int l = i + 1; l <= j; l++) s += T[j * k + l] * tmp[l];
-                            T[j * k + i] = s;
-                        }
+                        double s = 0;
+                        for (int l = i + 1; l <= j; l++) s += T[j * k + l] * tmp[l];
+                        T[j * k + i] = s;
                     }
                 }
                 for (int i = 0; i < k; i++) for (int p = 0; p < k; p++) tt[p * k + i] = T[i * k + p];

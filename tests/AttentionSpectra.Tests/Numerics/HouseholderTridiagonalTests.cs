@@ -195,6 +195,54 @@ public class HouseholderTridiagonalTests
         Assert.Empty(none.Updates);
     }
 
+    /// <summary>n = 3 by hand: reflector 1 acts on a single entry (tau = 0, E[0] is what the rotation leaves there);
+    /// reflector 2 is the 2 x 2 reflection H = [[c, s], [s, -c]], (c, s) = sign(a21) (a21, -a20) / r with r =
+    /// hypot(a20, a21), the unique reflection mapping x = (a20, a21) to beta e_1 with beta = -sign(a21) r (LAPACK's
+    /// sign: no cancellation in alpha - beta). Then T = diag(H, 1) A diag(H, 1), Q = diag(H, 1). Every sign of
+    /// a20 and a21 (also a21 = 0 and -0), a tiny a20 and a20 = 0 (no reflection: T = A exactly, Q = I exactly).</summary>
+    [Theory]
+    [InlineData(0.7, 2.0)]
+    [InlineData(-0.7, 2.0)]
+    [InlineData(0.7, -2.0)]
+    [InlineData(-3.0, -0.25)]
+    [InlineData(1.5, 0.0)]
+    [InlineData(-2.5, -0.0)]
+    [InlineData(1e-9, -1.0)]
+    [InlineData(0.0, -1.0)]
+    public void ThreeByThreeIsTheClosedFormReflection(double a20, double a21)
+    {
+        double a00 = 1.25, a10 = -0.5, a11 = 3.0, a22 = -2.0;
+        var a = new Matrix(3, 3);
+        a[0, 0] = a00; a[1, 0] = a[0, 1] = a10; a[1, 1] = a11;
+        a[2, 0] = a[0, 2] = a20; a[2, 1] = a[1, 2] = a21; a[2, 2] = a22;
+        var tri = new HouseholderTridiagonal(LowerWithJunk(a));
+        var q = FormQ(tri);
+        double r = Math.Sqrt(a20 * a20 + a21 * a21), sg = Math.CopySign(1.0, a21);
+        if (a20 == 0)
+        {
+            Assert.Equal(new[] { a00, a11, a22 }, tri.D);
+            Assert.Equal(new[] { a10, a21 }, tri.E);
+            for (int i = 0; i < 3; i++) for (int j = 0; j < 3; j++) Assert.Equal(i == j ? 1.0 : 0.0, q[i, j]);
+            return;
+        }
+        double c = sg * a21 / r, s = -sg * a20 / r;
+        double[,] h = { { c, s }, { s, -c } }, b = { { a00, a10 }, { a10, a11 } };
+        var t = new double[2, 2]; // H B H
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 2; j++)
+                for (int k = 0; k < 2; k++)
+                    for (int l = 0; l < 2; l++) t[i, j] += h[i, k] * b[k, l] * h[l, j];
+        Assert.Equal(a22, tri.D[2]);
+        Assert.Equal(-sg * r, tri.E[1], 1e-15);
+        Assert.Equal(t[0, 0], tri.D[0], 1e-14);
+        Assert.Equal(t[1, 1], tri.D[1], 1e-14);
+        Assert.Equal(t[1, 0], tri.E[0], 1e-14);
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 2; j++) Assert.Equal(h[i, j], q[i, j], 1e-15);
+        for (int i = 0; i < 2; i++) { Assert.Equal(0.0, q[i, 2]); Assert.Equal(0.0, q[2, i]); }
+        Assert.Equal(1.0, q[2, 2]);
+    }
+
     [Fact]
     public void BackTransformChecksTheRowCount()
     {

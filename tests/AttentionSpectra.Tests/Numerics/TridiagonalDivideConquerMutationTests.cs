@@ -104,4 +104,97 @@ public class TridiagonalDivideConquerMutationTests
         var vals = TridiagonalDivideConquer.Solve(d, e, 0, n, out var vt);
         AssertEigenpairs(d, e, vals, vt, MathNetValues(d, e));
     }
+    /// <summary>A block of at most <see cref="TridiagonalDivideConquer.LeafSize"/> rows is one implicit-QL leaf: the
+    /// result is exactly <see cref="Tridiagonal.QlVectors"/> with its pairs sorted ascending (values and vector rows,
+    /// bit for bit); one row more merges two halves, whose result satisfies the same checks but not bit for bit.
+    /// Graded input makes QL return its values out of order, so the sort is needed.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(7)]
+    [InlineData(TridiagonalDivideConquer.LeafSize)]
+    public void LeafSizedBlockIsSortedQl(int n)
+    {
+        var d = new double[n];
+        var e = new double[n];
+        var rng = new Rng((ulong)(500 + n));
+        for (int i = 0; i < n; i++) { d[i] = Math.Pow(10, -4.0 * i / n) * (1 + rng.NextDouble()); e[i] = 0.3 * rng.NextGaussian(); }
+        var vals = TridiagonalDivideConquer.Solve(d, e, 0, n, out var vt);
+        var ql = Tridiagonal.QlVectors(d, e, 0, n, out var qvt);
+        var idx = Enumerable.Range(0, n).OrderBy(r => ql[r]).ToArray();
+        if (n > 2) Assert.False(idx.SequenceEqual(Enumerable.Range(0, n)), "QL order was already ascending");
+        Assert.Equal(n, vals.Length);
+        Assert.Equal((long)n * n, vt.LongLength);
+        for (int r = 0; r < n; r++)
+        {
+            Assert.Equal(ql[idx[r]], vals[r]);
+            for (int i = 0; i < n; i++) Assert.Equal(qvt[idx[r] * n + i], vt[r * n + i]);
+        }
+        AssertEigenpairs(d, e[..(n - 1)], vals, vt, MathNetValues(d, e[..(n - 1)]));
+        // one row more: a merge (same properties, other rounding)
+        var d1 = new double[n + 1];
+        var e1 = new double[n + 1];
+        Array.Copy(d, d1, n); d1[n] = 0.5;
+        Array.Copy(e, e1, n); e1[n - 1] = 0.25;
+        var vals1 = TridiagonalDivideConquer.Solve(d1, e1, 0, n + 1, out var vt1);
+        var ql1 = Tridiagonal.QlVectors(d1, e1, 0, n + 1, out _);
+        Array.Sort(ql1);
+        AssertEigenpairs(d1, e1[..n], vals1, vt1, MathNetValues(d1, e1[..n]));
+        if (n == TridiagonalDivideConquer.LeafSize) Assert.NotEqual(ql1, vals1);
+    }
+    /// <summary>A coupling below the deflation tolerance 8 eps max|d| (here 1e-17 with every pole of size about 1 to
+    /// 3, and end diagonals of at least 1, so d - rho = d exactly) must decouple exactly: the eigenpairs are those of
+    /// the two halves solved alone, bit for bit, each vector padded with exact zeros. A rank-one term that the merge
+    /// did not deflate would mix the halves (entries of about 1e-17 in the other half) and move the values.</summary>
+    [Theory]
+    [InlineData(40, 1e-17)]
+    [InlineData(40, -1e-17)]
+    [InlineData(70, 1e-17)]
+    public void CouplingBelowTheToleranceDecouplesExactly(int h, double coupling)
+    {
+        int n = 2 * h;
+        var rng = new Rng((ulong)(900 + h));
+        var d = new double[n];
+        var e = new double[n - 1];
+        for (int i = 0; i < n; i++) d[i] = 2 + rng.NextDouble() * Math.Sign(rng.NextGaussian());
+        for (int i = 0; i < n - 1; i++) e[i] = 0.3 * rng.NextGaussian();
+        e[h - 1] = coupling;
+        var vals = TridiagonalDivideConquer.Solve(d, e, 0, n, out var vt);
+        var v1 = TridiagonalDivideConquer.Solve(d, e, 0, h, out var q1);
+        var v2 = TridiagonalDivideConquer.Solve(d, e, h, n, out var q2);
+        // expected: the union of the halves' pairs, ascending
+        var pairs = Enumerable.Range(0, h).Select(r => (Value: v1[r], Half: 0, Row: r))
+            .Concat(Enumerable.Range(0, h).Select(r => (Value: v2[r], Half: 1, Row: r)))
+            .OrderBy(p => p.Value).ToArray();
+        for (int r = 0; r < n; r++)
+        {
+            var (value, half, row) = pairs[r];
+            Assert.Equal(value, vals[r]);
+            var q = half == 0 ? q1 : q2;
+            for (int i = 0; i < n; i++)
+            {
+                int local = i - half * h;
+                double expected = local >= 0 && local < h ? q[row * h + local] : 0.0;
+                Assert.Equal(expected, vt[r * n + i]);
+            }
+        }
+        AssertEigenpairs(d, e, vals, vt, MathNetValues(d, e));
+    }
+
+    /// <summary>T = 0 (n = 40: two leaves and a merge with coupling 0 and every pole 0, so the deflation tolerance is
+    /// exactly 0): every vector is an eigenvector for 0; the result must be 40 zeros and a finite orthonormal basis.
+    /// </summary>
+    [Fact]
+    public void ZeroMatrixGivesZerosAndAnOrthonormalBasis()
+    {
+        int n = 40;
+        var d = new double[n];
+        var e = new double[n - 1];
+        var vals = TridiagonalDivideConquer.Solve(d, e, 0, n, out var vt);
+        Assert.All(vals, v => Assert.Equal(0.0, v));
+        Assert.All(vt, x => Assert.True(double.IsFinite(x)));
+        var (res, orth) = Check(d, e, vals, vt);
+        Assert.Equal(0.0, res);
+        Assert.InRange(orth, 0, 1e-15);
+    }
 }

@@ -99,6 +99,62 @@ public class TridiagonalValuesTests
         Assert.Equal(Tridiagonal.BlockEigenvalues(d, e, 0, 300), small);
     }
 
+    /// <summary><see cref="TridiagonalDivideConquer.ValuesSplitMinimum"/> is the first size that splits: a block of
+    /// exactly that size takes the split path (close to dsterf's values, not bit for bit), one row fewer is dsterf's
+    /// result exactly; a single row cannot be split even with a minimum of 0.</summary>
+    [Fact]
+    public void SplitMinimumIsTheFirstSizeThatSplits()
+    {
+        var (d, e) = TridiagonalDivideConquerTests.Make("random", 257);
+        int saved = TridiagonalDivideConquer.ValuesSplitMinimum;
+        try
+        {
+            TridiagonalDivideConquer.ValuesSplitMinimum = 200;
+            var at = TridiagonalDivideConquer.Values(d, e, 0, 200);
+            var below = TridiagonalDivideConquer.Values(d, e, 0, 199);
+            Assert.Equal(Tridiagonal.BlockEigenvalues(d, e, 0, 199), below);
+            var reference = Tridiagonal.BlockEigenvalues(d, e, 0, 200);
+            if (Environment.ProcessorCount > 1) Assert.NotEqual(reference, at);
+            Array.Sort(at);
+            Array.Sort(reference);
+            AssertClose(reference, at, 1e-13 * Norm1(d[..200], e[..199]) * Math.Sqrt(200));
+            TridiagonalDivideConquer.ValuesSplitMinimum = 0;
+            Assert.Equal(new[] { d[5] }, TridiagonalDivideConquer.Values(d, e, 5, 6));
+        }
+        finally { TridiagonalDivideConquer.ValuesSplitMinimum = saved; }
+    }
+
+    /// <summary>The split path on the smallest blocks, against closed forms: 2 x 2 [[a, b], [b, c]] has
+    /// (a + c)/2 -+ hypot((a - c)/2, b) (two 1 x 1 halves, a secular equation with two poles, or, for a = c, one pole
+    /// deflated by rotation and one root exactly at the bracket's end, a -+ b); tridiag(s, t, s) of size n has
+    /// t + 2 s cos(k pi / (n + 1)) (n = 3: halves of 1 and 2 rows; n = 4, 5, 6; both signs of s).</summary>
+    [Theory]
+    [InlineData(1.0, 3.0, 0.5)]
+    [InlineData(1.0, 3.0, -0.5)]
+    [InlineData(-2.0, 7.0, 4.0)]
+    [InlineData(2.0, 2.0, 0.75)]
+    [InlineData(2.0, 2.0, -0.75)]
+    [InlineData(5.0, -1.0, 1e-3)]
+    public void TwoByTwoSplitIsTheClosedForm(double a, double c, double b)
+    {
+        var v = SplitValues([a, c], [b], 0, 2);
+        double h = Math.Sqrt(0.25 * (a - c) * (a - c) + b * b), tol = 1e-15 * (Math.Abs(a) + Math.Abs(c) + Math.Abs(b));
+        AssertClose([0.5 * (a + c) - h, 0.5 * (a + c) + h], v, tol);
+    }
+
+    [Theory]
+    [InlineData(3, 2.0, -1.0)]
+    [InlineData(4, 2.0, -1.0)]
+    [InlineData(5, -1.0, 0.5)]
+    [InlineData(6, 0.0, 1.0)]
+    public void ToeplitzSplitIsTheClosedForm(int n, double t, double s)
+    {
+        var d = Enumerable.Repeat(t, n).ToArray();
+        var e = Enumerable.Repeat(s, n - 1).ToArray();
+        var expected = Enumerable.Range(1, n).Select(k => t + 2 * s * Math.Cos(k * Math.PI / (n + 1))).OrderBy(x => x).ToArray();
+        AssertClose(expected, SplitValues(d, e, 0, n), 8e-16 * (Math.Abs(t) + 2 * Math.Abs(s)));
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(99)]
