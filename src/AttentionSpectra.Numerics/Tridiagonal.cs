@@ -366,6 +366,8 @@ internal static class Tridiagonal
         }
     }
 
+    /// <summary>(x, y) := (c x - s y, s x + c y) elementwise.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void Rotate(Span<double> x, Span<double> y, double c, double s)
     {
         int j = 0;
