@@ -15,11 +15,9 @@ public static class SymmetricEigen
     /// <summary>All eigenvalues, ascending. Only the lower triangle of <paramref name="a"/> is read.</summary>
     public static double[] Eigenvalues(Matrix a)
     {
-        ArgumentNullException.ThrowIfNull(a);
-        NumericsException.ThrowIfNotSquare(a, InputName);
+        double scale = CheckedScale(a);
         int n = a.Rows;
         if (n == 0) return [];
-        double scale = CheckedScale(a);
         var scaled = scale == 1 ? a : Divide(a, scale);
         var (d, e) = n >= TwoStageMinimum ? TwoStageTridiagonal.Reduce(scaled) : OneStage(scaled);
         var vals = TridiagonalValues(d, e, out _, out _);
@@ -41,17 +39,16 @@ public static class SymmetricEigen
     /// <summary>All eigenpairs, values ascending, orthonormal eigenvectors as columns. Only the lower triangle is read.</summary>
     public static EigenDecomposition Decompose(Matrix a)
     {
-        Validate(a);
-        int n = a.Rows;
-        return Select(a, n, ascending: true);
+        double scale = CheckedScale(a);
+        return Select(a, a.Rows, ascending: true, scale);
     }
 
     /// <summary>The k largest eigenpairs, values DESCENDING, vectors as the k columns of an n x k matrix.</summary>
     public static EigenDecomposition TopK(Matrix a, int k)
     {
-        Validate(a);
+        double scale = CheckedScale(a);
         if (k < 0 || k > a.Rows) throw new NumericsException($"k = {k} must lie in [0, {a.Rows}].");
-        return Select(a, k, ascending: false);
+        return Select(a, k, ascending: false, scale);
     }
 
     /// <summary>Eigenvalues of every unreduced block (unsorted) with the block index of each value.</summary>
@@ -77,11 +74,10 @@ public static class SymmetricEigen
     /// form large clusters (where the cluster Gram-Schmidt of inverse iteration would cost O(n^3) level-1 work):
     /// those use divide and conquer (implicit QL for blocks of at most 32). Small blocks (at most 64) always use
     /// implicit QL, which has the least overhead there.</summary>
-    private static EigenDecomposition Select(Matrix a, int k, bool ascending)
+    private static EigenDecomposition Select(Matrix a, int k, bool ascending, double scale)
     {
         int n = a.Rows;
         if (k == 0) return new EigenDecomposition([], new Matrix(n, 0));
-        double scale = ScaleFor(a);
         var tri = new HouseholderTridiagonal(scale == 1 ? a : Divide(a, scale));
         var vals = TridiagonalValues(tri.D, tri.E, out var starts, out var blockOf);
         int nBlocks = starts.Count - 1;
@@ -141,24 +137,13 @@ public static class SymmetricEigen
         return m;
     }
 
-    private static double ScaleFor(Matrix a)
-    {
-        int n = a.Rows;
-        double mx = 0;
-        for (int i = 0; i < n; i++) mx = Math.Max(mx, LowerMax(a, i));
-        return ScaleFromMax(mx);
-    }
-
-    private static double LowerMax(Matrix a, int row) =>
-        Math.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude<double>(
-            new ReadOnlySpan<double>(a.Data, row * a.Cols, row + 1)));
-
-    private static double ScaleFromMax(double mx) => mx == 0 || (mx > 1e-140 && mx < 1e140) ? 1.0 : mx;
-
-    /// <summary><see cref="Validate"/>'s finiteness check and <see cref="ScaleFor"/> in one pass over the matrix, in
-    /// row chunks on all cores (a square, non-null input is assumed).</summary>
+    /// <summary>Checks the input (non-null, square, every entry finite) and returns the factor it is divided by first
+    /// (like LAPACK dsyev: 1 unless the largest lower-triangle entry lies outside [1e-140, 1e140]). The finiteness
+    /// check and the maximum run together, row chunk by row chunk, on all cores.</summary>
     private static double CheckedScale(Matrix a)
     {
+        ArgumentNullException.ThrowIfNull(a);
+        NumericsException.ThrowIfNotSquare(a, InputName);
         int n = a.Rows;
         const int chunks = 8;
         var finite = new bool[chunks];
@@ -168,11 +153,14 @@ public static class SymmetricEigen
             int r0 = (int)((long)n * c / chunks), r1 = (int)((long)n * (c + 1) / chunks);
             finite[c] = Matrix.AllFinite(new ReadOnlySpan<double>(a.Data, r0 * n, (r1 - r0) * n));
             double mx = 0;
-            for (int i = r0; i < r1; i++) mx = Math.Max(mx, LowerMax(a, i));
+            for (int i = r0; i < r1; i++)
+                mx = Math.Max(mx, Math.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude<double>(
+                    new ReadOnlySpan<double>(a.Data, i * n, i + 1))));
             max[c] = mx;
         });
         if (Array.IndexOf(finite, false) >= 0) NumericsException.ThrowIfNotFinite(a, InputName);
-        return ScaleFromMax(max.Max());
+        double top = max.Max();
+        return top == 0 || (top > 1e-140 && top < 1e140) ? 1.0 : top;
     }
 
     private const string InputName = "Symmetric eigenproblem input";
