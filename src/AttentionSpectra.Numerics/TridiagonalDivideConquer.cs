@@ -92,17 +92,7 @@ internal static unsafe class TridiagonalDivideConquer
             dd[m + r] = v2[r];
             z[m + r] = q2[(long)r * n2];
         }
-        // normalise: |z| = sqrt(2); rho <- 2 rho; negative rho: solve the negated problem
-        bool flip = rho < 0;
-        double r2 = Math.Abs(2 * rho);
-        for (int i = 0; i < n; i++) { z[i] /= Math.Sqrt(2.0); if (flip) dd[i] = -dd[i]; }
-
-        // sort poles ascending
-        var order = Enumerable.Range(0, n).ToArray();
-        Array.Sort((double[])dd.Clone(), order);
-        var ds = new double[n];
-        var zs = new double[n];
-        for (int i = 0; i < n; i++) { ds[i] = dd[order[i]]; zs[i] = z[order[i]]; }
+        bool flip = RankOneProblem(dd, z, rho, out var ds, out var zs, out var order, out double r2);
         // row index of pole i in qt: order[i]
 
         var deflated = Deflate(ds, zs, r2, (prev, j, c, s) =>
@@ -126,9 +116,7 @@ internal static unsafe class TridiagonalDivideConquer
         }
         if (K > 0)
         {
-            var dk = new double[K];
-            var zk = new double[K];
-            for (int i = 0; i < K; i++) { dk[i] = ds[nd[i]]; zk[i] = zs[nd[i]]; }
+            var (dk, zk) = KeptPoles(ds, zs, nd);
             var delta = new double[(long)K * K]; // delta[i, j] = dk[i] - lam[j]
             var lam = SecularRoots(dk, zk, r2, delta);
             // Gu-Eisenstat: z_hat_i^2 = -prod_j (d_i - l_j) / prod_{j != i} (d_i - d_j) (up to the common factor rho)
@@ -184,6 +172,35 @@ internal static unsafe class TridiagonalDivideConquer
         vt = outRows;
         SortRows(outVals, ref vt, n);
         return outVals;
+    }
+
+    /// <summary>The rank-one problem of a merge, from the halves' poles <paramref name="dd"/> and coupling vector
+    /// <paramref name="z"/> (last components of T1's eigenvectors, then first components of T2's; both in half order,
+    /// overwritten): z / sqrt 2 has unit norm, so rho becomes <paramref name="r2"/> = |2 rho|; a negative rho negates
+    /// the poles (returns true: the roots are to be negated back); the poles are sorted ascending into
+    /// <paramref name="ds"/>, <paramref name="zs"/> with ds[i] = dd[order[i]].</summary>
+    private static bool RankOneProblem(double[] dd, double[] z, double rho, out double[] ds, out double[] zs,
+        out int[] order, out double r2)
+    {
+        int n = dd.Length;
+        bool flip = rho < 0;
+        r2 = Math.Abs(2 * rho);
+        for (int i = 0; i < n; i++) { z[i] /= Math.Sqrt(2.0); if (flip) dd[i] = -dd[i]; }
+        order = Enumerable.Range(0, n).ToArray();
+        Array.Sort((double[])dd.Clone(), order);
+        ds = new double[n];
+        zs = new double[n];
+        for (int i = 0; i < n; i++) { ds[i] = dd[order[i]]; zs[i] = z[order[i]]; }
+        return flip;
+    }
+
+    /// <summary>The poles and z components that <see cref="Deflate"/> kept, in its order.</summary>
+    private static (double[] Dk, double[] Zk) KeptPoles(double[] ds, double[] zs, List<int> kept)
+    {
+        var dk = new double[kept.Count];
+        var zk = new double[kept.Count];
+        for (int i = 0; i < kept.Count; i++) { dk[i] = ds[kept[i]]; zk[i] = zs[kept[i]]; }
+        return (dk, zk);
     }
 
     /// <summary>Deflation of the rank-one problem diag(ds) + r2 zs zs' (ds ascending, r2 &gt; 0): components with
@@ -275,30 +292,14 @@ internal static unsafe class TridiagonalDivideConquer
             if (half == 0) v1 = Tridiagonal.QlValuesAndComponent(d, e, 0, m, m - 1, out z1);
             else v2 = Tridiagonal.QlValuesAndComponent(d, e, m, n, 0, out z2);
         });
-        // as in Merge: |z| = sqrt(2), rho <- 2 rho, a negative rho solves the negated problem
-        bool flip = rho < 0;
-        double r2 = Math.Abs(2 * rho);
-        var dd = new double[n];
-        var z = new double[n];
-        for (int i = 0; i < n; i++)
-        {
-            dd[i] = i < m ? v1[i] : v2[i - m];
-            z[i] = (i < m ? z1[i] : z2[i - m]) / Math.Sqrt(2.0);
-            if (flip) dd[i] = -dd[i];
-        }
-        var order = Enumerable.Range(0, n).ToArray();
-        Array.Sort(dd, order);
-        var zs = new double[n];
-        for (int i = 0; i < n; i++) zs[i] = z[order[i]];
-        var deflated = Deflate(dd, zs, r2, null, out var kept);
+        bool flip = RankOneProblem([.. v1, .. v2], [.. z1, .. z2], rho, out var ds, out var zs, out _, out double r2);
+        var deflated = Deflate(ds, zs, r2, null, out var kept);
         var vals = new double[n];
         int w = 0;
-        for (int i = 0; i < n; i++) if (deflated[i]) vals[w++] = dd[i];
+        for (int i = 0; i < n; i++) if (deflated[i]) vals[w++] = ds[i];
         if (kept.Count > 0)
         {
-            var dk = new double[kept.Count];
-            var zk = new double[kept.Count];
-            for (int i = 0; i < kept.Count; i++) { dk[i] = dd[kept[i]]; zk[i] = zs[kept[i]]; }
+            var (dk, zk) = KeptPoles(ds, zs, kept);
             foreach (double l in SecularRoots(dk, zk, r2, null)) vals[w++] = l;
         }
         if (flip) for (int i = 0; i < n; i++) vals[i] = -vals[i];
