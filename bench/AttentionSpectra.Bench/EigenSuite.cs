@@ -63,12 +63,14 @@ public sealed class EigenSuite : IBenchSuite
                 Console.WriteLine($"{{\"suite\":\"eigen-quick\",\"op\":\"small\",\"n\":{n},\"eigvalsh_us\":{tv * 1e6:F1},\"eigh_us\":{td * 1e6:F1}}}");
             }
         }
+        string input = Environment.GetEnvironmentVariable("INPUT") is { Length: > 0 } v ? v : "gram";
+        if (input is not ("gram" or "goe")) throw new ArgumentException($"INPUT must be gram or goe, got '{input}'");
         foreach (int n in sizes)
         {
             var rng = new Rng(42);
             var g = Samplers.Gaussian(rng, n, n);
             // INPUT=goe: G + G' (the linalg suite's and numpy_bench's input) instead of the Wishart-like Gram G'G
-            var a = Environment.GetEnvironmentVariable("INPUT") == "goe" ? g + g.Transpose() : Blas.Gram(g);
+            var a = input == "goe" ? g + g.Transpose() : Blas.Gram(g);
             double fro = a.FrobeniusNorm();
             if (what.Contains("kernel"))
             {

@@ -20,13 +20,16 @@ ARGS="$*"
 REPS=3; EIG="1000,2000"; GEMMN=2000; SHIPPED=""; ROUNDS=5
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --reps) REPS="$2"; shift 2 ;;
+    --reps) REPS="${2:-}"; shift $(( $# > 1 ? 2 : 1 )) ;;
     --eig-sizes) EIG="$2"; shift 2 ;;
     --shipped-sizes) SHIPPED="$2"; shift 2 ;;
-    --rounds) ROUNDS="$2"; shift 2 ;;
+    --rounds) ROUNDS="${2:-}"; shift $(( $# > 1 ? 2 : 1 )) ;;
     --quick) REPS=1; EIG="500,1000"; GEMMN=1000; shift ;;
     *) echo "usage: $0 [--reps N] [--eig-sizes LIST] [--shipped-sizes LIST] [--rounds R] [--quick]" >&2; exit 2 ;;
   esac
+done
+for v in "$REPS" "$ROUNDS"; do
+  [[ $v =~ ^[0-9]+$ ]] || { echo "error: --reps and --rounds take a whole number, got '$v'" >&2; exit 2; }
 done
 PY=/usr/bin/python3
 LIB=/usr/lib/x86_64-linux-gnu
