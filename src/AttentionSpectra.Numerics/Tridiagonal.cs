@@ -25,15 +25,15 @@ internal static class Tridiagonal
         return starts;
     }
 
-    /// <summary>All eigenvalues of the tridiagonal block d[b0..b1), e[b0..b1-1) (copies are modified, inputs are not),
-    /// unsorted. Throws on non-convergence.</summary>
+    /// <summary>All eigenvalues of the tridiagonal block d[b0..b1), e[b0..b1-1), b1 &gt; b0 (copies are modified,
+    /// inputs are not), unsorted. Throws on non-convergence.</summary>
     public static double[] BlockEigenvalues(double[] d, double[] e, int b0, int b1)
     {
         int m = b1 - b0;
         var dd = new double[m];
-        var ee = new double[Math.Max(m, 1)];
+        var ee = new double[m];
         Array.Copy(d, b0, dd, 0, m);
-        if (m > 1) Array.Copy(e, b0, ee, 0, m - 1);
+        Array.Copy(e, b0, ee, 0, m - 1);
         Sterf(dd, ee, m);
         return dd;
     }
@@ -204,11 +204,13 @@ internal static class Tridiagonal
         return x * Math.Sqrt(1 + t * t);
     }
 
-    /// <summary>All eigenpairs of the unreduced block d[b0..b1) by implicit QL (EISPACK tql2) with the rotations
-    /// recorded during the O(n^2) scalar recurrence and applied afterwards to the TRANSPOSED vector matrix
-    /// (row r = eigenvector r, so each rotation touches two contiguous rows), in parallel over column strips that
-    /// stay cache resident across all sweeps. Returns the (unsorted) values; <paramref name="vt"/> (bn x bn, row-major)
-    /// holds the eigenvector of value r in row r, in block coordinates.</summary>
+    /// <summary>All eigenpairs of the unreduced block d[b0..b1) (at least one row) by implicit QL (EISPACK tql2),
+    /// each rotation applied as it is made to the TRANSPOSED vector matrix (row r = eigenvector r, so a rotation
+    /// touches two contiguous rows). Meant for small blocks: the solvers call it for blocks of at most
+    /// <see cref="TridiagonalDivideConquer.LeafSize"/> rows (the leaves of the divide and conquer), where the
+    /// O(n^3) cost of the rotations is microseconds on one core. Returns the (unsorted) values;
+    /// <paramref name="vt"/> (bn x bn, row-major) holds the eigenvector of value r in row r, in block coordinates.
+    /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static double[] QlVectors(double[] d0, double[] e0, int b0, int b1, out double[] vt)
     {
@@ -216,30 +218,11 @@ internal static class Tridiagonal
         var d = new double[n];
         var e = new double[n];
         Array.Copy(d0, b0, d, 0, n);
-        if (n > 1) Array.Copy(e0, b0, e, 0, n - 1); // e[i] couples i, i+1; e[n-1] = 0
+        Array.Copy(e0, b0, e, 0, n - 1); // e[i] couples i, i+1; e[n-1] = 0
         vt = new double[(long)n * n];
         for (int i = 0; i < n; i++) vt[(long)i * n + i] = 1.0;
-        if (n == 1) return d;
-
-        var log = new RotationLog(n);
-        QlIterate(d, e, n, ref log);
-
-        // apply the rotation log to column strips of vt
-        const int strip = 64;
-        int strips = (n + strip - 1) / strip;
-        var vtl = vt;
-        var sweeps = log.Sweeps;
-        var csl = log.Cs; var ssl = log.Ss;
-        EigenKernels.For(strips, n > 128, st =>
-        {
-            int j0 = st * strip, w = Math.Min(strip, n - j0);
-            foreach (var (l, m, off) in sweeps)
-            {
-                int k = off;
-                for (int i = m - 1; i >= l; i--, k++)
-                    Rotate(vtl.AsSpan(i * n + j0, w), vtl.AsSpan((i + 1) * n + j0, w), csl[k], ssl[k]);
-            }
-        });
+        var rows = new RowRotations(vt, n);
+        QlIterate(d, e, n, ref rows);
         return d;
     }
 
@@ -254,7 +237,7 @@ internal static class Tridiagonal
         var d = new double[n];
         var e = new double[n];
         Array.Copy(d0, b0, d, 0, n);
-        if (n > 1) Array.Copy(e0, b0, e, 0, n - 1);
+        Array.Copy(e0, b0, e, 0, n - 1);
         var column = new ComponentRotations(new double[n]);
         column.X[coordinate] = 1.0;
         QlIterate(d, e, n, ref column);
@@ -265,42 +248,21 @@ internal static class Tridiagonal
     /// <summary>Receives the plane rotations of the QL iteration in the order they are made.</summary>
     private interface IQlRotations
     {
-        /// <summary>A sweep over [l, m) starts; its rotations follow for i = m - 1 down to l.</summary>
-        void BeginSweep(int l, int m);
-
         /// <summary>Rotation of rows i and i + 1 of the transposed eigenvector matrix.</summary>
         void Rotation(int i, double c, double s);
     }
 
-    /// <summary>Records every rotation, to be applied later to the whole transposed eigenvector matrix.</summary>
-    private struct RotationLog(int n) : IQlRotations
+    /// <summary>Applies each rotation at once to two whole rows of the transposed eigenvector matrix (n x n).</summary>
+    private readonly struct RowRotations(double[] vt, int n) : IQlRotations
     {
-        public readonly List<(int L, int M, int Off)> Sweeps = [];
-        public double[] Cs = new double[Math.Max(16, 4 * n)], Ss = new double[Math.Max(16, 4 * n)];
-        private int _used;
-
-        public void BeginSweep(int l, int m)
-        {
-            if (_used + (m - l) > Cs.Length)
-            {
-                int cap = Math.Max(Cs.Length * 2, _used + (m - l));
-                Array.Resize(ref Cs, cap); Array.Resize(ref Ss, cap);
-            }
-            Sweeps.Add((l, m, _used));
-        }
-
-        public void Rotation(int i, double c, double s)
-        {
-            Cs[_used] = c; Ss[_used] = s; _used++;
-        }
+        public void Rotation(int i, double c, double s) =>
+            Rotate(vt.AsSpan(i * n, n), vt.AsSpan((i + 1) * n, n), c, s);
     }
 
     /// <summary>Applies each rotation at once to one column of the transposed eigenvector matrix.</summary>
     private readonly struct ComponentRotations(double[] x) : IQlRotations
     {
         public readonly double[] X = x;
-
-        public void BeginSweep(int l, int m) { }
 
         public void Rotation(int i, double c, double s)
         {
@@ -342,7 +304,6 @@ internal static class Tridiagonal
                     double c = 1.0, c2 = c, c3 = c;
                     double el1 = e[l + 1];
                     double s = 0.0, s2 = 0.0;
-                    rotations.BeginSweep(l, m);
                     for (int i = m - 1; i >= l; i--)
                     {
                         c3 = c2; c2 = c; s2 = s;
