@@ -50,13 +50,11 @@ internal static class Tridiagonal
         int l1 = 0;
         while (l1 < n)
         {
-            if (l1 > 0) e[l1 - 1] = 0;
             int m;
             for (m = l1; m < n - 1; m++)
             {
-                double tst = Math.Abs(e[m]);
-                if (tst == 0) break;
-                if (tst <= Math.Sqrt(Math.Abs(d[m])) * Math.Sqrt(Math.Abs(d[m + 1])) * Eps) { e[m] = 0; break; }
+                // a negligible coupling ends the block
+                if (Math.Abs(e[m]) <= Math.Sqrt(Math.Abs(d[m])) * Math.Sqrt(Math.Abs(d[m + 1])) * Eps) break;
             }
             int l = l1, lsv = l, lend = m, lendsv = lend;
             l1 = m + 1;
@@ -90,7 +88,7 @@ internal static class Tridiagonal
                     double p = d[l];
                     if (mm == l)
                     {
-                        d[l] = p; l++;
+                        l++;
                         if (l <= lend) continue;
                         break;
                     }
@@ -138,7 +136,7 @@ internal static class Tridiagonal
                     double p = d[l];
                     if (mm == l)
                     {
-                        d[l] = p; l--;
+                        l--;
                         if (l >= lend) continue;
                         break;
                     }
