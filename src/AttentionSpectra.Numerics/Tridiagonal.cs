@@ -483,7 +483,9 @@ internal static class Tridiagonal
         for (int k = 0; k < n - 1; k++)
         {
             double scale2 = Math.Abs(c[k]) + Math.Abs(a[k + 1]) + Math.Abs(b[k + 1]);
-            double piv1 = a[k] == 0 ? 0 : Math.Abs(a[k]) / scale1;
+            // no zero test as in LAPACK: 0 / scale1 is 0, and for scale1 = 0 the quotient is inf (a[k] != 0, as
+            // before) or NaN (a[k] = 0), which fails piv2 <= piv1 below and interchanges, as a zero pivot must
+            double piv1 = Math.Abs(a[k]) / scale1;
             if (c[k] == 0)
             {
                 piv[k] = false; scale1 = scale2;

@@ -118,6 +118,115 @@ public class TridiagonalSolverMutationTests
         Assert.True(nm > 1e10 && Math.Abs(xm[0] + xm[1]) <= 1e-8 * nm);
     }
 
+    /// <summary>Back substitution with the upper factor U alone (no interchanges, unit L): U has diagonal
+    /// <paramref name="a"/>, first superdiagonal <paramref name="b"/>, second superdiagonal <paramref name="dd"/>.</summary>
+    private static double[] SolveUpper(double[] a, double[] b, double[] dd, double tol, double[] y)
+    {
+        int n = a.Length;
+        var x = (double[])y.Clone();
+        Tridiagonal.Solve(n, (double[])a.Clone(), b, new double[n], dd, new bool[n], tol, x);
+        return x;
+    }
+
+    private const double SafeMin = 2.2250738585072014e-308; // 2^-1022
+    private const double Big = 1.0 / SafeMin;              // 2^1022, exact
+
+    /// <summary>dlagts (job -1) perturbs a pivot u_kk of U only when dividing by it would fail: an exact zero, a
+    /// pivot below the smallest normal number, or |u_kk| &lt; 1 with |temp| &gt; |u_kk| / SafeMin (the quotient would
+    /// overflow). The perturbation is tol with the pivot's sign (+tol for zero), doubled until the division is safe.
+    /// One-row systems make the quotient temp / pivot directly visible; the expected pivots follow from that rule
+    /// by hand. Every threshold is hit exactly with powers of two.</summary>
+    [Fact]
+    public void TinyPivotsArePerturbedOnlyWhenDivisionWouldFail()
+    {
+        double Solve1(double pivot, double tol, double y) => SolveUpper([pivot], [0.0], [0.0], tol, [y])[0];
+        // a safe pivot is used as it is, however small the tolerance makes it look
+        Assert.Equal(2.0, Solve1(0.5, 0.25, 1.0));
+        Assert.Equal(-4.0, Solve1(-0.25, 0.25, 1.0));
+        // exact zero: +tol (also for -0.0, which compares >= 0)
+        Assert.Equal(1.0 / 0.375, Solve1(0.0, 0.375, 1.0));
+        Assert.Equal(1.0 / 0.375, Solve1(-0.0, 0.375, 1.0));
+        // below the smallest normal: the pivot moves away from zero by tol, keeping its sign
+        double sub = 1e-310;
+        Assert.Equal(3.0 / (sub + 0.5), Solve1(sub, 0.5, 3.0));
+        Assert.Equal(3.0 / (-sub - 0.5), Solve1(-sub, 0.5, 3.0));
+        // exactly the smallest normal is not below it: with |temp| = 0.5 <= SafeMin * Big = 1 it is used as it is
+        Assert.Equal(0.5 / SafeMin, Solve1(SafeMin, 0.5, 0.5));
+        // overflow guard: |pivot| < 1 and |temp| > |pivot| Big. Exactly at |temp| = |pivot| Big (2^-10 2^1022) the
+        // quotient 2^1022 is finite and the pivot stays; one step above it the pivot is perturbed
+        double p = Math.ScaleB(1, -10), edge = Math.ScaleB(1, 1012);
+        Assert.Equal(Math.ScaleB(1, 1022), Solve1(p, 0.5, edge));
+        Assert.Equal(2 * edge / (p + 0.5), Solve1(p, 0.5, 2 * edge));
+        Assert.Equal(2 * edge / (-p - 0.5), Solve1(-p, 0.5, 2 * edge));
+        // the guard needs |pivot| < 1: a pivot of 1 divides 1e308 without overflow and stays
+        Assert.Equal(1e308, Solve1(1.0, 0.5, 1e308));
+        // a large right side with an ordinary pivot below 1 stays too (|temp| <= |pivot| Big)
+        Assert.Equal(1.0 / 0.75, Solve1(0.75, 0.5, 1.0));
+        // doubling: pivot 0 and tol = 2^-1000 with temp = 1: after k steps the pivot is tol (2^k - 1), and the loop
+        // stops at the first k with 1 <= tol (2^k - 1) Big, i.e. 2^k - 1 >= 2^-22: k = 1 already. With temp = 2^30
+        // it needs 2^k - 1 >= 2^8: k = 9, pivot 511 tol
+        double tol = Math.ScaleB(1, -1000);
+        Assert.Equal(1.0 / tol, Solve1(0.0, tol, 1.0));
+        Assert.Equal(Math.ScaleB(1, 30) / (511 * tol), Solve1(0.0, tol, Math.ScaleB(1, 30)));
+        // the second row's quotient uses the perturbed-or-not pivot of its own row: upper bidiagonal [[1, 2], [0, 0]]
+        var x = SolveUpper([1.0, 0.0], [2.0, 0.0], [0.0, 0.0], 0.25, [1.0, 1.0]);
+        Assert.Equal(4.0, x[1]);
+        Assert.Equal(1.0 - 2.0 * 4.0, x[0]);
+    }
+
+    /// <summary>The perturbation tolerance that <see cref="Tridiagonal.Factor"/> returns is eps = 2^-53 times the
+    /// largest entry of the computed factor U (its diagonal a, superdiagonals b and dd), or eps for U = 0; the
+    /// oracle reads the factor's arrays after the call. Matrices with row interchanges put entries into dd; the
+    /// largest entry is placed in each of the three arrays and in the first, second and later rows.</summary>
+    [Theory]
+    [InlineData(2, 1UL, 0.01)]
+    [InlineData(3, 2UL, 1.0)]
+    [InlineData(5, 3UL, 0.01)]
+    [InlineData(9, 4UL, 100.0)]
+    [InlineData(9, 5UL, 0.01)]
+    public void FactorToleranceIsEpsTimesTheLargestEntryOfU(int n, ulong seed, double diagScale)
+    {
+        const double eps = 1.1102230246251565e-16;
+        for (int variant = 0; variant < 2 * n; variant++)
+        {
+            var (d, e) = Random(n, seed + (ulong)variant, diagScale);
+            if (variant < n) d[variant] = 1e3 * (variant % 2 == 0 ? 1 : -1); // a dominant diagonal entry in row variant
+            else if (variant - n < n - 1) e[variant - n] = -1e3;         // or a dominant coupling
+            var a = new double[n]; var b = new double[n]; var c = new double[n]; var dd = new double[n];
+            var piv = new bool[n];
+            double tol = Tridiagonal.Factor(d, e, 0, n, 0.1, a, b, c, dd, piv);
+            double umax = a.Concat(b[..(n - 1)]).Concat(dd[..Math.Max(n - 2, 0)]).Max(Math.Abs);
+            Assert.Equal(eps * umax, tol);
+        }
+        // U = 0 (T = lambda I): eps itself
+        var z = new double[n];
+        var bz = new double[n]; var cz = new double[n]; var ddz = new double[n];
+        Assert.Equal(eps, Tridiagonal.Factor(z, new double[n], 0, n, 0.0, new double[n], bz, cz, ddz, new bool[n]));
+    }
+
+    /// <summary>dlagtf's pivot choice compares the candidate pivots relative to the scales of their rows
+    /// (|a_k| / scale1 against |c_k| / scale2). Scaling the whole matrix by 10^6 must not change that choice: a
+    /// tiny diagonal entry next to a unit coupling must be interchanged away at every scale, or the elimination
+    /// multiplies by 1/a_k and the solution loses all accuracy.</summary>
+    [Theory]
+    [InlineData(1.0)]
+    [InlineData(1e6)]
+    [InlineData(1e-6)]
+    public void PivotChoiceIsScaleInvariant(double s)
+    {
+        var d = new[] { 1e-9 * s, 1.0 * s, 2.0 * s, -0.5 * s };
+        var e = new[] { 1.0 * s, 0.3 * s, 0.7 * s, 0.0 };
+        var a = new double[4]; var b = new double[4]; var c = new double[4]; var dd = new double[4];
+        var piv = new bool[4];
+        double tol = Tridiagonal.Factor(d, e, 0, 4, 0.0, a, b, c, dd, piv);
+        Assert.True(piv[0], "the first row must be interchanged");
+        var y = new[] { 1.0, -1.0, 0.5, 2.0 };
+        var x = (double[])y.Clone();
+        Tridiagonal.Solve(4, a, b, c, dd, piv, tol, x);
+        double res = RelativeResidual(d, e, 0.0, x, y);
+        Assert.True(res <= 1e-15, $"scale {s}: relative residual {res:E2}");
+    }
+
     [Theory]
     // |d| falls down the diagonal: dsterf chases from the bottom (QR); measured 355 and 897 sweeps
     [InlineData(200, 1UL, false)]
