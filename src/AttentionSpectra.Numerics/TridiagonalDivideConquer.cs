@@ -203,12 +203,13 @@ internal static unsafe class TridiagonalDivideConquer
         return (dk, zk);
     }
 
-    /// <summary>Deflation of the rank-one problem diag(ds) + r2 zs zs' (ds ascending, r2 &gt; 0): components with
-    /// r2 |z_j| below the tolerance are deflated as they are; of two poles closer than the tolerance allows, a Givens
+    /// <summary>Deflation of the rank-one problem diag(ds) + r2 zs zs' (ds ascending, r2 &gt; 0) with LAPACK dlaed2's
+    /// tolerance tol = 8 eps max(max|ds|, r2 max|zs|): components with r2 |z_j| &lt;= tol are deflated as they are; of
+    /// two poles closer than the tolerance allows (|t c s| &lt;= tol for their gap t and the rotation's c, s), a Givens
     /// rotation zeroes one z component (reported to <paramref name="rotate"/> as (prev, j, c, s) so that the caller
     /// can rotate its eigenvectors) and that pole is deflated. Returns the deflated flags; <paramref name="kept"/> lists
     /// the other poles in ascending order of their (possibly rotated) values.</summary>
-    private static bool[] Deflate(double[] ds, double[] zs, double r2, Action<int, int, double, double>? rotate,
+    internal static bool[] Deflate(double[] ds, double[] zs, double r2, Action<int, int, double, double>? rotate,
         out List<int> kept)
     {
         int n = ds.Length;
