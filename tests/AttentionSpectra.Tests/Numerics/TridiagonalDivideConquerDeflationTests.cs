@@ -72,16 +72,17 @@ public class TridiagonalDivideConquerDeflationTests
         Assert.Empty(rotations);
     }
 
-    /// <summary>Two poles 1 and 1 + 8 eps with components 0.75 and 1 (hypot 1.25 exactly): tol = 8 eps * 3 = 24 eps,
-    /// the rotation (c, s) = (0.8, -0.6) leaves an off-diagonal |t c s| = 0.48 * 8 eps = 3.84 eps, a sixth of the
-    /// tolerance: the pair is rotated, the first pole deflates. The rotation must map (z_p, z_j) to (0, hypot), the
-    /// rotated poles are d_p c^2 + d_j s^2 (deflated) and d_p s^2 + d_j c^2 (kept), convex combinations of the two,
-    /// and the rotated pole is then the kept neighbour of the next one (gap about 2, no second rotation).</summary>
+    /// <summary>Two poles 1 and 1 + 32 eps (16 ulps of 1) with components 0.75 and 1 (hypot 1.25 exactly), the
+    /// largest pole 12: tol = 8 eps * 12 = 96 eps, the rotation (c, s) = (0.8, -0.6) leaves an off-diagonal |t c s| =
+    /// 0.48 * 32 eps = 15.4 eps, a sixth of the tolerance: the pair is rotated, the first pole deflates. The rotation
+    /// must map (z_p, z_j) to (0, hypot), the rotated poles are d_p c^2 + d_j s^2 = 1 + 5.76 ulps (deflated) and
+    /// d_p s^2 + d_j c^2 = 1 + 10.24 ulps (kept), convex combinations of the two, and the rotated pole is then the
+    /// kept neighbour of the next one (gap 11, no second rotation).</summary>
     [Fact]
     public void NearlyEqualPolesAreRotatedTogether()
     {
-        double d1 = 1, d2 = 1 + 8 * Eps, z1 = 0.75, z2 = 1.0;
-        double[] ds = [0, d1, d2, 3];
+        double d1 = 1, d2 = 1 + 32 * Eps, z1 = 0.75, z2 = 1.0;
+        double[] ds = [0, d1, d2, 12];
         double[] zs = [0.5, z1, z2, 0.5];
         var (deflated, kept, rotations) = Run(ds, zs, 1);
         Assert.Equal([false, true, false, false], deflated);
@@ -97,27 +98,27 @@ public class TridiagonalDivideConquerDeflationTests
         Assert.Equal(0.0, zs[1]);
         Assert.Equal(1.25, zs[2], 2 * Eps);
         Assert.Equal([0.5, 0.0, zs[2], 0.5], zs);
-        // rotated poles: the diagonal of G diag(d1, d2) G'; both inside [d1, d2]
+        // rotated poles: the diagonal of G diag(d1, d2) G'; both inside [d1, d2], to an ulp of 1 (2 eps)
         Assert.InRange(ds[1], d1, d2);
         Assert.InRange(ds[2], d1, d2);
         Assert.Equal(d1 + 0.36 * (d2 - d1), ds[1], 2 * Eps);
         Assert.Equal(d1 + 0.64 * (d2 - d1), ds[2], 2 * Eps);
         Assert.Equal(0.0, ds[0]);
-        Assert.Equal(3.0, ds[3]);
+        Assert.Equal(12.0, ds[3]);
     }
 
-    /// <summary>Poles just too far apart to rotate: the same components as <see cref="NearlyEqualPolesAreRotatedTogether"/>
-    /// but a gap of 128 eps, |t c s| = 0.48 * 128 eps = 61 eps, 2.6 times the tolerance 24 eps: nothing deflates.
+    /// <summary>Poles just too far apart to rotate: the same problem as <see cref="NearlyEqualPolesAreRotatedTogether"/>
+    /// but a gap of 512 eps, |t c s| = 0.48 * 512 eps = 246 eps, 2.6 times the tolerance 96 eps: nothing deflates.
     /// </summary>
     [Fact]
     public void PolesApartByMoreThanTheToleranceAreNotRotated()
     {
-        double[] ds = [0, 1, 1 + 128 * Eps, 3];
+        double[] ds = [0, 1, 1 + 512 * Eps, 12];
         double[] zs = [0.5, 0.75, 1.0, 0.5];
         var (deflated, kept, rotations) = Run(ds, zs, 1);
         Assert.Equal([false, false, false, false], deflated);
         Assert.Equal([0, 1, 2, 3], kept);
         Assert.Empty(rotations);
-        Assert.Equal([0, 1, 1 + 128 * Eps, 3], ds);
+        Assert.Equal([0, 1, 1 + 512 * Eps, 12], ds);
     }
 }
