@@ -16,10 +16,12 @@ public class TridiagonalDivideConquerDeflationTests
         double[] ds, double[] zs, double r2)
     {
         var rotations = new List<(int, int, double, double)>();
-        var deflated = TridiagonalDivideConquer.Deflate(ds, zs, r2, (p, j, c, s) => rotations.Add((p, j, c, s)), out var kept);
+        var deflated = TridiagonalDivideConquer.Deflate(ds, zs, r2, (p, j, c, s) => rotations.Add((p, j, c, s)),
+            out var kept);
         // the kept list is the complement of the flags, ascending in the (possibly rotated) poles
         Assert.Equal(Enumerable.Range(0, ds.Length).Where(i => !deflated[i]), kept.OrderBy(i => i));
-        for (int i = 1; i < kept.Count; i++) Assert.True(ds[kept[i - 1]] <= ds[kept[i]], $"kept poles not ascending at {i}");
+        for (int i = 1; i < kept.Count; i++)
+            Assert.True(ds[kept[i - 1]] <= ds[kept[i]], $"kept poles not ascending at {i}");
         return (deflated, kept, rotations);
     }
 
@@ -107,9 +109,9 @@ public class TridiagonalDivideConquerDeflationTests
         Assert.Equal(12.0, ds[3]);
     }
 
-    /// <summary>Poles just too far apart to rotate: the same problem as <see cref="NearlyEqualPolesAreRotatedTogether"/>
-    /// but a gap of 512 eps, |t c s| = 0.48 * 512 eps = 246 eps, 2.6 times the tolerance 96 eps: nothing deflates.
-    /// </summary>
+    /// <summary>Poles just too far apart to rotate: the same problem as
+    /// <see cref="NearlyEqualPolesAreRotatedTogether"/> but a gap of 512 eps, |t c s| = 0.48 * 512 eps = 246 eps, 2.6
+    /// times the tolerance 96 eps: nothing deflates.</summary>
     [Fact]
     public void PolesApartByMoreThanTheToleranceAreNotRotated()
     {

@@ -72,7 +72,8 @@ public class TridiagonalDivideConquerSecularTests(ITestOutputHelper output)
             // inside: d_j - l_j < 0 < d_{j+1} - l_j
             Assert.True(lam[j] >= d[j] && lam[j] <= upper, $"root {j} = {lam[j]:R} outside [{d[j]:R}, {upper:R}]");
             Assert.True(delta[j * k + j] < 0, $"d_j - l_j = {delta[j * k + j]:R} at root {j}");
-            if (j < k - 1) Assert.True(delta[(j + 1) * k + j] > 0, $"d_j+1 - l_j = {delta[(j + 1) * k + j]:R} at root {j}");
+            if (j < k - 1)
+                Assert.True(delta[(j + 1) * k + j] > 0, $"d_j+1 - l_j = {delta[(j + 1) * k + j]:R} at root {j}");
             double oracle = Bisect(d, z, r2, j);
             Assert.True(Math.Abs(lam[j] - oracle) <= 16 * Eps * scale, $"root {j}: {lam[j]:R} vs bisection {oracle:R}");
             // the returned differences are d_i - l_j (to rounding of the subtraction) ...
@@ -111,7 +112,8 @@ public class TridiagonalDivideConquerSecularTests(ITestOutputHelper output)
     [InlineData(50, true, 4ul, 15.4)]
     [InlineData(300, false, 5ul, 15.0)]
     [InlineData(300, true, 6ul, 16.1)]
-    public void RootsInterlaceSolveTheSecularEquationWithinTheEvaluationBudget(int k, bool clustered, ulong seed, double maxPerRoot)
+    public void RootsInterlaceSolveTheSecularEquationWithinTheEvaluationBudget(int k, bool clustered, ulong seed,
+        double maxPerRoot)
     {
         var (d, z, r2) = Problem(k, clustered, seed);
         var delta = new double[k * k];
