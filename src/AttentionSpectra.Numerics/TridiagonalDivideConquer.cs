@@ -118,7 +118,7 @@ internal static unsafe class TridiagonalDivideConquer
         {
             var (dk, zk) = KeptPoles(ds, zs, nd);
             var delta = new double[(long)K * K]; // delta[i, j] = dk[i] - lam[j]
-            var lam = SecularRoots(dk, zk, r2, delta);
+            var lam = SecularRoots(dk, zk, r2, delta, out _);
             // Gu-Eisenstat: z_hat_i^2 = -prod_j (d_i - l_j) / prod_{j != i} (d_i - d_j) (up to the common factor rho)
             var zh = new double[K];
             for (int i = 0; i < K; i++)
@@ -203,12 +203,13 @@ internal static unsafe class TridiagonalDivideConquer
         return (dk, zk);
     }
 
-    /// <summary>Deflation of the rank-one problem diag(ds) + r2 zs zs' (ds ascending, r2 &gt; 0): components with
-    /// r2 |z_j| below the tolerance are deflated as they are; of two poles closer than the tolerance allows, a Givens
+    /// <summary>Deflation of the rank-one problem diag(ds) + r2 zs zs' (ds ascending, r2 &gt; 0) with LAPACK dlaed2's
+    /// tolerance tol = 8 eps max(max|ds|, r2 max|zs|): components with r2 |z_j| &lt;= tol are deflated as they are; of
+    /// two poles closer than the tolerance allows (|t c s| &lt;= tol for their gap t and the rotation's c, s), a Givens
     /// rotation zeroes one z component (reported to <paramref name="rotate"/> as (prev, j, c, s) so that the caller
     /// can rotate its eigenvectors) and that pole is deflated. Returns the deflated flags; <paramref name="kept"/> lists
     /// the other poles in ascending order of their (possibly rotated) values.</summary>
-    private static bool[] Deflate(double[] ds, double[] zs, double r2, Action<int, int, double, double>? rotate,
+    internal static bool[] Deflate(double[] ds, double[] zs, double r2, Action<int, int, double, double>? rotate,
         out List<int> kept)
     {
         int n = ds.Length;
@@ -246,21 +247,28 @@ internal static unsafe class TridiagonalDivideConquer
     }
 
     /// <summary>All K roots (ascending) of 1 + r2 sum_i zk_i^2 / (dk_i - l) = 0 (dk ascending, r2 &gt; 0, no zk_i = 0),
-    /// in parallel blocks of 64; when <paramref name="delta"/> is given it receives dk[i] - l[j] at [i K + j].</summary>
-    private static double[] SecularRoots(double[] dk, double[] zk, double r2, double[]? delta)
+    /// in parallel blocks of 64; when <paramref name="delta"/> is given it receives dk[i] - l[j] at [i K + j].
+    /// <paramref name="evaluations"/> is the total number of evaluations of the secular function over all roots (the
+    /// iterations of <see cref="SecularRoot"/>; a test measure of its convergence).</summary>
+    internal static double[] SecularRoots(double[] dk, double[] zk, double r2, double[]? delta, out long evaluations)
     {
         int K = dk.Length;
         double zn = Math.Sqrt(TensorPrimitives.SumOfSquares<double>(zk));
         var lam = new double[K];
+        long total = 0;
         EigenKernels.For((K + 63) / 64, K >= 192, blk =>
         {
             var dl = new double[K];
+            long count = 0;
             for (int j = blk * 64; j < Math.Min(K, blk * 64 + 64); j++)
             {
-                lam[j] = SecularRoot(dk, zk, r2, zn, j, dl);
+                lam[j] = SecularRoot(dk, zk, r2, zn, j, dl, out int evals);
+                count += evals;
                 if (delta != null) for (int i = 0; i < K; i++) delta[(long)i * K + j] = dl[i];
             }
+            Interlocked.Add(ref total, count);
         });
+        evaluations = total;
         return lam;
     }
 
@@ -300,7 +308,7 @@ internal static unsafe class TridiagonalDivideConquer
         if (kept.Count > 0)
         {
             var (dk, zk) = KeptPoles(ds, zs, kept);
-            foreach (double l in SecularRoots(dk, zk, r2, null)) vals[w++] = l;
+            foreach (double l in SecularRoots(dk, zk, r2, null, out _)) vals[w++] = l;
         }
         if (flip) for (int i = 0; i < n; i++) vals[i] = -vals[i];
         return vals;
@@ -342,9 +350,9 @@ internal static unsafe class TridiagonalDivideConquer
     /// <summary>Root j (ascending) of 1 + rho sum_i z_i^2 / (d_i - l) = 0 with d ascending, rho &gt; 0, z_i != 0.
     /// Root j lies in (d_j, d_{j+1}) (the last in (d_{K-1}, d_{K-1} + rho |z|^2)). Works in tau = l - origin with the
     /// origin at the nearer pole so d_i - l = (d_i - origin) - tau keeps full relative accuracy; returns l and fills
-    /// dl[i] = d_i - l.</summary>
+    /// dl[i] = d_i - l; <paramref name="evals"/> counts the evaluations of f.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static double SecularRoot(double[] d, double[] z, double rho, double zn, int j, double[] dl)
+    private static double SecularRoot(double[] d, double[] z, double rho, double zn, int j, double[] dl, out int evals)
     {
         int K = d.Length;
         double origin, lo, hi;
@@ -362,9 +370,11 @@ internal static unsafe class TridiagonalDivideConquer
         for (int i = 0; i < K; i++) dl[i] = d[i] - origin;
         double tau = 0.5 * (lo + hi);
         double tolf = 8 * Eps * Math.Max(1, Math.Sqrt(K) / 4);
+        evals = 0;
         for (int it = 0; it < 400; it++)
         {
             Evaluate(dl, z, rho, tau, out double f, out double fp, out double err);
+            evals++;
             if (Math.Abs(f) <= tolf * (1 + err)) break;
             if (f > 0) hi = tau; else lo = tau;
             double tn = tau - f / fp;
