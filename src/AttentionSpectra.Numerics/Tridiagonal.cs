@@ -44,7 +44,6 @@ internal static class Tridiagonal
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static int Sterf(double[] d, double[] e, int n)
     {
-        if (n <= 1) return 0;
         const double eps2 = Eps * Eps;
         int nmaxit = n * 30, jtot = 0;
         int l1 = 0;
@@ -58,7 +57,6 @@ internal static class Tridiagonal
             }
             int l = l1, lsv = l, lend = m, lendsv = lend;
             l1 = m + 1;
-            if (lend == l) continue;
 
             // scale the block to avoid over/underflow of the squared off-diagonals
             double anorm = 0;
@@ -74,34 +72,31 @@ internal static class Tridiagonal
             }
             for (int i = l; i < lend; i++) e[i] *= e[i];
 
-            if (Math.Abs(d[lend]) < Math.Abs(d[l])) { lend = lsv; l = lendsv; }
+            // iterate from the end with the smaller diagonal entry, where the shifts find the small eigenvalues
+            // first (relative accuracy on graded matrices): QL deflates at the top, QR at the bottom
+            bool qr = Math.Abs(d[lend]) < Math.Abs(d[l]);
+            if (qr) { lend = lsv; l = lendsv; }
 
-            if (lend >= l)
+            // each loop ends when at most one row is left (a 1 x 1 block is its eigenvalue)
+            if (!qr)
             {
-                // QL iteration
-                while (true)
+                while (l < lend)
                 {
                     int mm = lend;
                     for (int k = l; k < lend; k++)
                         if (Math.Abs(e[k]) <= eps2 * Math.Abs(d[k] * d[k + 1])) { mm = k; break; }
                     if (mm < lend) e[mm] = 0;
-                    double p = d[l];
-                    if (mm == l)
-                    {
-                        l++;
-                        if (l <= lend) continue;
-                        break;
-                    }
+                    if (mm == l) { l++; continue; }
                     if (mm == l + 1)
                     {
                         Lae2(d[l], Math.Sqrt(e[l]), d[l + 1], out double rt1, out double rt2);
                         d[l] = rt1; d[l + 1] = rt2; e[l] = 0;
                         l += 2;
-                        if (l <= lend) continue;
-                        break;
+                        continue;
                     }
                     if (jtot == nmaxit) break;
                     jtot++;
+                    double p = d[l];
                     double rte = Math.Sqrt(e[l]);
                     double sigma = (d[l + 1] - p) / (2 * rte);
                     double r = Hypot(sigma, 1);
@@ -126,30 +121,23 @@ internal static class Tridiagonal
             }
             else
             {
-                // QR iteration
-                while (true)
+                while (l > lend)
                 {
                     int mm = lend;
                     for (int k = l; k > lend; k--)
                         if (Math.Abs(e[k - 1]) <= eps2 * Math.Abs(d[k] * d[k - 1])) { mm = k; break; }
                     if (mm > lend) e[mm - 1] = 0;
-                    double p = d[l];
-                    if (mm == l)
-                    {
-                        l--;
-                        if (l >= lend) continue;
-                        break;
-                    }
+                    if (mm == l) { l--; continue; }
                     if (mm == l - 1)
                     {
                         Lae2(d[l], Math.Sqrt(e[l - 1]), d[l - 1], out double rt1, out double rt2);
                         d[l] = rt1; d[l - 1] = rt2; e[l - 1] = 0;
                         l -= 2;
-                        if (l >= lend) continue;
-                        break;
+                        continue;
                     }
                     if (jtot == nmaxit) break;
                     jtot++;
+                    double p = d[l];
                     double rte = Math.Sqrt(e[l - 1]);
                     double sigma = (d[l - 1] - p) / (2 * rte);
                     double r = Hypot(sigma, 1);
@@ -280,8 +268,9 @@ internal static class Tridiagonal
         for (int l = 0; l < n; l++)
         {
             tst1 = Math.Max(tst1, Math.Abs(d[l]) + Math.Abs(e[l]));
+            // e[n - 1] = 0 stops the search at the last row at the latest (the sweeps leave it 0)
             int m = l;
-            while (m < n - 1) { if (Math.Abs(e[m]) <= eps * tst1) break; m++; }
+            while (Math.Abs(e[m]) > eps * tst1) m++;
             if (m > l)
             {
                 int iter = 0;
@@ -385,7 +374,7 @@ internal static class Tridiagonal
             var vecs = new double[count][];
             if (bn == 1)
             {
-                for (int q = 0; q < count; q++) z[b0, targets[start + q].Column] = 1.0;
+                z[b0, targets[start].Column] = 1.0; // a one-row block has one eigenvalue, so count = 1
                 return;
             }
             double onenrm = BlockOneNorm(d, e, b0, b1);
