@@ -132,6 +132,42 @@ public class TridiagonalMutationTests
         AssertValuesClose(MathNetValues(d[5..(n - 3)], e[5..(n - 4)]), block, tol);
     }
 
+    /// <summary>The 2 x 2 closed form (dlae2) gets the smaller eigenvalue from the determinant as
+    /// (a_max / rt1) a_min - (b / rt1) b, dividing the entry of LARGER magnitude by rt1 first: with a = 10^15 and
+    /// c = 10^-300 the other order would form c / rt1 = 10^-315, a subnormal with 9 significant digits. The small
+    /// eigenvalue (a c - b^2) / rt1 must keep full relative accuracy in both sweep directions.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void TwoByTwoSmallEigenvalueKeepsRelativeAccuracy(bool reversed)
+    {
+        double a = 1e15, c = 1e-300, b = 1e-150; // b is far above the split threshold sqrt(a c) eps = 3.5e-159
+        var d = reversed ? new[] { c, a } : new[] { a, c };
+        var got = SterfSorted(d, [b]);
+        double large = a + b * b / a, small = (a * c - b * b) / large;
+        Assert.Equal(large, got[1]);
+        double rel = Math.Abs(got[0] - small) / small;
+        Assert.True(rel <= 1e-14, $"small eigenvalue {got[0]:R}, expected {small:R}: relative error {rel:E2}");
+    }
+
+    /// <summary>A dsterf sweep that starts with p = 0 (the shift equals the diagonal entry where the chase
+    /// starts) has a rotation with c = 0 and must take LAPACK's other branch, p = c_old e^2, instead of 0 / 0.
+    /// d = (-2 - b, -2, ..., -2), e = b: the shift from the bottom 2 x 2 block is exactly -2 - b, the top entry,
+    /// and |d_0| &gt; |d_n-1| makes it a QR sweep; the reversed matrix takes the same path as a QL sweep.</summary>
+    [Theory]
+    [InlineData(false, 6, 1.0)]
+    [InlineData(true, 6, 1.0)]
+    [InlineData(false, 25, 2.0)]
+    [InlineData(true, 7, 2.0)]
+    public void SweepWithAZeroRotationMatchesMathNet(bool reversed, int n, double b)
+    {
+        var d = Enumerable.Repeat(-2.0, n).ToArray();
+        d[0] = -2 - b;
+        var e = Enumerable.Repeat(b, n - 1).ToArray();
+        if (reversed) Array.Reverse(d);
+        AssertValuesClose(MathNetValues(d, e), SterfSorted(d, e), 1e-14 * 8);
+    }
+
     /// <summary>Couplings that are exactly zero or below eps sqrt(|d_i d_i+1|) split the iteration into blocks
     /// (including blocks of one element and zero blocks); the values must still match MathNet.</summary>
     [Fact]
