@@ -114,60 +114,58 @@ internal static unsafe class TridiagonalDivideConquer
             Array.Copy(qt, (long)order[i] * n, outRows, (long)w * n, n);
             w++;
         }
-        if (K > 0)
+        // with K = 0 (everything deflated) the arrays below are empty and the kernels return at once
+        var (dk, zk) = KeptPoles(ds, zs, nd);
+        var delta = new double[(long)K * K]; // delta[i, j] = dk[i] - lam[j]
+        var lam = SecularRoots(dk, zk, r2, delta, out _);
+        // Gu-Eisenstat: z_hat_i^2 = -prod_j (d_i - l_j) / prod_{j != i} (d_i - d_j) (up to the common factor rho)
+        var zh = new double[K];
+        for (int i = 0; i < K; i++)
         {
-            var (dk, zk) = KeptPoles(ds, zs, nd);
-            var delta = new double[(long)K * K]; // delta[i, j] = dk[i] - lam[j]
-            var lam = SecularRoots(dk, zk, r2, delta, out _);
-            // Gu-Eisenstat: z_hat_i^2 = -prod_j (d_i - l_j) / prod_{j != i} (d_i - d_j) (up to the common factor rho)
-            var zh = new double[K];
-            for (int i = 0; i < K; i++)
-            {
-                double wi = delta[(long)i * K + i];
-                for (int j = 0; j < K; j++)
-                    if (j != i) wi *= delta[(long)i * K + j] / (dk[i] - dk[j]);
-                zh[i] = Math.CopySign(Math.Sqrt(Math.Max(-wi, 0)), zk[i]);
-            }
-            // eigenvectors of the rank-one problem: column j = z_hat / (d - l_j), normalised; stored V[i, j]
-            var vmat = new double[(long)K * K];
-            var colNorm = new double[K];
-            for (int i = 0; i < K; i++)
-                for (int j = 0; j < K; j++)
-                {
-                    double x = zh[i] / delta[(long)i * K + j];
-                    vmat[(long)i * K + j] = x;
-                    colNorm[j] += x * x;
-                }
-            for (int j = 0; j < K; j++) colNorm[j] = 1.0 / Math.Sqrt(colNorm[j]);
-            for (int i = 0; i < K; i++)
-                for (int j = 0; j < K; j++) vmat[(long)i * K + j] *= colNorm[j];
-            // gather the non-deflated rows grouped by support (first half only / both / second half only) so the
-            // product skips the zero blocks of blockdiag(Q1, Q2): new rows = V' * rows
-            var type = new int[K];
-            int n1 = 0, n3 = 0;
-            for (int i = 0; i < K; i++)
-            {
-                var row = new ReadOnlySpan<double>(qt, order[nd[i]] * n, n);
-                bool left = TensorPrimitives.MaxMagnitude(row[..m]) != 0, right = TensorPrimitives.MaxMagnitude(row[m..]) != 0;
-                type[i] = left && !right ? 0 : left && right ? 1 : 2;
-                if (type[i] == 0) n1++; else if (type[i] == 1) n3++;
-            }
-            var perm = Enumerable.Range(0, K).OrderBy(i => type[i]).ToArray(); // stable
-            var b = new double[(long)K * n];
-            var vp = new double[(long)K * K];
-            for (int p = 0; p < K; p++)
-            {
-                Array.Copy(qt, (long)order[nd[perm[p]]] * n, b, (long)p * n, n);
-                Array.Copy(vmat, (long)perm[p] * K, vp, (long)p * K, K);
-            }
-            fixed (double* pv = vp, pb = b, pc = outRows)
-            {
-                double* c0 = pc + (long)w * n;
-                EigenKernels.AtBParallelRows(K, m, n1 + n3, pv, K, pb, n, c0, n, 1.0);
-                EigenKernels.AtBParallelRows(K, n - m, K - n1, pv + (long)n1 * K, K, pb + (long)n1 * n + m, n, c0 + m, n, 1.0);
-            }
-            for (int j = 0; j < K; j++) outVals[w + j] = lam[j];
+            double wi = delta[(long)i * K + i];
+            for (int j = 0; j < K; j++)
+                if (j != i) wi *= delta[(long)i * K + j] / (dk[i] - dk[j]);
+            zh[i] = Math.CopySign(Math.Sqrt(Math.Max(-wi, 0)), zk[i]);
         }
+        // eigenvectors of the rank-one problem: column j = z_hat / (d - l_j), normalised; stored V[i, j]
+        var vmat = new double[(long)K * K];
+        var colNorm = new double[K];
+        for (int i = 0; i < K; i++)
+            for (int j = 0; j < K; j++)
+            {
+                double x = zh[i] / delta[(long)i * K + j];
+                vmat[(long)i * K + j] = x;
+                colNorm[j] += x * x;
+            }
+        for (int j = 0; j < K; j++) colNorm[j] = 1.0 / Math.Sqrt(colNorm[j]);
+        for (int i = 0; i < K; i++)
+            for (int j = 0; j < K; j++) vmat[(long)i * K + j] *= colNorm[j];
+        // gather the non-deflated rows grouped by support (first half only / both / second half only) so the
+        // product skips the zero blocks of blockdiag(Q1, Q2): new rows = V' * rows
+        var type = new int[K];
+        int n1 = 0, n3 = 0;
+        for (int i = 0; i < K; i++)
+        {
+            var row = new ReadOnlySpan<double>(qt, order[nd[i]] * n, n);
+            bool left = TensorPrimitives.MaxMagnitude(row[..m]) != 0, right = TensorPrimitives.MaxMagnitude(row[m..]) != 0;
+            type[i] = left && !right ? 0 : left && right ? 1 : 2;
+            if (type[i] == 0) n1++; else if (type[i] == 1) n3++;
+        }
+        var perm = Enumerable.Range(0, K).OrderBy(i => type[i]).ToArray(); // stable
+        var b = new double[(long)K * n];
+        var vp = new double[(long)K * K];
+        for (int p = 0; p < K; p++)
+        {
+            Array.Copy(qt, (long)order[nd[perm[p]]] * n, b, (long)p * n, n);
+            Array.Copy(vmat, (long)perm[p] * K, vp, (long)p * K, K);
+        }
+        fixed (double* pv = vp, pb = b, pc = outRows)
+        {
+            double* c0 = pc + (long)w * n;
+            EigenKernels.AtBParallelRows(K, m, n1 + n3, pv, K, pb, n, c0, n, 1.0);
+            EigenKernels.AtBParallelRows(K, n - m, K - n1, pv + (long)n1 * K, K, pb + (long)n1 * n + m, n, c0 + m, n, 1.0);
+        }
+        for (int j = 0; j < K; j++) outVals[w + j] = lam[j];
         if (flip) for (int i = 0; i < n; i++) outVals[i] = -outVals[i];
         vt = outRows;
         SortRows(outVals, ref vt, n);
@@ -305,11 +303,8 @@ internal static unsafe class TridiagonalDivideConquer
         var vals = new double[n];
         int w = 0;
         for (int i = 0; i < n; i++) if (deflated[i]) vals[w++] = ds[i];
-        if (kept.Count > 0)
-        {
-            var (dk, zk) = KeptPoles(ds, zs, kept);
-            foreach (double l in SecularRoots(dk, zk, r2, null, out _)) vals[w++] = l;
-        }
+        var (dk, zk) = KeptPoles(ds, zs, kept);
+        foreach (double l in SecularRoots(dk, zk, r2, null, out _)) vals[w++] = l;
         if (flip) for (int i = 0; i < n; i++) vals[i] = -vals[i];
         return vals;
     }
