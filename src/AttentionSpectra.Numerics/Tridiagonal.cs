@@ -347,8 +347,13 @@ internal static class Tridiagonal
     /// <summary>Inverse iteration (dstein) for the requested eigenvalues. <paramref name="targets"/> must be sorted
     /// by block, then by value ascending. Writes unit eigenvectors of T into the given columns of z (n x m row-major),
     /// zero outside their block. Clusters (gap &lt;= 1e-3 |T_block|_1) are re-orthogonalised by modified Gram-Schmidt.
-    /// Clusters run in parallel; each vector's start is drawn from a stream determined by its block and value rank.</summary>
-    public static void InverseIteration(double[] d, double[] e, List<int> blockStarts, IReadOnlyList<Target> targets, Matrix z)
+    /// Clusters run in parallel; each vector's start is drawn from a stream determined by its block and value rank.
+    /// <paramref name="solves"/>, when given (one entry per target), receives the number of solves each vector took
+    /// (none in a one-row block):
+    /// as in dstein, a solve whose result grew past sqrt(0.1 / block size) counts, and the iteration stops after the
+    /// third such solve (two extra ones after the first), or after eight solves.</summary>
+    public static void InverseIteration(double[] d, double[] e, List<int> blockStarts, IReadOnlyList<Target> targets, Matrix z,
+        int[]? solves = null)
     {
         // group into clusters
         var clusters = new List<(int Start, int Count)>();
@@ -402,7 +407,7 @@ internal static class Tridiagonal
                 var y = new double[bn];
                 for (int i = 0; i < bn; i++) y[i] = 2 * rng.NextDouble() - 1;
                 double tol = Factor(d, e, b0, bn, xj, a, b, c, dd, piv);
-                int nrmchk = 0, jmax = 0;
+                int nrmchk = 0, jmax = 0, done = 0;
                 for (int its = 0; its < 8; its++)
                 {
                     double asum = 0;
@@ -410,6 +415,7 @@ internal static class Tridiagonal
                     double scl = bn * onenrm * Math.Max(Eps, Math.Abs(a[bn - 1])) / asum;
                     for (int i = 0; i < bn; i++) y[i] *= scl;
                     Solve(bn, a, b, c, dd, piv, tol, y);
+                    done++;
                     for (int p = 0; p < q; p++)
                     {
                         double dot = System.Numerics.Tensors.TensorPrimitives.Dot<double>(y, vecs[p]);
@@ -420,6 +426,7 @@ internal static class Tridiagonal
                     if (nrm < dtpcrt) continue;
                     if (++nrmchk >= 3) break;
                 }
+                if (solves != null) solves[start + q] = done;
                 double norm = System.Numerics.Tensors.TensorPrimitives.Norm<double>(y);
                 if (!(norm > 0) || !double.IsFinite(norm))
                     throw new NonConvergenceException("Inverse iteration produced a degenerate eigenvector.");

@@ -227,6 +227,102 @@ public class TridiagonalSolverMutationTests
         Assert.True(res <= 1e-15, $"scale {s}: relative residual {res:E2}");
     }
 
+    /// <summary>dlagtf interchanges rows only when the coupling is a strictly better pivot relative to its row
+    /// (|c_k| / scale2 &gt; |a_k| / scale1); a tie keeps the diagonal pivot. T = tridiag(1, (1, 0, ...), 1) at
+    /// lambda = 0: scale1 = |1| + |1| = 2, scale2 = |1| + |0| + |1| = 2, both candidate pivots 1/2.</summary>
+    [Fact]
+    public void EqualRelativePivotsKeepTheDiagonal()
+    {
+        var d = new[] { 1.0, 0.0, 3.0 };
+        var e = new[] { 1.0, 1.0, 0.0 };
+        var a = new double[3]; var b = new double[3]; var c = new double[3]; var dd = new double[3];
+        var piv = new bool[3];
+        double tol = Tridiagonal.Factor(d, e, 0, 3, 0.0, a, b, c, dd, piv);
+        Assert.False(piv[0]);
+        // the elimination without interchange: multiplier 1, new pivot 0 - 1 * 1 = -1
+        Assert.Equal(1.0, c[0]);
+        Assert.Equal(-1.0, a[1]);
+        var y = new[] { 1.0, 2.0, -1.0 };
+        var x = (double[])y.Clone();
+        Tridiagonal.Solve(3, a, b, c, dd, piv, tol, x);
+        Assert.True(RelativeResidual(d, e, 0.0, x, y) <= 1e-15);
+    }
+
+    /// <summary>dsterf solves a block of two rows by the closed form (dlae2) instead of an implicit-shift sweep, in
+    /// both directions (|d| growing: QL; falling: QR), and a block of one row needs nothing: no sweep is counted.
+    /// A 2 x 2 block left at the end of a longer block is also taken by the closed form, so a matrix that splits
+    /// into 2 x 2 blocks takes no sweep at all.</summary>
+    [Fact]
+    public void BlocksOfOneAndTwoRowsTakeNoSweep()
+    {
+        foreach (var (d, e) in new[]
+        {
+            (new[] { 1.0, 3.0 }, new[] { 0.7 }),   // QL
+            (new[] { 3.0, 1.0 }, new[] { 0.7 }),   // QR
+            (new[] { 5.0 }, Array.Empty<double>()),
+            (new[] { 1.0, 2.0, 7.0, 9.0 }, new[] { 0.5, 0.0, -0.25 }), // two 2 x 2 blocks, one in each direction
+            (new[] { 4.0, 2.0, 7.0, 6.0 }, new[] { 0.5, 0.0, -0.25 }),
+        })
+        {
+            int n = d.Length;
+            var dd = (double[])d.Clone();
+            var ee = new double[n];
+            Array.Copy(e, ee, e.Length);
+            Assert.Equal(0, Tridiagonal.Sterf(dd, ee, n));
+            Array.Sort(dd);
+            // and the values are the closed forms (a + c)/2 -+ hypot((a - c)/2, b) of each 2 x 2 block
+            var expected = new List<double>();
+            for (int i = 0; i < n; i += 2)
+            {
+                if (i + 1 == n) { expected.Add(d[i]); continue; }
+                double mid = 0.5 * (d[i] + d[i + 1]), rad = Math.Sqrt(0.25 * (d[i] - d[i + 1]) * (d[i] - d[i + 1]) + e[i] * e[i]);
+                expected.Add(mid - rad); expected.Add(mid + rad);
+            }
+            expected.Sort();
+            for (int i = 0; i < n; i++) Assert.True(Math.Abs(dd[i] - expected[i]) <= 1e-15 * 10, $"{dd[i]:R} vs {expected[i]:R}");
+        }
+    }
+
+    /// <summary>dstein's stopping rule: with an eigenvalue accurate to rounding, the first solve already amplifies
+    /// the eigenvector far past the growth threshold sqrt(0.1 / n), and the iteration stops after two extra solves:
+    /// exactly three per vector, for every vector of well-separated spectra (one block and two blocks), and the
+    /// vectors are eigenvectors to rounding. A rule that never accepts a solve, or accepts a fourth, runs to the cap
+    /// of eight or takes four.</summary>
+    [Theory]
+    [InlineData(40, 11UL, false)]
+    [InlineData(90, 12UL, true)]
+    public void InverseIterationTakesThreeSolvesPerAccurateEigenvalue(int n, ulong seed, bool twoBlocks)
+    {
+        var (d, e) = Random(n, seed);
+        for (int i = 0; i < n; i++) d[i] += 3.0 * i / n; // spread the spectrum: gaps well above 1e-3 |T|
+        if (twoBlocks) e[n / 2 - 1] = 0;
+        var starts = Tridiagonal.SplitBlocks(d, e);
+        var targets = new List<Tridiagonal.Target>();
+        int col = 0;
+        for (int blk = 0; blk + 1 < starts.Count; blk++)
+        {
+            var vals = Tridiagonal.BlockEigenvalues(d, e, starts[blk], starts[blk + 1]);
+            Array.Sort(vals);
+            foreach (double v in vals) targets.Add(new Tridiagonal.Target(blk, v, col++));
+        }
+        var z = new Matrix(n, n);
+        var solves = new int[n];
+        Tridiagonal.InverseIteration(d, e, starts, targets, z, solves);
+        Assert.All(solves, k => Assert.Equal(3, k));
+        for (int t = 0; t < n; t++)
+        {
+            double lambda = targets[t].Value, worst = 0;
+            for (int i = 0; i < n; i++)
+            {
+                double r = (d[i] - lambda) * z[i, t];
+                if (i > 0) r += e[i - 1] * z[i - 1, t];
+                if (i < n - 1) r += e[i] * z[i + 1, t];
+                worst = Math.Max(worst, Math.Abs(r));
+            }
+            Assert.True(worst <= 1e-13, $"vector {t}: residual {worst:E2}");
+        }
+    }
+
     [Theory]
     // |d| falls down the diagonal: dsterf chases from the bottom (QR); measured 355 and 897 sweeps
     [InlineData(200, 1UL, false)]
