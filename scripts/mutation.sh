@@ -5,7 +5,7 @@
 # execute it. The JSON report is then split per file into a table. Slow (about an hour per group on two shared
 # cores): a local/nightly script, not part of every CI run.
 #
-#   scripts/mutation.sh                      # every file of the core (both groups, one after the other)
+#   scripts/mutation.sh                      # every file of the core (all groups, one after the other)
 #   scripts/mutation.sh ClosedForms Cholesky # only these files (base names, without .cs), grouped by project
 #   JOBS=2 scripts/mutation.sh               # Stryker concurrency (default 1: the machine is shared)
 #
@@ -20,11 +20,13 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 MSBUILDDISABLENODEREUSE=1 D
 # every test runs instrumented, several times slower; the SGD training runs and the 20000-head rank-sum check test
 # other code and would dominate the run. The Numerics files are two groups with their direct tests only: every
 # Lanczos and SymmetricEigen test also runs the tridiagonal/Householder code, so one group would run all of them
-# (several seconds instrumented) for each of those mutants.
+# (several seconds instrumented) for each of those mutants. The two-stage reduction of eigvalsh (TwoStageTridiagonal)
+# is a group of its own without its two n = 4000 spectrum tests (minutes each when instrumented).
 GROUPS_=(
   "core|AttentionSpectra.csproj|ClosedForms CriticalPoints SpikeTheory FreeProbability Pooling Similarity KernelPca HeadAudit Hungarian|PcaAlignment.ClosedForm PcaAlignment.LandscapeAndTrainingTests PooledSpectra.TheoryTests PooledSpectra.SpikeTheory PooledSpectra.WeightTests PooledSpectra.FreeProbability PooledSpectra.Pooling KernelPcaAudit.MetricTests KernelPcaAudit.ConventionTests KernelPcaAudit.SimilarityMutationTests KernelPcaAudit.HungarianMutationTests KernelPcaAudit.KernelPcaMutationTests KernelPcaAudit.HeadAuditMutationTests KernelPcaAudit.AuditEdgeMutationTests PcaAlignment.CriticalPoint|SoftmaxSgd RankSumPValue DigitsLoad"
   "numerics-eig|AttentionSpectra.Numerics.csproj|Tridiagonal TridiagonalDivideConquer HouseholderTridiagonal|Numerics.Tridiagonal Numerics.Householder|"
   "numerics-lz|AttentionSpectra.Numerics.csproj|Cholesky Lanczos|Numerics.Cholesky Numerics.Lanczos|"
+  "numerics-2s|AttentionSpectra.Numerics.csproj|TwoStageTridiagonal|Numerics.EigenTwoStage|N4000"
 )
 
 want=("$@")
