@@ -1,0 +1,77 @@
+using AttentionSpectra.Numerics;
+
+namespace AttentionSpectra.Tests.Numerics;
+
+/// <summary>Runs alone: <see cref="TwoStageTridiagonal.Profile"/> is process-wide, so no other reduction may run
+/// while a test reads it.</summary>
+[CollectionDefinition(nameof(TwoStageProfileCollection), DisableParallelization = true)]
+public sealed class TwoStageProfileCollection;
+
+/// <summary>What the two-stage reduction reports besides its result: progress per panel of the band reduction,
+/// cancellation between panels, the wall time of its two stages and (bench only) of the four parts of stage 1.
+/// Oracles: the panel schedule (one panel of b columns per step while columns remain below the band), and a
+/// stopwatch around the call.</summary>
+[Collection(nameof(TwoStageProfileCollection))]
+public class TwoStageReportingTests
+{
+    private sealed class Recorder(CancellationTokenSource? cancelOnBand = null) : IProgress<ProgressUpdate>
+    {
+        public readonly List<ProgressUpdate> Updates = [];
+
+        public void Report(ProgressUpdate value)
+        {
+            lock (Updates) Updates.Add(value);
+            if (value.Task == "band reduction") cancelOnBand?.Cancel();
+        }
+    }
+
+    [Theory]
+    [InlineData(200)]
+    [InlineData(97)]
+    public void BandReductionReportsEveryPanelAndStopsAtTheNextPanelWhenCancelled(int n)
+    {
+        int b = TwoStageTridiagonal.Band;
+        var a = EigenTestUtil.RandomSymmetric(new Rng(41), n);
+        var rec = new Recorder();
+        TwoStageTridiagonal.Reduce(a, rec);
+        // panels start at j = 0, b, 2b, ... while j + b < n; each reports j + b of n columns done
+        var expected = new List<double>();
+        for (int j = 0; j + b < n; j += b) expected.Add(j + b);
+        var band = rec.Updates.Where(u => u.Task == "band reduction").ToList();
+        Assert.Equal(expected, band.Select(u => u.Completed));
+        Assert.All(band, u => Assert.Equal(n, u.Total));
+        // cancelled at the first panel's report: the next panel checks the token before any work, so nothing
+        // else is reported and the call throws
+        using var cts = new CancellationTokenSource();
+        var rec2 = new Recorder(cts);
+        Assert.ThrowsAny<OperationCanceledException>(() => TwoStageTridiagonal.Reduce(a, rec2, cts.Token));
+        Assert.Equal([(double)b], rec2.Updates.Select(u => u.Completed));
+    }
+
+    [Fact]
+    public void StageTimesAndStageOneProfileAddUpToTheCall()
+    {
+        int n = 600;
+        var a = EigenTestUtil.RandomSymmetric(new Rng(42), n);
+        var stages = new double[2];
+        var profile = new double[4];
+        var saved = TwoStageTridiagonal.Profile;
+        try
+        {
+            TwoStageTridiagonal.Profile = profile;
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            TwoStageTridiagonal.Reduce(a, stages);
+            double wall = sw.Elapsed.TotalSeconds;
+            // each stage took some time, and the two together no more than the whole call
+            Assert.True(stages[0] > 0 && stages[1] > 0, $"stage times {stages[0]}, {stages[1]}");
+            Assert.True(stages[0] + stages[1] <= wall, $"stages {stages[0]} + {stages[1]} s > call {wall} s");
+            // every part of stage 1 is timed; the parts on the calling thread cannot add up to more than stage 1
+            // (part 0 also counts the look-ahead worker's panel factorisations, which overlap part 3)
+            Assert.All(profile, p => Assert.True(p > 0, $"profile {string.Join(", ", profile)}"));
+            Assert.True(profile[1] + profile[2] + profile[3] <= stages[0],
+                $"parts {string.Join(", ", profile)} exceed stage 1 ({stages[0]} s)");
+            Assert.True(profile[0] <= stages[0], $"part 0 {profile[0]} s > stage 1 ({stages[0]} s)");
+        }
+        finally { TwoStageTridiagonal.Profile = saved; }
+    }
+}
