@@ -2,15 +2,16 @@ using AttentionSpectra.Numerics;
 
 namespace AttentionSpectra.Tests.Numerics;
 
-/// <summary>Runs alone: <see cref="TwoStageTridiagonal.Profile"/> is process-wide, so no other reduction may run
-/// while a test reads it.</summary>
+/// <summary>Runs alone: <see cref="TwoStageTridiagonal.Profile"/> and <see cref="TwoStageTridiagonal.Band"/> are
+/// process-wide, so no other reduction may run while a test sets them.</summary>
 [CollectionDefinition(nameof(TwoStageProfileCollection), DisableParallelization = true)]
 public sealed class TwoStageProfileCollection;
 
 /// <summary>What the two-stage reduction reports besides its result: progress per panel of the band reduction,
 /// cancellation between panels, the wall time of its two stages and (bench only) of the four parts of stage 1.
 /// Oracles: the panel schedule (one panel of b columns per step while columns remain below the band), and a
-/// stopwatch around the call.</summary>
+/// stopwatch around the call. Also other band widths than the default 32, whose symmetric product takes the general
+/// GEMM path (the one machines without AVX-512 take for every width), against MathNet.</summary>
 [Collection(nameof(TwoStageProfileCollection))]
 public class TwoStageReportingTests
 {
@@ -73,5 +74,27 @@ public class TwoStageReportingTests
             Assert.True(profile[0] <= stages[0], $"part 0 {profile[0]} s > stage 1 ({stages[0]} s)");
         }
         finally { TwoStageTridiagonal.Profile = saved; }
+    }
+
+    [Theory]
+    [InlineData(8, 61)]
+    [InlineData(16, 200)]
+    [InlineData(24, 333)]
+    public void OtherBandWidthsGiveTheSameEigenvalues(int band, int n)
+    {
+        var a = EigenTestUtil.RandomSymmetric(new Rng((ulong)(band * 1000 + n)), n);
+        int saved = TwoStageTridiagonal.Band;
+        try
+        {
+            TwoStageTridiagonal.Band = band;
+            var (d, e) = TwoStageTridiagonal.Reduce(a);
+            var vals = Tridiagonal.BlockEigenvalues(d, e, 0, n);
+            Array.Sort(vals);
+            var oracle = EigenTestUtil.OracleValues(a);
+            double err = 0, norm = Math.Sqrt(a.Data.Sum(v => v * v));
+            for (int i = 0; i < n; i++) err = Math.Max(err, Math.Abs(vals[i] - oracle[i]));
+            Assert.True(err <= 1e-12 * norm, $"band {band}, n {n}: max |dl| = {err:E2}");
+        }
+        finally { TwoStageTridiagonal.Band = saved; }
     }
 }
