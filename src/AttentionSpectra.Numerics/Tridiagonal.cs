@@ -349,9 +349,8 @@ internal static class Tridiagonal
     /// zero outside their block. Clusters (gap &lt;= 1e-3 |T_block|_1) are re-orthogonalised by modified Gram-Schmidt.
     /// Clusters run in parallel; each vector's start is drawn from a stream determined by its block and value rank.
     /// <paramref name="solves"/>, when given (one entry per target), receives the number of solves each vector took
-    /// (none in a one-row block):
-    /// as in dstein, a solve whose result grew past sqrt(0.1 / block size) counts, and the iteration stops after the
-    /// third such solve (two extra ones after the first), or after eight solves.</summary>
+    /// (none in a one-row block): as in dstein, a solve whose result grew past sqrt(0.1 / block size) counts, and the
+    /// iteration stops after the third such solve (two extra ones after the first), or after eight solves.</summary>
     public static void InverseIteration(double[] d, double[] e, List<int> blockStarts, IReadOnlyList<Target> targets, Matrix z,
         int[]? solves = null)
     {
