@@ -119,6 +119,54 @@ public class EigenTwoStageTests
         Assert.True(err <= 1e-12 * FrobeniusNorm(a), $"n={n}: max |dl| = {err:E2}");
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(40)]
+    public void TridiagonalFormHasNDiagonalAndNMinusOneOffDiagonalEntries(int n)
+    {
+        var a = EigenTestUtil.RandomSymmetric(new Rng(7), n);
+        var (d, e) = TwoStageTridiagonal.Reduce(a);
+        Assert.Equal(n, d.Length);
+        Assert.Equal(n - 1, e.Length);
+        // similarity keeps the trace and the Frobenius norm: sum d = tr A, sum d^2 + 2 sum e^2 = |A|_F^2
+        double tr = 0;
+        for (int i = 0; i < n; i++) tr += a[i, i];
+        Assert.Equal(tr, d.Sum(), 1e-12 * n);
+        double f2 = d.Sum(x => x * x) + 2 * e.Sum(x => x * x), fa = FrobeniusNorm(a);
+        Assert.True(Math.Abs(f2 - fa * fa) <= 1e-12 * fa * fa, $"|T|_F^2 = {f2}, |A|_F^2 = {fa * fa}");
+    }
+
+    /// <summary>Symmetric matrix with O(1) entries within <paramref name="halfBandwidth"/> of the diagonal and
+    /// entries of size <paramref name="small"/> outside it.</summary>
+    private static Matrix NearlyBanded(Rng rng, int n, int halfBandwidth, double small)
+    {
+        var a = new Matrix(n, n);
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j <= i; j++)
+            {
+                double x = rng.NextGaussian() * (i - j <= halfBandwidth ? 1 : small);
+                a[i, j] = x; a[j, i] = x;
+            }
+        return a;
+    }
+
+    [Theory]
+    [InlineData(32, 1e-20)] // stage 1 panels: the first entry of each column is O(1), the rest 1e-20
+    [InlineData(32, 1e-7)]
+    [InlineData(1, 1e-7)]   // stage 2 sweeps: the first entry of each reflector is O(1), the rest 1e-7
+    public void ReflectorsKeepAccuracyWhenTheColumnIsAlmostAMultipleOfE1(int halfBandwidth, double small)
+    {
+        // Householder's beta = -sign(alpha) |x| avoids the cancellation in alpha - beta when |x_2..| << |alpha|
+        // (beta of the same sign as alpha divides by a difference of rounding size: 1/0 at 1e-20, a reflector
+        // orthogonal only to about 1e-4 at 1e-7)
+        Assert.Equal(32, TwoStageTridiagonal.Band);
+        int n = 130;
+        var a = NearlyBanded(new Rng(11), n, halfBandwidth, small);
+        double err = MaxAbsDiff(TwoStageValues(a), EigenTestUtil.OracleValues(a));
+        Assert.True(err <= 1e-12 * FrobeniusNorm(a), $"max |dl| = {err:E2}");
+    }
+
     [Fact]
     public void PublicEigenvaluesUseTwoStageAndAgreeWithOneStage()
     {
