@@ -26,7 +26,7 @@ GROUPS_=(
   "core|AttentionSpectra.csproj|ClosedForms CriticalPoints SpikeTheory FreeProbability Pooling Similarity KernelPca HeadAudit Hungarian|PcaAlignment.ClosedForm PcaAlignment.LandscapeAndTrainingTests PooledSpectra.TheoryTests PooledSpectra.SpikeTheory PooledSpectra.WeightTests PooledSpectra.FreeProbability PooledSpectra.Pooling KernelPcaAudit.MetricTests KernelPcaAudit.ConventionTests KernelPcaAudit.SimilarityMutationTests KernelPcaAudit.HungarianMutationTests KernelPcaAudit.KernelPcaMutationTests KernelPcaAudit.HeadAuditMutationTests KernelPcaAudit.AuditEdgeMutationTests PcaAlignment.CriticalPoint|SoftmaxSgd RankSumPValue DigitsLoad"
   "numerics-eig|AttentionSpectra.Numerics.csproj|Tridiagonal TridiagonalDivideConquer HouseholderTridiagonal|Numerics.Tridiagonal Numerics.Householder|"
   "numerics-lz|AttentionSpectra.Numerics.csproj|Cholesky Lanczos|Numerics.Cholesky Numerics.Lanczos|"
-  "numerics-2s|AttentionSpectra.Numerics.csproj|TwoStageTridiagonal|Numerics.EigenTwoStage Numerics.TwoStageReporting|N4000"
+  "numerics-2s|AttentionSpectra.Numerics.csproj|TwoStageTridiagonal|Numerics.EigenTwoStage Numerics.TwoStage|N4000"
 )
 
 want=("$@")

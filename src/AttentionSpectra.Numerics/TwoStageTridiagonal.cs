@@ -341,7 +341,7 @@ internal static unsafe class TwoStageTridiagonal
     /// (so both a row block and a transposed column block of the lower triangle are read in place, unpacked):
     /// 6 x 32 register tiles (24 AVX-512 accumulators), V rows streamed.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Panel32(int h, int kk, double* a, nint rs, nint cs, double* v, int ldv, double* y, int ldy,
+    internal static void Panel32(int h, int kk, double* a, nint rs, nint cs, double* v, int ldv, double* y, int ldy,
         bool accumulate)
     {
         int i = 0;
