@@ -51,8 +51,8 @@ internal static unsafe class TwoStageTridiagonal
             var src = a.Data;
             EigenKernels.For(chunks, n >= 512, c =>
             {
+                // the last chunk ends at n * sqrt(1) = n exactly
                 int r0 = (int)(n * Math.Sqrt(c / (double)chunks)), r1 = (int)(n * Math.Sqrt((c + 1) / (double)chunks));
-                if (c == chunks - 1) r1 = n;
                 for (int r = r0; r < r1; r++)
                     src.AsSpan(r * n, r + 1).CopyTo(new Span<double>((double*)dst + (long)r * n, r + 1));
             });
@@ -96,14 +96,12 @@ internal static unsafe class TwoStageTridiagonal
         {
             nint[] v1 = [(nint)p1a, (nint)p1b], v2 = [(nint)p2a, (nint)p2b];
             nint ptAddr = (nint)ppt, tAddr = (nint)pT, aAddr = (nint)pa;
-            long t0 = Profile == null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
             PreparePanel(pa, n, b, 0, ppt, tau, pT, p1a, p2a);
-            Tick(0, t0);
             int cur = 0;
             for (int j = 0; j + b < n; j += b)
             {
                 ct.ThrowIfCancellationRequested();
-                long t1 = Profile == null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
+                long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
                 int m = n - j - b;
                 int k = Math.Min(m, b);
                 double* a22 = pa + (long)(j + b) * n + (j + b);
@@ -133,12 +131,10 @@ internal static unsafe class TwoStageTridiagonal
                     GemmCore.Run(m - b, m - b, 2 * k, pp1 + (long)b * 2 * k, 2 * k, false, pp2 + (long)b * 2 * k,
                         2 * k, true, a22 + (long)b * n + b, n, -1.0, 1.0, lowerOnly: true, sideTask: () =>
                         {
-                            long ts = Profile == null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
                             GemmCore.Run(m, b, 2 * k, (double*)q1, 2 * k, false, (double*)q2, 2 * k, true,
                                 (double*)a22Addr, n, -1.0, 1.0, allowParallel: false);
                             PreparePanel((double*)aAddr, n, b, jn, (double*)ptAddr, tau, (double*)tAddr,
                                 (double*)v1[nxt], (double*)v2[nxt]);
-                            Tick(0, ts);
                         });
                 }
                 Tick(3, t3);
@@ -149,12 +145,14 @@ internal static unsafe class TwoStageTridiagonal
     }
 
     /// <summary>Factors panel <paramref name="j"/> (columns [j, j + b), rows [j + b, n), already updated): its R goes
-    /// back into the band, V' (unit diagonal, zeros above) into <paramref name="ppt"/>, T into <paramref name="pT"/>,
-    /// and V (m x k) into the first k columns of <paramref name="pp1"/> and the last k of <paramref name="pp2"/>
-    /// (both of row length 2k), where m = n - j - b and k = min(m, b).</summary>
+    /// back into the band (the reflectors below it, outside the band, are copied back too), V' (unit diagonal, zeros
+    /// above) into <paramref name="ppt"/>, T into <paramref name="pT"/>, and V (m x k) into the first k columns of
+    /// <paramref name="pp1"/> and the last k of <paramref name="pp2"/> (both of row length 2k), where m = n - j - b
+    /// and k = min(m, b). Its wall time is profile part 0.</summary>
     private static void PreparePanel(double* pa, int n, int b, int j, double* ppt, double[] tau, double* pT,
         double* pp1, double* pp2)
     {
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         int m = n - j - b;
         int k = Math.Min(m, b);
         // panel A[j+b.., j..j+b) transposed into pt (row q = column j + q), read row by row
@@ -164,15 +162,18 @@ internal static unsafe class TwoStageTridiagonal
             for (int q = 0; q < b; q++) ppt[(long)q * m + r] = src[q];
         }
         PanelQr(ppt, m, b, k, tau);
-        // R back into the band: A[j+b+r, j+q] = R[r, q] for r <= q
-        for (int q = 0; q < b; q++)
-            for (int r = 0; r <= Math.Min(q, m - 1); r++)
-                pa[(long)(j + b + r) * n + j + q] = ppt[(long)q * m + r];
+        // the factored panel back in place: R (r <= q) into the band; the reflectors (r > q) land below the band,
+        // which is never read again
+        for (int r = 0; r < m; r++)
+        {
+            double* dst = pa + (long)(j + b + r) * n + j;
+            for (int q = 0; q < b; q++) dst[q] = ppt[(long)q * m + r];
+        }
         // V' in pt: unit diagonal, zeros above
         for (int q = 0; q < k; q++)
         {
             double* row = ppt + (long)q * m;
-            for (int r = 0; r < q; r++) row[r] = 0;
+            new Span<double>(row, q).Clear();
             row[q] = 1;
         }
         BuildT(ppt, m, k, tau, pT);
@@ -183,6 +184,7 @@ internal static unsafe class TwoStageTridiagonal
                 pp1[(long)r * 2 * k + q] = v;
                 pp2[(long)r * 2 * k + k + q] = v;
             }
+        Tick(0, t0);
     }
 
     private static long Tick(int part, long since)
@@ -205,7 +207,6 @@ internal static unsafe class TwoStageTridiagonal
             double t = MakeReflector(col + q, len, out double beta);
             tau[q] = t;
             col[q] = beta;
-            if (t == 0) continue;
             // apply H_q = I - t v v' (v = (1, col[q+1..m))) to columns q+1..bw-1
             double save = col[q];
             col[q] = 1.0;
@@ -246,23 +247,19 @@ internal static unsafe class TwoStageTridiagonal
         {
             double ti = tau[i];
             t[i * k + i] = ti;
-            if (i == 0 || ti == 0) continue;
             var vi = new ReadOnlySpan<double>(vt + (long)i * m + i, m - i);
             for (int p = 0; p < i; p++)
                 tmp[p] = -ti * TensorPrimitives.Dot(new ReadOnlySpan<double>(vt + (long)p * m + i, m - i), vi);
+            // column i of T above the diagonal: T[0..i, 0..i) tmp (upper triangular)
             for (int p = 0; p < i; p++)
-            {
-                double s = 0;
-                for (int q = p; q < i; q++) s += t[p * k + q] * tmp[q];
-                t[p * k + i] = s;
-            }
+                t[p * k + i] = TensorPrimitives.Dot(new ReadOnlySpan<double>(t + p * k + p, i - p), tmp.Slice(p, i - p));
         }
     }
 
     /// <summary>Row blocks of the symmetric product for an m x m trailing matrix: an even number (at least 8) of equal
     /// blocks, multiples of the kernel's 6 rows, at most <see cref="SymmRows"/> high (at least 96). Depends on m only, so
     /// the sums over blocks are the same for any number of threads.</summary>
-    private static int RowBlocks(int m, out int rb)
+    internal static int RowBlocks(int m, out int rb)
     {
         int blocks = Math.Max(8, (m + SymmRows - 1) / SymmRows);
         blocks += blocks & 1;
@@ -299,12 +296,11 @@ internal static unsafe class TwoStageTridiagonal
             {
                 GemmCore.Run(h, k, h, diag, h, false, V + (long)r0 * ldv, ldv, false, Y + (long)r0 * ldy, ldy, 1.0, 0.0,
                     allowParallel: false);
-                if (r0 > 0)
-                    GemmCore.Run(h, k, r0, A + (long)r0 * lda, lda, false, V, ldv, false, Y + (long)r0 * ldy, ldy,
-                        1.0, 1.0, allowParallel: false);
-                if (r1 < m)
-                    GemmCore.Run(h, k, m - r1, A + (long)r1 * lda + r0, lda, true, V + (long)r1 * ldv, ldv, false,
-                        Y + (long)r0 * ldy, ldy, 1.0, 1.0, allowParallel: false);
+                // (empty inner dimension for the first and the last block: Y unchanged)
+                GemmCore.Run(h, k, r0, A + (long)r0 * lda, lda, false, V, ldv, false, Y + (long)r0 * ldy, ldy,
+                    1.0, 1.0, allowParallel: false);
+                GemmCore.Run(h, k, m - r1, A + (long)r1 * lda + r0, lda, true, V + (long)r1 * ldv, ldv, false,
+                    Y + (long)r0 * ldy, ldy, 1.0, 1.0, allowParallel: false);
             }
             }
             System.Buffers.ArrayPool<double>.Shared.Return(diagArr);
@@ -471,7 +467,7 @@ internal static unsafe class TwoStageTridiagonal
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool Sweep(double* a, int ld, int n, int b, int c, double* v0, double* v1, double* w, int[] done)
     {
-        int prevTasks = c == 0 ? 0 : (n - c + b - 1) / b; // tasks of sweep c - 1
+        int prevTasks = (n - c + b - 1) / b; // tasks of sweep c - 1 (none to wait for when c = 0)
         int task = 0;
         bool Wait()
         {
@@ -490,8 +486,7 @@ internal static unsafe class TwoStageTridiagonal
         // kernel 1: reflector from column c, rows s0..s0+len0, applied two-sidedly to the diagonal block
         for (int r = 0; r < len0; r++) v0[r] = a[(long)(s0 + r) * ld + c];
         double tau0 = MakeReflector(v0, len0, out double beta0);
-        a[(long)s0 * ld + c] = beta0;
-        for (int r = 1; r < len0; r++) a[(long)(s0 + r) * ld + c] = 0;
+        a[(long)s0 * ld + c] = beta0; // (column c is final: the entries below its sub-diagonal are never read again)
         v0[0] = 1;
         if (tau0 != 0) TwoSided(a, ld, s0, len0, v0, tau0, w);
         Volatile.Write(ref done[c], ++task);
@@ -515,14 +510,11 @@ internal static unsafe class TwoStageTridiagonal
             blk[0] = beta1;
             for (int r = 1; r < len1; r++) blk[(long)r * ld] = 0;
             v1[0] = 1;
-            if (tau1 != 0 && len0 > 1)
-            {
-                // u = B[:, 1..]' v1; B[:, 1..] -= tau1 v1 u'
-                int wl = len0 - 1;
-                new Span<double>(w, wl).Clear();
-                for (int r = 0; r < len1; r++) Axpy(w, blk + (long)r * ld + 1, v1[r], wl);
-                for (int r = 0; r < len1; r++) Axpy(blk + (long)r * ld + 1, w, -tau1 * v1[r], wl);
-            }
+            // u = B[:, 1..]' v1; B[:, 1..] -= tau1 v1 u' (nothing when tau1 = 0 or B has one column)
+            int wl = len0 - 1;
+            new Span<double>(w, wl).Clear();
+            for (int r = 0; r < len1; r++) Axpy(w, blk + (long)r * ld + 1, v1[r], wl);
+            for (int r = 0; r < len1; r++) Axpy(blk + (long)r * ld + 1, w, -tau1 * v1[r], wl);
             // kernel 3: H1 two-sidedly on the next diagonal block
             if (tau1 != 0) TwoSided(a, ld, s1, len1, v1, tau1, w);
             Volatile.Write(ref done[c], ++task);
