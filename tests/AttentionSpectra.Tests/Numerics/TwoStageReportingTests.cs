@@ -29,6 +29,7 @@ public class TwoStageReportingTests
     [Theory]
     [InlineData(200)]
     [InlineData(97)]
+    [InlineData(128)] // a multiple of b: the last panel ends at column n - b, no empty panel after it
     public void BandReductionReportsEveryPanelAndStopsAtTheNextPanelWhenCancelled(int n)
     {
         int b = TwoStageTridiagonal.Band;
@@ -98,5 +99,87 @@ public class TwoStageReportingTests
             Assert.True(err <= 1e-12 * norm, $"band {band}, n {n}: max |dl| = {err:E2}");
         }
         finally { TwoStageTridiagonal.Band = saved; }
+    }
+
+    [Fact]
+    public void BulgeChasingReportsEvery256thSweep()
+    {
+        // progress (and the cancellation check) once per 256 sweeps, not per sweep: sweeps 0, 256, 512 of n - 2 = 598,
+        // claimed by either of the two workers (n >= ParallelChaseMinimum), so compared as a set
+        int n = 600;
+        Assert.True(n >= TwoStageTridiagonal.ParallelChaseMinimum);
+        var a = EigenTestUtil.RandomSymmetric(new Rng(43), n);
+        var rec = new Recorder();
+        TwoStageTridiagonal.Reduce(a, rec);
+        var chase = rec.Updates.Where(u => u.Task == "bulge chasing").ToList();
+        Assert.Equal([0.0, 256, 512], chase.Select(u => u.Completed).Order());
+        Assert.All(chase, u => Assert.Equal(n, u.Total));
+    }
+
+    private sealed class FailingSink(int atSweep) : IProgress<ProgressUpdate>
+    {
+        public void Report(ProgressUpdate value)
+        {
+            if (value.Task != "bulge chasing" || value.Completed != atSweep) return;
+            Thread.Sleep(1000); // the other worker finishes its sweep and waits on this one, which never starts
+            throw new InvalidOperationException("progress sink failed");
+        }
+    }
+
+    [Fact]
+    public async Task AnErrorInOneBulgeChasingWorkerReleasesTheOther()
+    {
+        // the worker whose progress report throws (before sweep 256) must tell the other, which waits on sweep
+        // 256 for sweep 257, to stop: the error comes out of the call instead of a deadlock
+        int n = 900;
+        var a = EigenTestUtil.RandomSymmetric(new Rng(44), n);
+        int saved = TwoStageTridiagonal.ParallelChaseMinimum;
+        try
+        {
+            TwoStageTridiagonal.ParallelChaseMinimum = 0;
+            // the second worker is a thread-pool task: with the pool's threads busy (other test classes) it could
+            // start only after the first worker failed, and nothing would wait
+            ThreadPool.GetMinThreads(out int workers, out int io);
+            ThreadPool.SetMinThreads(Math.Max(workers, 8), io);
+            var run = Task.Run(() => TwoStageTridiagonal.Reduce(a, new FailingSink(256)));
+            var first = await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(60)));
+            Assert.Same(run, first); // no deadlock
+            var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => run);
+            Assert.Equal("progress sink failed", ex.Message);
+        }
+        finally { TwoStageTridiagonal.ParallelChaseMinimum = saved; }
+    }
+}
+
+/// <summary>The row blocking of the symmetric product (<see cref="TwoStageTridiagonal.RowBlocks"/>) against its
+/// documented rule, found by search: the fewest even number of blocks, at least 8, whose height (a multiple of the
+/// kernel's 6 rows) is at most <see cref="TwoStageTridiagonal.SymmRows"/>, but never below 96 rows; the blocks cover
+/// the m rows with a non-empty last block.</summary>
+[Collection(nameof(TwoStageProfileCollection))]
+public class TwoStageRowBlockTests
+{
+    [Theory]
+    [InlineData(384)]
+    [InlineData(200)]
+    public void RowBlocksFollowTheirRule(int symmRows)
+    {
+        int saved = TwoStageTridiagonal.SymmRows;
+        try
+        {
+            TwoStageTridiagonal.SymmRows = symmRows;
+            foreach (int m in Enumerable.Range(1, 4000).Concat([7999, 8000, 8001, 12345]))
+            {
+                int blocks = TwoStageTridiagonal.RowBlocks(m, out int rb);
+                // the nominal count: the first even count from 8 on whose blocks of ceil(m / count) rows fit
+                int count = 8;
+                while ((m + count - 1) / count > symmRows) count += 2;
+                // the height: the first multiple of 6 from 96 on that covers m rows in `count` blocks
+                int height = 96;
+                while ((long)height * count < m) height += 6;
+                Assert.True(rb == height, $"m={m}: height {rb}, expected {height} ({count} blocks)");
+                Assert.True((long)(blocks - 1) * rb < m && (long)blocks * rb >= m, $"m={m}: {blocks} x {rb} rows");
+            }
+        }
+        finally { TwoStageTridiagonal.SymmRows = saved; }
     }
 }
