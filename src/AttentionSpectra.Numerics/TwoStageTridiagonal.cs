@@ -155,11 +155,14 @@ internal static unsafe class TwoStageTridiagonal
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         int m = n - j - b;
         int k = Math.Min(m, b);
+        // the copies below go through spans of the exact extents (b x m panel, m x 2k pairs): O(m b) bounds checks
+        // against O(m^2 b) flops per panel, and an index past the panel fails instead of writing elsewhere
+        var pt = new Span<double>(ppt, b * m);
         // panel A[j+b.., j..j+b) transposed into pt (row q = column j + q), read row by row
         for (int r = 0; r < m; r++)
         {
             double* src = pa + (long)(j + b + r) * n + j;
-            for (int q = 0; q < b; q++) ppt[(long)q * m + r] = src[q];
+            for (int q = 0; q < b; q++) pt[q * m + r] = src[q];
         }
         PanelQr(ppt, m, b, k, tau);
         // the factored panel back in place: R (r <= q) into the band; the reflectors (r > q) land below the band,
@@ -167,22 +170,24 @@ internal static unsafe class TwoStageTridiagonal
         for (int r = 0; r < m; r++)
         {
             double* dst = pa + (long)(j + b + r) * n + j;
-            for (int q = 0; q < b; q++) dst[q] = ppt[(long)q * m + r];
+            for (int q = 0; q < b; q++) dst[q] = pt[q * m + r];
         }
         // V' in pt: unit diagonal, zeros above
         for (int q = 0; q < k; q++)
         {
-            double* row = ppt + (long)q * m;
-            new Span<double>(row, q).Clear();
+            var row = pt.Slice(q * m, m);
+            row[..q].Clear();
             row[q] = 1;
         }
         BuildT(ppt, m, k, tau, pT);
+        var vz = new Span<double>(pp1, m * 2 * k);
+        var zv = new Span<double>(pp2, m * 2 * k);
         for (int r = 0; r < m; r++)
             for (int q = 0; q < k; q++)
             {
-                double v = ppt[(long)q * m + r];
-                pp1[(long)r * 2 * k + q] = v;
-                pp2[(long)r * 2 * k + k + q] = v;
+                double v = pt[q * m + r];
+                vz[r * 2 * k + q] = v;
+                zv[r * 2 * k + k + q] = v;
             }
         Tick(0, t0);
     }
@@ -200,6 +205,7 @@ internal static unsafe class TwoStageTridiagonal
     /// rest.</summary>
     private static void PanelQr(double* pt, int m, int bw, int k, double[] tau)
     {
+        var columns = new Span<double>(pt, bw * m);
         for (int q = 0; q < k; q++)
         {
             double* col = pt + (long)q * m;
@@ -213,7 +219,7 @@ internal static unsafe class TwoStageTridiagonal
             var v = new ReadOnlySpan<double>(col + q, len);
             for (int p = q + 1; p < bw; p++)
             {
-                var x = new Span<double>(pt + (long)p * m + q, len);
+                var x = columns.Slice(p * m + q, len);
                 double s = t * TensorPrimitives.Dot(v, x);
                 TensorPrimitives.MultiplyAdd(v, -s, x, x);
             }
@@ -324,11 +330,15 @@ internal static unsafe class TwoStageTridiagonal
             int r0 = blk * rb, r1 = Math.Min(m, r0 + rb);
             GemmCore.Run(r1 - r0, k, k, P1 + (long)r0 * 2 * k, 2 * k, false, (double*)psm, k, false,
                 Y2 + (long)r0 * k, k, -0.5, 1.0, allowParallel: false);
+            // row copies through spans of the m rows (bounds-checked)
+            var z = new ReadOnlySpan<double>(Y2, m * k);
+            var vz = new Span<double>(P1, m * 2 * k);
+            var zv = new Span<double>(P2, m * 2 * k);
             for (int r = r0; r < r1; r++)
             {
-                var zr = new ReadOnlySpan<double>(Y2 + (long)r * k, k);
-                zr.CopyTo(new Span<double>(P1 + (long)r * 2 * k + k, k));
-                zr.CopyTo(new Span<double>(P2 + (long)r * 2 * k, k));
+                var zr = z.Slice(r * k, k);
+                zr.CopyTo(vz.Slice(r * 2 * k + k, k));
+                zr.CopyTo(zv.Slice(r * 2 * k, k));
             }
         });
     }
@@ -484,7 +494,8 @@ internal static unsafe class TwoStageTridiagonal
         if (!Wait()) return false;
         int s0 = c + 1, len0 = Math.Min(b, n - s0);
         // kernel 1: reflector from column c, rows s0..s0+len0, applied two-sidedly to the diagonal block
-        for (int r = 0; r < len0; r++) v0[r] = a[(long)(s0 + r) * ld + c];
+        var g0 = new Span<double>(v0, b); // the gathers are bounds-checked against the b-long buffers
+        for (int r = 0; r < len0; r++) g0[r] = a[(long)(s0 + r) * ld + c];
         double tau0 = MakeReflector(v0, len0, out double beta0);
         a[(long)s0 * ld + c] = beta0; // (column c is final: the entries below its sub-diagonal are never read again)
         v0[0] = 1;
@@ -505,7 +516,8 @@ internal static unsafe class TwoStageTridiagonal
                     double s = tau0 * Dot(row, v0, len0);
                     Axpy(row, v0, -s, len0);
                 }
-            for (int r = 0; r < len1; r++) v1[r] = blk[(long)r * ld];
+            var g1 = new Span<double>(v1, b);
+            for (int r = 0; r < len1; r++) g1[r] = blk[(long)r * ld];
             double tau1 = MakeReflector(v1, len1, out double beta1);
             blk[0] = beta1;
             for (int r = 1; r < len1; r++) blk[(long)r * ld] = 0;
