@@ -21,6 +21,29 @@ internal static class EigenTestUtil
         return worst;
     }
 
+    /// <summary>Runs the two-stage reduction on a pool task with its bulge chasing on two workers (at any size) and
+    /// asserts that the call ends within 60 s, i.e. that no worker is left waiting on the other; returns the ended
+    /// task. The second worker is a thread-pool task too: the pool's minimum is raised to 8 threads so that it starts
+    /// at once even while other test classes keep the pool busy (otherwise it may start only after the first worker
+    /// has ended, and nothing is ever waited on).</summary>
+    public static async Task<Task<(double[] D, double[] E)>> ReduceOnTwoChaseWorkers(Matrix a,
+        IProgress<ProgressUpdate> progress, CancellationToken cancellationToken = default)
+    {
+        int saved = TwoStageTridiagonal.ParallelChaseMinimum;
+        try
+        {
+            TwoStageTridiagonal.ParallelChaseMinimum = 0;
+            ThreadPool.GetMinThreads(out int workers, out int io);
+            ThreadPool.SetMinThreads(Math.Max(workers, 8), io);
+            var run = Task.Run(() => TwoStageTridiagonal.Reduce(a, progress, cancellationToken));
+            // (the wait itself is not cancelled with the token: the call must end by itself)
+            var first = await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(60), CancellationToken.None));
+            Assert.True(ReferenceEquals(run, first), "the two-worker bulge chasing did not end within 60 s (deadlock)");
+            return run;
+        }
+        finally { TwoStageTridiagonal.ParallelChaseMinimum = saved; }
+    }
+
     /// <summary>max |V'V - I|.</summary>
     public static double Orthogonality(Matrix v)
     {

@@ -131,23 +131,10 @@ public class TwoStageReportingTests
     {
         // the worker whose progress report throws (before sweep 256) must tell the other, which waits on sweep
         // 256 for sweep 257, to stop: the error comes out of the call instead of a deadlock
-        int n = 900;
-        var a = EigenTestUtil.RandomSymmetric(new Rng(44), n);
-        int saved = TwoStageTridiagonal.ParallelChaseMinimum;
-        try
-        {
-            TwoStageTridiagonal.ParallelChaseMinimum = 0;
-            // the second worker is a thread-pool task: with the pool's threads busy (other test classes) it could
-            // start only after the first worker failed, and nothing would wait
-            ThreadPool.GetMinThreads(out int workers, out int io);
-            ThreadPool.SetMinThreads(Math.Max(workers, 8), io);
-            var run = Task.Run(() => TwoStageTridiagonal.Reduce(a, new FailingSink(256)));
-            var first = await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(60)));
-            Assert.Same(run, first); // no deadlock
-            var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => run);
-            Assert.Equal("progress sink failed", ex.Message);
-        }
-        finally { TwoStageTridiagonal.ParallelChaseMinimum = saved; }
+        var a = EigenTestUtil.RandomSymmetric(new Rng(44), 900);
+        var run = await EigenTestUtil.ReduceOnTwoChaseWorkers(a, new FailingSink(256));
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => run);
+        Assert.Equal("progress sink failed", ex.Message);
     }
 }
 
