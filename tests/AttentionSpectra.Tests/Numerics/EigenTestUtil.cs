@@ -21,6 +21,24 @@ internal static class EigenTestUtil
         return worst;
     }
 
+    /// <summary>Sorted eigenvalues of <paramref name="a"/> through the two-stage reduction and dsterf.</summary>
+    public static double[] TwoStageValues(Matrix a)
+    {
+        var (d, e) = TwoStageTridiagonal.Reduce(a);
+        var vals = Tridiagonal.BlockEigenvalues(d, e, 0, d.Length);
+        Array.Sort(vals);
+        return vals;
+    }
+
+    /// <summary>max_i |x_i - y_i| (the lengths must agree).</summary>
+    public static double MaxAbsDiff(double[] x, double[] y)
+    {
+        Assert.Equal(x.Length, y.Length);
+        double m = 0;
+        for (int i = 0; i < x.Length; i++) m = Math.Max(m, Math.Abs(x[i] - y[i]));
+        return m;
+    }
+
     /// <summary>Runs the two-stage reduction on a pool task with its bulge chasing on two workers (at any size) and
     /// asserts that the call ends within 60 s, i.e. that no worker is left waiting on the other; returns the ended
     /// task. The second worker is a thread-pool task too: the pool's minimum is raised to 8 threads so that it starts

@@ -7,24 +7,6 @@ namespace AttentionSpectra.Tests.Numerics;
 /// (graded over 12 orders of magnitude, tight clusters) at n = 4000.</summary>
 public class EigenTwoStageTests
 {
-    private static double[] TwoStageValues(Matrix a)
-    {
-        var (d, e) = TwoStageTridiagonal.Reduce(a);
-        var vals = Tridiagonal.BlockEigenvalues(d, e, 0, d.Length);
-        Array.Sort(vals);
-        return vals;
-    }
-
-    private static double MaxAbsDiff(double[] x, double[] y)
-    {
-        Assert.Equal(x.Length, y.Length);
-        double m = 0;
-        for (int i = 0; i < x.Length; i++) m = Math.Max(m, Math.Abs(x[i] - y[i]));
-        return m;
-    }
-
-    private static double FrobeniusNorm(Matrix a) => Math.Sqrt(a.Data.Sum(v => v * v));
-
     [Fact]
     public void TwoThreadBulgeChasingIsBitForBitTheSerialOne()
     {
@@ -72,7 +54,7 @@ public class EigenTwoStageTests
             var vals = Tridiagonal.BlockEigenvalues(d1, e1, 0, n);
             Array.Sort(vals);
             var oracle = EigenTestUtil.OracleValues(a);
-            Assert.True(MaxAbsDiff(vals, oracle) < 1e-12 * FrobeniusNorm(a), "eigenvalues differ from MathNet");
+            Assert.True(EigenTestUtil.MaxAbsDiff(vals, oracle) < 1e-12 * a.FrobeniusNorm(), "eigenvalues differ from MathNet");
         }
         finally { GemmCore.MaxThreads = saved; }
     }
@@ -106,8 +88,8 @@ public class EigenTwoStageTests
     public void BandBoundarySizesMatchMathNet(int n)
     {
         var a = EigenTestUtil.RandomSymmetric(new Rng((ulong)n), n);
-        double err = MaxAbsDiff(TwoStageValues(a), EigenTestUtil.OracleValues(a));
-        Assert.True(err <= 1e-12 * FrobeniusNorm(a), $"n={n}: max |dl| = {err:E2}");
+        double err = EigenTestUtil.MaxAbsDiff(EigenTestUtil.TwoStageValues(a), EigenTestUtil.OracleValues(a));
+        Assert.True(err <= 1e-12 * a.FrobeniusNorm(), $"n={n}: max |dl| = {err:E2}");
     }
 
     [Theory]
@@ -121,10 +103,8 @@ public class EigenTwoStageTests
         Assert.Equal(n, d.Length);
         Assert.Equal(n - 1, e.Length);
         // similarity keeps the trace and the Frobenius norm: sum d = tr A, sum d^2 + 2 sum e^2 = |A|_F^2
-        double tr = 0;
-        for (int i = 0; i < n; i++) tr += a[i, i];
-        Assert.Equal(tr, d.Sum(), 1e-12 * n);
-        double f2 = d.Sum(x => x * x) + 2 * e.Sum(x => x * x), fa = FrobeniusNorm(a);
+        Assert.Equal(a.Trace(), d.Sum(), 1e-12 * n);
+        double f2 = d.Sum(x => x * x) + 2 * e.Sum(x => x * x), fa = a.FrobeniusNorm();
         Assert.True(Math.Abs(f2 - fa * fa) <= 1e-12 * fa * fa, $"|T|_F^2 = {f2}, |A|_F^2 = {fa * fa}");
     }
 
@@ -154,8 +134,8 @@ public class EigenTwoStageTests
         Assert.Equal(32, TwoStageTridiagonal.Band);
         int n = 130;
         var a = NearlyBanded(new Rng(11), n, halfBandwidth, small);
-        double err = MaxAbsDiff(TwoStageValues(a), EigenTestUtil.OracleValues(a));
-        Assert.True(err <= 1e-12 * FrobeniusNorm(a), $"max |dl| = {err:E2}");
+        double err = EigenTestUtil.MaxAbsDiff(EigenTestUtil.TwoStageValues(a), EigenTestUtil.OracleValues(a));
+        Assert.True(err <= 1e-12 * a.FrobeniusNorm(), $"max |dl| = {err:E2}");
     }
 
     [Fact]
@@ -168,8 +148,8 @@ public class EigenTwoStageTests
         var one = Tridiagonal.BlockEigenvalues(tri.D, tri.E, 0, n);
         Array.Sort(one);
         var two = SymmetricEigen.Eigenvalues(a);
-        double err = MaxAbsDiff(one, two);
-        Assert.True(err <= 1e-12 * FrobeniusNorm(a), $"one- vs two-stage: {err:E2}");
+        double err = EigenTestUtil.MaxAbsDiff(one, two);
+        Assert.True(err <= 1e-12 * a.FrobeniusNorm(), $"one- vs two-stage: {err:E2}");
         // only the lower triangle is read
         var lower = a.Clone();
         for (int i = 0; i < n; i++) for (int j = i + 1; j < n; j++) lower[i, j] = 1e300;
@@ -212,7 +192,7 @@ public class EigenTwoStageTests
         double norm = truth.Max(Math.Abs);
         var sw = System.Diagnostics.Stopwatch.StartNew();
         var vals = SymmetricEigen.Eigenvalues(a);
-        double err = MaxAbsDiff(vals, truth);
+        double err = EigenTestUtil.MaxAbsDiff(vals, truth);
         Assert.True(err <= 1e-13 * l.Length * norm / 100,
             $"{what}: max |dl| = {err:E2} (|A|_2 = {norm:E2}, {sw.Elapsed.TotalSeconds:F1} s)");
     }
